@@ -1,0 +1,1 @@
+"""Domain model shared by venues, detector, workflows and storage."""
