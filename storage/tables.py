@@ -1,0 +1,201 @@
+"""The relational schema. Alembic migrations in storage/migrations are the source of truth for DDL;
+these mappings must match them (a test compares both)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from domain.models import utc_now
+from storage.types import Micros, UtcDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime(), default=utc_now, nullable=False)
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    tier: Mapped[str] = mapped_column(String(20), nullable=False, default="shared")
+    created_at: Mapped[datetime] = _created()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(
+        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    telegram_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class VenueAccount(Base):
+    """Credentials are stored only encrypted (AES-256-GCM under a per-user key, see security)."""
+
+    __tablename__ = "venue_accounts"
+    __table_args__ = (UniqueConstraint("user_id", "venue", "label"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    venue: Mapped[str] = mapped_column(String(20), nullable=False)
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    environment: Mapped[str] = mapped_column(String(20), nullable=False)
+    credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _created()
+
+
+class MarketRow(Base):
+    __tablename__ = "markets"
+    venue: Mapped[str] = mapped_column(String(20), primary_key=True)
+    market_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(Text, nullable=False)
+    yes_token: Mapped[str] = mapped_column(String(100), nullable=False)
+    no_token: Mapped[str] = mapped_column(String(100), nullable=False)
+    tick_size: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    min_order_size: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    neg_risk: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    event_id: Mapped[str | None] = mapped_column(String(100))
+    rules: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    end_date: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    closed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    raw: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = _created()
+
+
+class MarketPairRow(Base):
+    __tablename__ = "market_pairs"
+    __table_args__ = (UniqueConstraint("polymarket_condition_id", "kalshi_ticker"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    polymarket_condition_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    polymarket_yes_token: Mapped[str] = mapped_column(String(100), nullable=False)
+    polymarket_no_token: Mapped[str] = mapped_column(String(100), nullable=False)
+    kalshi_ticker: Mapped[str] = mapped_column(String(100), nullable=False)
+    aligned: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    confidence: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, default="candidate", index=True)
+    risk_flags: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    polymarket_end_date: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    kalshi_end_date: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    polymarket_rules: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    kalshi_rules: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = _created()
+
+
+class OrderRow(Base):
+    __tablename__ = "orders"
+    __table_args__ = (UniqueConstraint("venue", "client_order_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    venue: Mapped[str] = mapped_column(String(20), nullable=False)
+    client_order_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    venue_order_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    saga_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    market_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    token_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(3), nullable=False)
+    side: Mapped[str] = mapped_column(String(4), nullable=False)
+    price: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    filled_quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False, default=Decimal(0))
+    time_in_force: Mapped[str] = mapped_column(String(3), nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    reject_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+
+
+class FillRow(Base):
+    __tablename__ = "fills"
+    __table_args__ = (UniqueConstraint("venue", "fill_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    venue: Mapped[str] = mapped_column(String(20), nullable=False)
+    fill_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    venue_order_id: Mapped[str] = mapped_column(String(100), nullable=False, index=True)
+    client_order_id: Mapped[str | None] = mapped_column(String(64))
+    market_id: Mapped[str] = mapped_column(String(100), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(3), nullable=False)
+    side: Mapped[str] = mapped_column(String(4), nullable=False)
+    price: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    fee: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    is_taker: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    filled_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class PositionRow(Base):
+    __tablename__ = "positions"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    venue: Mapped[str] = mapped_column(String(20), primary_key=True)
+    market_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(3), primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    cost_basis: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    realized_pnl: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    updated_at: Mapped[datetime] = _created()
+
+
+class OpportunityRow(Base):
+    __tablename__ = "opportunities"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    pair_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    direction: Mapped[str] = mapped_column(String(40), nullable=False)
+    quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    expected_profit: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    detected_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, index=True)
+
+
+class SagaRow(Base):
+    __tablename__ = "sagas"
+    workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    opportunity_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    state: Mapped[str] = mapped_column(String(40), nullable=False)
+    net_exposure: Mapped[Decimal] = mapped_column(Micros(), nullable=False, default=Decimal(0))
+    realized_pnl: Mapped[Decimal] = mapped_column(Micros(), nullable=False, default=Decimal(0))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    started_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _created()
+
+
+class PnlSnapshot(Base):
+    __tablename__ = "pnl_snapshots"
+    __table_args__ = (Index("ix_pnl_scope", "scope", "scope_key", "taken_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(20), nullable=False)
+    scope_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    realized: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    unrealized: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    fees: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    taken_at: Mapped[datetime] = _created()
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    actor: Mapped[str] = mapped_column(String(100), nullable=False)
+    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    subject: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    at: Mapped[datetime] = _created()
