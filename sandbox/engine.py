@@ -42,11 +42,13 @@ Rules the engine enforces, the same on every venue:
   order of the same owner, that resting order is cancelled (reason SELF_TRADE) and
   matching continues. A taker is never rejected for self-trading.
 * Cash: a buy reserves limit x quantity plus its largest possible fee
-  (`ledger.fee_bound`); a sell reserves its tokens. An order that cannot reserve is
+  (`ledger.fee_bound`); a sell reserves its tokens. Each fill is charged the growth
+  of its order's accumulated fee (`FeeModel.order_fee`), per role (maker/taker). An order that cannot reserve is
   rejected (INSUFFICIENT_BALANCE / INSUFFICIENT_POSITION). Price improvement and
   unused fee headroom are released as the order fills. If per-fill fee rounding ever
   leaves a reservation short, the shortfall comes from free cash, and if there is
   none the order stops and its remainder is cancelled (INSUFFICIENT_BALANCE).
+  Fees are paid in cash on every venue (Polymarket really takes them from proceeds).
 """
 
 from __future__ import annotations
@@ -60,15 +62,10 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from domain.fees import FillLevel
 from domain.models import OrderStatus, Outcome, Side, TimeInForce, utc_now
 from domain.money import ONE, ZERO
-from sandbox.ledger import (
-    FeeModel,
-    Ledger,
-    LedgerError,
-    NoFees,
-    fee_bound,
-)
+from sandbox.ledger import FeeModel, Ledger, LedgerError, NoFees, fee_bound
 
 
 class BookSide(StrEnum):
@@ -246,10 +243,15 @@ class _Order:
     reserved_tokens: Decimal = ZERO
     reject_reason: RejectReason | None = None
     cancel_reason: CancelReason | None = None
+    maker_fills: list[FillLevel] = field(default_factory=list)
+    taker_fills: list[FillLevel] = field(default_factory=list)
 
     @property
     def remaining(self) -> Decimal:
         return self.request.quantity - self.filled
+
+    def fills_as(self, is_taker: bool) -> list[FillLevel]:
+        return self.taker_fills if is_taker else self.maker_fills
 
     @property
     def is_open(self) -> bool:
@@ -315,6 +317,7 @@ class _Budget:
         self._ledger = ledger
         self._reserved_used: dict[str, Decimal] = {}
         self._free_used: dict[str, Decimal] = {}
+        self.planned_fills: dict[str, list[FillLevel]] = {}
 
     def try_spend(self, order: _Order, amount: Decimal, from_reservation: bool) -> bool:
         used = self._reserved_used.get(order.order_id, ZERO)
@@ -516,17 +519,25 @@ class MatchingEngine:
             return resting_yes_price <= req.yes_price
         return resting_yes_price >= req.yes_price
 
-    def _leg_cash(self, order: _Order, yes_price: Decimal, qty: Decimal, is_taker: bool) -> tuple[Decimal, Decimal]:
-        """(own price, fee) of one fill for `order`."""
-        req = order.request
-        own = yes_price if req.outcome is Outcome.YES else ONE - yes_price
-        return own, self.fees.fee(own, qty, is_taker)
+    def _leg_cash(
+        self, order: _Order, yes_price: Decimal, qty: Decimal, is_taker: bool, planned: list[FillLevel]
+    ) -> tuple[Decimal, Decimal]:
+        """(own price, fee) of one fill for `order`: the growth of the order's accumulated fee."""
+        own = yes_price if order.request.outcome is Outcome.YES else ONE - yes_price
+        before = order.fills_as(is_taker) + planned
+        fee = self.fees.order_fee([*before, (own, qty)], is_taker) - self.fees.order_fee(before, is_taker)
+        return own, max(fee, ZERO)
 
     def _affordable(self, budget: _Budget, order: _Order, yes_price: Decimal, qty: Decimal, taker: bool) -> bool:
-        own, fee = self._leg_cash(order, yes_price, qty, taker)
+        planned = budget.planned_fills.setdefault(order.order_id, [])
+        own, fee = self._leg_cash(order, yes_price, qty, taker, planned)
         if order.request.side is Side.BUY:
-            return budget.try_spend(order, own * qty + fee, from_reservation=True)
-        return budget.try_spend(order, max(fee - own * qty, ZERO), from_reservation=False)
+            ok = budget.try_spend(order, own * qty + fee, from_reservation=True)
+        else:
+            ok = budget.try_spend(order, max(fee - own * qty, ZERO), from_reservation=False)
+        if ok:
+            planned.append((own, qty))
+        return ok
 
     def _plan(self, taker: _Order) -> _Plan:
         """Decide every match of `taker` without changing anything, so FOK can back out cleanly."""
@@ -597,7 +608,8 @@ class MatchingEngine:
         self, order: _Order, yes_price: Decimal, qty: Decimal, *, is_taker: bool, now: datetime
     ) -> tuple[Decimal, Decimal]:
         req, ledger = order.request, self.ledger
-        own, fee = self._leg_cash(order, yes_price, qty, is_taker)
+        own, fee = self._leg_cash(order, yes_price, qty, is_taker, [])
+        order.fills_as(is_taker).append((own, qty))
         cost = own * qty
         if req.side is Side.BUY:
             from_res = min(cost, order.reserved_cash)

@@ -9,11 +9,12 @@ fee it could pay), a resting sell reserves the tokens it offers. `available` is
 what is left for new orders. Fills consume the reservation of the order that
 made them (see `sandbox.engine`).
 
-Fee models are pluggable per venue (`FeeModel`). A model returns the fee in
-dollars for one fill of one order, given the price in that order's own outcome
-terms; it must be largest at the price nearest 1/2 and charge a maker no more
-than a taker, because the engine reserves `fee(min(limit, 1/2), qty, taker)`
-for a resting buy. Fees are paid from cash and collected in `Ledger.fees_collected`.
+Fee models are pluggable per venue (`FeeModel`, built on `domain.fees`). A model
+returns the total fee of one order's fills in one role (maker or taker), prices in
+that order's own outcome terms; it must be largest at the price nearest 1/2 and
+charge a maker no more than a taker, because the engine reserves
+`order_fee([(min(limit, 1/2), qty)], taker)` for a resting buy. Fees are paid from
+cash and collected in `Ledger.fees_collected`.
 
 Positions of a binary market are kept per outcome (YES and NO tokens apart, as on
 Polymarket). A venue that nets them (Kalshi) can read both and present the net.
@@ -21,13 +22,14 @@ Polymarket). A venue that nets them (Kalshi) can read both and present the net.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from domain.fees import KALSHI_TAKER_MULTIPLIER, FillLevel, kalshi_order_fee, polymarket_order_fee
 from domain.models import Outcome
-from domain.money import CENT, MICRO, ONE, ZERO, Rounding, quantize
+from domain.money import ONE, ZERO
 
 HALF = Decimal("0.5")
 
@@ -45,46 +47,50 @@ class InsufficientPositionError(LedgerError):
 
 
 class FeeModel(Protocol):
-    def fee(self, price: Decimal, quantity: Decimal, is_taker: bool) -> Decimal:
-        """Fee in dollars for one fill of `quantity` at `price` (the order's own outcome price)."""
+    def order_fee(self, fills: Sequence[FillLevel], is_taker: bool) -> Decimal:
+        """Total fee in dollars of one order's fills in one role, prices in the order's own outcome terms.
+
+        The engine charges each new fill the increase of this total, so a venue that rounds
+        once per order (Kalshi's fee accumulator) and one that rounds per fill both fit.
+        """
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class NoFees:
-    def fee(self, price: Decimal, quantity: Decimal, is_taker: bool) -> Decimal:
+    def order_fee(self, fills: Sequence[FillLevel], is_taker: bool) -> Decimal:
         return ZERO
 
 
 @dataclass(frozen=True, slots=True)
 class PolymarketFees:
-    """Takers pay C x feeRate x p x (1 - p), rounded up to the USDC micro unit; makers pay nothing."""
+    """Takers pay C x feeRate x p x (1 - p) (rounded up to 1e-6 USDC); makers pay nothing."""
 
     fee_rate: Decimal
 
-    def fee(self, price: Decimal, quantity: Decimal, is_taker: bool) -> Decimal:
+    def order_fee(self, fills: Sequence[FillLevel], is_taker: bool) -> Decimal:
         if not is_taker or self.fee_rate == 0:
             return ZERO
-        return quantize(quantity * self.fee_rate * price * (ONE - price), MICRO, Rounding.UP)
+        return polymarket_order_fee(fills, self.fee_rate)
 
 
 @dataclass(frozen=True, slots=True)
 class KalshiFees:
-    """Fee = multiplier x C x P x (1 - P) rounded up to the next cent, per fill; makers use `maker_multiplier`."""
+    """Cent-ceiling of multiplier x C x P x (1 - P) per order; makers use `maker_multiplier`."""
 
-    multiplier: Decimal = Decimal("0.07")
+    multiplier: Decimal = KALSHI_TAKER_MULTIPLIER
     maker_multiplier: Decimal = ZERO
 
-    def fee(self, price: Decimal, quantity: Decimal, is_taker: bool) -> Decimal:
+    def order_fee(self, fills: Sequence[FillLevel], is_taker: bool) -> Decimal:
         rate = self.multiplier if is_taker else self.maker_multiplier
         if rate == 0:
             return ZERO
-        return quantize(rate * quantity * price * (ONE - price), CENT, Rounding.UP)
+        return kalshi_order_fee(fills, rate)
 
 
 def fee_bound(model: FeeModel, limit_price: Decimal, quantity: Decimal) -> Decimal:
     """The largest fee a buy limited at `limit_price` can pay: fills happen at or below the limit."""
-    return model.fee(min(limit_price, HALF), quantity, True)
+    return model.order_fee([(min(limit_price, HALF), quantity)], True)
 
 
 @dataclass(slots=True)

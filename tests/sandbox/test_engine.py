@@ -254,10 +254,17 @@ def test_polymarket_taker_fee_is_charged_to_the_taker_only():
     assert ledger.fees_collected == D("0.42")
 
 
-def test_kalshi_fee_rounds_up_to_the_cent():
-    assert KalshiFees().fee(D("0.50"), D(1), True) == D("0.02")  # 0.0175 -> 0.02
-    assert KalshiFees().fee(D("0.50"), D(100), True) == D("1.75")
-    assert KalshiFees().fee(D("0.50"), D(100), False) == 0
+def test_kalshi_fee_accumulates_per_order_not_per_fill():
+    engine, ledger = make(fees=KalshiFees())
+    for who in ("bob", "carol"):
+        ledger.grant_position(who, M, YES, D(1))
+        engine.submit(req(who, YES, SELL, "0.50", 1))
+    done = engine.submit(req("alice", YES, BUY, "0.50", 2))
+    fees = [t.taker.fee for t in trades(done.events)]
+    assert fees == [D("0.02"), D("0.02")]  # ceil(0.0175) then ceil(0.035) - 0.02
+    assert done.order.fees_paid == D("0.04")
+    assert all(t.maker.fee == 0 for t in trades(done.events))
+    assert ledger.account("alice").cash == D(1000) - D(1) - D("0.04")
 
 
 def test_market_close_cancels_and_rejects():
