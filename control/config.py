@@ -136,9 +136,7 @@ class Settings(BaseSettings):
         except ArgumentError:
             raise ValueError("malformed database URL (expected e.g. postgresql+asyncpg://user@host/db)") from None
         if url.drivername not in ("postgresql+asyncpg", "sqlite+aiosqlite"):
-            raise ValueError(
-                f"unsupported driver {url.drivername!r}: use postgresql+asyncpg:// or sqlite+aiosqlite://"
-            )
+            raise ValueError(f"unsupported driver {url.drivername!r}: use postgresql+asyncpg:// or sqlite+aiosqlite://")
         return value
 
     @field_validator("redis_url")

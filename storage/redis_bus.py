@@ -7,7 +7,7 @@ reader in another process gets a consistent snapshot with a single GET.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from decimal import Decimal
 
@@ -67,7 +67,7 @@ class RedisBus:
     async def publish(self, channel: str, payload: bytes) -> int:
         return int(await self._redis.publish(channel, payload))
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+    async def subscribe(self, channel: str) -> AsyncGenerator[bytes, None]:
         """Messages published on `channel` from now on, until the caller stops iterating."""
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(channel)
