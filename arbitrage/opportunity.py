@@ -1,0 +1,136 @@
+"""What the detector reports, the pre-trade risk hook it asks, and the log of what became of it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.models import Outcome, UtcDatetime, Venue, utc_now
+
+
+class Direction(StrEnum):
+    """Which Polymarket outcome is bought; the Kalshi leg is the outcome that pays otherwise."""
+
+    POLYMARKET_YES = "polymarket_yes"
+    POLYMARKET_NO = "polymarket_no"
+
+    @property
+    def polymarket_outcome(self) -> Outcome:
+        return Outcome.YES if self is Direction.POLYMARKET_YES else Outcome.NO
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OpportunityLeg(_Frozen):
+    """One taker order: buy `contracts` of `outcome`, walking the asks up to `limit_price`."""
+
+    venue: Venue
+    market_id: str
+    token_id: str
+    outcome: Outcome
+    limit_price: Decimal
+    contracts: int = Field(gt=0)
+    fills: tuple[tuple[Decimal, Decimal], ...]
+    cost: Decimal
+    fee: Decimal
+
+
+class Opportunity(_Frozen):
+    """A window in which buying both legs costs less than the $1 per contract they are sure to pay.
+
+    `expected_profit` is after both venues' fees and rounding, for exactly `contracts`.
+    """
+
+    opportunity_id: str
+    pair_id: str
+    direction: Direction
+    contracts: int = Field(gt=0)
+    polymarket: OpportunityLeg
+    kalshi: OpportunityLeg
+    expected_profit: Decimal
+    detected_at: UtcDatetime
+    polymarket_book_at: UtcDatetime
+    kalshi_book_at: UtcDatetime
+
+    @property
+    def total_cost(self) -> Decimal:
+        return self.polymarket.cost + self.polymarket.fee + self.kalshi.cost + self.kalshi.fee
+
+
+def opportunity_id(pair_id: str, direction: Direction, window_start_ns: int) -> str:
+    """Same pair, direction and window start give the same id, so a replay cannot double-emit."""
+    digest = hashlib.sha256(f"{pair_id}|{direction.value}|{window_start_ns}".encode()).hexdigest()
+    return f"opp-{digest[:32]}"
+
+
+class Decision(_Frozen):
+    approved: bool
+    reason: str | None = None
+
+
+APPROVED = Decision(approved=True)
+
+
+class RiskCheck(Protocol):
+    """Pre-trade risk: asked about every opportunity before it is emitted; may be sync or async."""
+
+    def check(self, opportunity: Opportunity) -> Decision | Awaitable[Decision]: ...
+
+
+class AllowAll:
+    """Stand-in until the risk manager exists: approves everything."""
+
+    def check(self, opportunity: Opportunity) -> Decision:
+        return APPROVED
+
+
+class OutcomeKind(StrEnum):
+    DETECTED = "detected"
+    TAKEN = "taken"
+    SKIPPED = "skipped"
+
+
+class OutcomeRecord(_Frozen):
+    opportunity_id: str
+    kind: OutcomeKind
+    reason: str | None = None
+    at: UtcDatetime = Field(default_factory=utc_now)
+
+
+class OpportunityRecorder(Protocol):
+    """Where opportunities and what became of them are kept (memory now, storage later)."""
+
+    async def record_detected(self, opportunity: Opportunity) -> None: ...
+
+    async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None: ...
+
+
+class InMemoryRecorder:
+    def __init__(self) -> None:
+        self.opportunities: dict[str, Opportunity] = {}
+        self.outcomes: list[OutcomeRecord] = []
+
+    async def record_detected(self, opportunity: Opportunity) -> None:
+        self.opportunities[opportunity.opportunity_id] = opportunity
+        self.outcomes.append(OutcomeRecord(opportunity_id=opportunity.opportunity_id, kind=OutcomeKind.DETECTED))
+
+    async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None:
+        if opportunity_id not in self.opportunities:
+            raise KeyError(f"unknown opportunity {opportunity_id}")
+        self.outcomes.append(OutcomeRecord(opportunity_id=opportunity_id, kind=kind, reason=reason))
+
+    def history(self, opportunity_id: str) -> list[OutcomeRecord]:
+        return [o for o in self.outcomes if o.opportunity_id == opportunity_id]
+
+
+def ns_to_datetime(ns: int) -> datetime:
+    """Epoch nanoseconds to an aware UTC datetime, exact to the microsecond."""
+    return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(microsecond=(ns // 1_000) % 1_000_000)

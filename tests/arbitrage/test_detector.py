@@ -1,0 +1,184 @@
+"""Detector behaviour: both directions, alignment, windows, staleness, risk hook, recorder."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arbitrage.detector import Detector, DetectorConfig
+from arbitrage.opportunity import Decision, Direction, InMemoryRecorder, Opportunity, OutcomeKind
+from domain.models import Outcome, PairStatus, Venue
+from tests.arbitrage import brute
+from tests.arbitrage.factories import (
+    T0_NS,
+    confirmed_pair,
+    d,
+    kalshi_market,
+    poly_market,
+    snapshot,
+)
+
+CONFIG = DetectorConfig(min_edge=Decimal("0.001"), min_profit=Decimal("0.01"))
+
+
+class Clock:
+    def __init__(self, now: int = T0_NS) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def make(aligned: bool = True, config: DetectorConfig = CONFIG, **kw) -> tuple[Detector, Clock]:
+    clock = Clock()
+    return Detector([confirmed_pair(aligned=aligned)], config, clock_ns=clock, **kw), clock
+
+
+async def feed(detector: Detector, poly_bids, poly_asks, kalshi_bids, kalshi_asks) -> list[Opportunity]:
+    out = await detector.on_snapshot(snapshot(Venue.POLYMARKET, "0xcond", d(poly_bids), d(poly_asks)))
+    out += await detector.on_snapshot(snapshot(Venue.KALSHI, "KX-TEST", d(kalshi_bids), d(kalshi_asks)))
+    return out
+
+
+async def test_buys_polymarket_yes_and_kalshi_no_when_they_sum_below_one() -> None:
+    detector, _ = make()
+    # Kalshi YES bid 0.50 is a Kalshi NO ask at 0.50; Polymarket YES ask 0.45.
+    found = await feed(detector, [("0.40", 10)], [("0.45", 100)], [("0.50", 100)], [("0.60", 100)])
+    assert len(found) == 1
+    opp = found[0]
+    assert opp.direction is Direction.POLYMARKET_YES
+    assert (opp.polymarket.outcome, opp.polymarket.token_id) == (Outcome.YES, "0xcond-yes")
+    assert (opp.kalshi.outcome, opp.kalshi.token_id) == (Outcome.NO, "no")
+    assert opp.contracts == 100
+    assert opp.kalshi.limit_price == Decimal("0.5")
+    assert opp.kalshi.fee == Decimal("1.75")
+    assert opp.polymarket.fee == 0
+    assert opp.expected_profit == Decimal("3.25")  # 100 * (1 - 0.45 - 0.50) - 1.75
+    assert opp.total_cost == Decimal("96.75")
+
+
+async def test_reverse_direction_and_misaligned_pair() -> None:
+    detector, _ = make(aligned=False)
+    # Misaligned: Polymarket NO pays when Kalshi NO does not, i.e. pair it with Kalshi NO.
+    # Polymarket NO ask = 1 - YES bid 0.62 = 0.38; Kalshi NO ask = 1 - Kalshi YES bid 0.55 = 0.45.
+    found = await feed(detector, [("0.62", 50)], [("0.70", 50)], [("0.55", 30)], [("0.90", 30)])
+    assert [o.direction for o in found] == [Direction.POLYMARKET_NO]
+    opp = found[0]
+    assert (opp.polymarket.outcome, opp.kalshi.outcome) == (Outcome.NO, Outcome.NO)
+    assert opp.polymarket.limit_price == Decimal("0.38")
+    assert opp.contracts == 30
+
+
+async def test_one_window_yields_one_opportunity_with_a_deterministic_id() -> None:
+    detector, clock = make()
+    first = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+    clock.now += 1_000_000
+    again = await feed(detector, [], [("0.44", 100)], [("0.50", 100)], [])
+    assert len(first) == 1 and again == []
+    # the top uncrosses: the window closes; a new crossing is a new window and a new id
+    clock.now += 1_000_000
+    assert await feed(detector, [], [("0.60", 100)], [("0.50", 100)], []) == []
+    clock.now += 1_000_000
+    later = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+    assert len(later) == 1 and later[0].opportunity_id != first[0].opportunity_id
+    replay, _ = make()
+    assert (await feed(replay, [], [("0.45", 100)], [("0.50", 100)], []))[0].opportunity_id == first[0].opportunity_id
+
+
+async def test_stale_or_out_of_sync_books_are_skipped() -> None:
+    detector, clock = make()
+    clock.now = T0_NS + CONFIG.max_book_age_ns + 1
+    assert await feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
+    assert detector.stale_skips > 0
+    clock.now = T0_NS
+    detector.book(Venue.KALSHI, "KX-TEST").in_sync = False
+    assert await detector.on_update(Venue.KALSHI, "KX-TEST") == []
+
+
+async def test_risk_rejection_is_logged_as_skipped_and_not_emitted() -> None:
+    class Reject:
+        async def check(self, opportunity: Opportunity) -> Decision:
+            return Decision(approved=False, reason="exposure limit")
+
+    recorder = InMemoryRecorder()
+    detector, _ = make(risk=Reject(), recorder=recorder)
+    assert await feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
+    (opp_id,) = recorder.opportunities
+    assert [(o.kind, o.reason) for o in recorder.history(opp_id)] == [
+        (OutcomeKind.DETECTED, None),
+        (OutcomeKind.SKIPPED, "exposure limit"),
+    ]
+
+
+async def test_fees_and_minimum_size_can_kill_an_opportunity() -> None:
+    # 0.49 + 0.50 leaves 1 cent before fees; Kalshi's 0.0175/contract fee eats it.
+    detector, _ = make()
+    assert await feed(detector, [], [("0.49", 100)], [("0.50", 100)], []) == []
+    small = Detector(
+        [confirmed_pair(poly=poly_market(min_size="5"))], CONFIG, clock_ns=Clock()
+    )  # only 4 contracts of depth on Polymarket, minimum order 5
+    assert await feed(small, [], [("0.40", 4)], [("0.50", 100)], []) == []
+
+
+def test_only_confirmed_pairs_are_traded() -> None:
+    candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE})
+    with pytest.raises(ValueError, match="only confirmed"):
+        Detector([candidate])
+
+
+prices = st.integers(min_value=30, max_value=70).map(lambda c: Decimal(c) / 100)
+fine_prices = st.integers(min_value=300, max_value=700).map(lambda t: Decimal(t) / 1000)
+qty = st.integers(min_value=1, max_value=4000).map(lambda c: Decimal(c) / 100)
+levels = st.dictionaries(prices, st.integers(min_value=1, max_value=40).map(Decimal), max_size=4)
+poly_levels = st.dictionaries(fine_prices, qty, max_size=4)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    poly_bids=poly_levels,
+    poly_asks=poly_levels,
+    kalshi_bids=levels,
+    kalshi_asks=levels,
+    aligned=st.booleans(),
+    poly_rate=st.sampled_from(["0", "0.04"]),
+)
+async def test_detector_matches_brute_force_in_both_directions(
+    poly_bids, poly_asks, kalshi_bids, kalshi_asks, aligned, poly_rate
+) -> None:
+    # keep each book uncrossed, as a venue's own book always is
+    if poly_bids and poly_asks and max(poly_bids) >= min(poly_asks):
+        return
+    if kalshi_bids and kalshi_asks and max(kalshi_bids) >= min(kalshi_asks):
+        return
+    pair = confirmed_pair(aligned=aligned, poly=poly_market(fee_rate=poly_rate), kalshi=kalshi_market())
+    detector = Detector([pair], CONFIG, clock_ns=Clock())
+    found = await feed(
+        detector,
+        sorted(poly_bids.items()),
+        sorted(poly_asks.items()),
+        sorted(kalshi_bids.items()),
+        sorted(kalshi_asks.items()),
+    )
+    by_direction = {o.direction: o for o in found}
+
+    def asks(bids: dict, asks: dict, yes: bool) -> list[tuple[Decimal, Decimal]]:
+        return sorted(asks.items()) if yes else sorted((1 - p, s) for p, s in bids.items())
+
+    for direction in Direction:
+        poly_yes = direction is Direction.POLYMARKET_YES
+        kalshi_yes = pair.kalshi_outcome(direction.polymarket_outcome.other) is Outcome.YES
+        expected = brute.best(
+            asks(poly_bids, poly_asks, poly_yes),
+            asks(kalshi_bids, kalshi_asks, kalshi_yes),
+            Decimal(poly_rate),
+            Decimal("0.07"),
+            min_contracts=1,
+            max_contracts=None,
+            min_edge=CONFIG.min_edge,
+            min_profit=CONFIG.min_profit,
+        )
+        got = by_direction.get(direction)
+        assert (None if got is None else (got.contracts, got.expected_profit)) == expected
