@@ -1,0 +1,1 @@
+"""Kalshi venue: request signing, wire parsing, book maintenance, REST client and WebSocket stream."""

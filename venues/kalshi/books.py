@@ -1,0 +1,132 @@
+"""Kalshi order books kept from `orderbook_snapshot` + `orderbook_delta`, never silently wrong.
+
+Kalshi lists bids only: YES bids, and NO bids. A NO bid at q is a YES ask at 1 - q,
+which is exactly what `OrderBook.apply_delta(Outcome.NO, is_bid=True, ...)` stores, so
+the normalized book needs no Kalshi special case.
+
+`seq` counts messages per subscription (`sid`), and one orderbook subscription covers
+every market it names, so a gap taints every book under that sid. On a gap, a delta
+that would leave a negative size, or a delta for a book still waiting for its
+snapshot, the books are marked out of sync and a `Resync` names the markets to
+resubscribe; nothing further is applied to them until a fresh snapshot arrives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from domain.book import ONE, BookIntegrityError, OrderBook
+from domain.models import Venue
+from venues.kalshi.parse import OrderbookDelta, OrderbookSnapshot
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Resync:
+    """These books are out of sync and need a fresh snapshot (resubscribe)."""
+
+    sid: int | None
+    tickers: tuple[str, ...]
+    reason: str
+
+
+@dataclass(slots=True)
+class BookCounters:
+    snapshots: int = 0
+    deltas: int = 0
+    gaps: int = 0
+    integrity_errors: int = 0
+    ignored_deltas: int = 0
+
+
+@dataclass(slots=True)
+class _Subscription:
+    last_seq: int | None = None
+    tickers: set[str] = field(default_factory=set)
+
+
+class KalshiBooks:
+    """The single writer of every Kalshi book one stream maintains.
+
+    `enforce_seq=False` is for replaying recordings whose sequence numbers were shared
+    with markets that were not recorded; live streams always enforce it.
+    """
+
+    __slots__ = ("_books", "_enforce_seq", "_subs", "counters")
+
+    def __init__(self, *, enforce_seq: bool = True) -> None:
+        self._books: dict[str, OrderBook] = {}
+        self._subs: dict[int | None, _Subscription] = {}
+        self._enforce_seq = enforce_seq
+        self.counters = BookCounters()
+
+    def book(self, ticker: str) -> OrderBook:
+        book = self._books.get(ticker)
+        if book is None:
+            book = self._books[ticker] = OrderBook(Venue.KALSHI, ticker)
+        return book
+
+    def get(self, ticker: str) -> OrderBook | None:
+        return self._books.get(ticker)
+
+    @property
+    def tickers(self) -> list[str]:
+        return list(self._books)
+
+    def on_snapshot(self, msg: OrderbookSnapshot) -> None:
+        sub = self._subs.get(msg.sid)
+        if sub is None:
+            sub = self._subs[msg.sid] = _Subscription()
+        sub.tickers.add(msg.ticker)
+        if msg.seq is not None:
+            sub.last_seq = msg.seq
+        try:
+            self.book(msg.ticker).replace(msg.yes_bids, [(ONE - price, size) for price, size in msg.no_bids])
+        except BookIntegrityError:
+            self.counters.integrity_errors += 1
+            self._books[msg.ticker].mark_out_of_sync()
+            raise
+        self.counters.snapshots += 1
+
+    def on_delta(self, msg: OrderbookDelta) -> Resync | None:
+        """Apply one delta; a `Resync` says which books went out of sync and why."""
+        if self._enforce_seq and msg.seq is not None:
+            sub = self._subs.get(msg.sid)
+            if sub is not None:
+                expected = None if sub.last_seq is None else sub.last_seq + 1
+                sub.last_seq = msg.seq
+                if expected is not None and msg.seq != expected:
+                    self.counters.gaps += 1
+                    sub.tickers.add(msg.ticker)
+                    return self._invalidate(msg.sid, sub.tickers, f"seq gap: expected {expected}, got {msg.seq}")
+        book = self._books.get(msg.ticker)
+        if book is None or not book.in_sync:
+            self.counters.ignored_deltas += 1
+            return None if book is not None else self._invalidate(msg.sid, (msg.ticker,), "delta before snapshot")
+        try:
+            book.apply_delta(msg.side, True, msg.price, msg.delta)
+        except BookIntegrityError as exc:
+            self.counters.integrity_errors += 1
+            return self._invalidate(msg.sid, (msg.ticker,), str(exc))
+        self.counters.deltas += 1
+        return None
+
+    def _invalidate(self, sid: int | None, tickers: Iterable[str], reason: str) -> Resync:
+        names = tuple(sorted(tickers))
+        for ticker in names:
+            self.book(ticker).mark_out_of_sync()
+        log.warning("kalshi books out of sync (sid %s, %s): %s", sid, ", ".join(names), reason)
+        return Resync(sid, names, reason)
+
+    def forget_subscription(self, sid: int | None) -> None:
+        """The subscription ended (unsubscribed or connection lost): its seq no longer applies."""
+        self._subs.pop(sid, None)
+
+    def mark_all_out_of_sync(self) -> None:
+        """Connection lost: every book is blind until its next snapshot."""
+        for book in self._books.values():
+            book.mark_out_of_sync()
+        self._subs.clear()
