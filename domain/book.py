@@ -208,6 +208,15 @@ class OrderBook:
             return (self._bids if is_bid else self._asks), price
         return (self._asks if is_bid else self._bids), ONE - price
 
+    def best_yes_bid(self) -> Decimal | None:
+        """Cheap top-of-book read for the writer (no snapshot built), e.g. to check venue-sent BBOs."""
+        prices = self._bids.prices
+        return prices[-1] if prices else None
+
+    def best_yes_ask(self) -> Decimal | None:
+        prices = self._asks.prices
+        return prices[0] if prices else None
+
     def mark_out_of_sync(self) -> None:
         """A gap or reconnect: readers must not trade on this book until the next snapshot."""
         self.in_sync = False

@@ -1,0 +1,200 @@
+"""Keeps one normalized `OrderBook` per Polymarket market from market-channel events.
+
+A binary market has two ERC-1155 tokens (YES and NO) and Polymarket publishes a book
+for each, but they are one book seen from two sides: a NO bid at q is a YES ask at
+1 - q. Both tokens' events therefore land in the same YES-oriented book. Current
+`price_change` messages carry each change twice (YES entry and mirrored NO entry);
+both are applied as absolute level sizes, so the second write is a no-op when they
+agree and the book stays exact either way.
+
+After each `price_change` the venue's own best bid/ask (sent with every entry) is
+compared with ours; a mismatch means we missed something, so the book is marked out
+of sync and `on_desync` asks the stream for a fresh snapshot. A crossed book is
+skipped by that check: the venue sends the post-match BBO before the deltas that
+remove the consumed levels.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from domain.book import BookIntegrityError, OrderBook
+from domain.models import Market, Outcome, Venue
+from venues.polymarket import parse
+from venues.polymarket.messages import (
+    BestBidAskEvent,
+    BookEvent,
+    MarketEvent,
+    MarketResolvedEvent,
+    PolymarketParseError,
+    PriceChangeEvent,
+    TickSizeChangeEvent,
+)
+
+log = logging.getLogger(__name__)
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+@dataclass(slots=True)
+class FeedCounters:
+    messages: int = 0
+    parse_errors: int = 0
+    unknown_assets: int = 0
+    integrity_errors: int = 0
+    bbo_mismatches: int = 0
+    crossed: int = 0
+
+
+def _at(timestamp_ms: int) -> datetime:
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+
+
+class PolymarketBookFeed:
+    """Single writer of the books of the markets it was given; readers use `book(id).snapshot()`."""
+
+    def __init__(self, on_desync: Callable[[str], None] | None = None) -> None:
+        self.counters = FeedCounters()
+        self.tick_sizes: dict[str, Decimal] = {}
+        self.resolved: dict[str, str] = {}
+        self._books: dict[str, OrderBook] = {}
+        self._tokens: dict[str, tuple[OrderBook, bool]] = {}
+        self._on_desync = on_desync
+
+    def add_market(self, market: Market) -> OrderBook:
+        book = self.add_tokens(market.market_id, market.yes_token, market.no_token)
+        self.tick_sizes[market.market_id] = market.tick_size
+        return book
+
+    def add_tokens(self, condition_id: str, yes_token: str, no_token: str) -> OrderBook:
+        book = self._books.get(condition_id)
+        if book is None:
+            book = self._books[condition_id] = OrderBook(Venue.POLYMARKET, condition_id)
+        self._tokens[yes_token] = (book, True)
+        self._tokens[no_token] = (book, False)
+        return book
+
+    @property
+    def asset_ids(self) -> list[str]:
+        return list(self._tokens)
+
+    def yes_token_ids(self) -> list[str]:
+        return [token for token, (_, is_yes) in self._tokens.items() if is_yes]
+
+    def book(self, condition_id: str) -> OrderBook:
+        return self._books[condition_id]
+
+    def books(self) -> list[OrderBook]:
+        return list(self._books.values())
+
+    def mark_all_out_of_sync(self) -> None:
+        for book in self._books.values():
+            book.mark_out_of_sync()
+
+    def on_frame(self, data: bytes | str) -> None:
+        """Parse and apply one market-channel frame; bad input is logged and counted, never raised."""
+        try:
+            events = parse.market_frame(data)
+        except PolymarketParseError as exc:
+            self.counters.parse_errors += 1
+            log.warning("polymarket market frame rejected: %s: %.200r", exc, data)
+            return
+        for event in events:
+            self.apply(event)
+
+    def apply(self, event: MarketEvent) -> None:
+        self.counters.messages += 1
+        if type(event) is PriceChangeEvent:
+            self._apply_price_change(event)
+        elif type(event) is BookEvent:
+            self._apply_book(event)
+        elif type(event) is TickSizeChangeEvent:
+            if event.asset_id in self._tokens:
+                self.tick_sizes[self._tokens[event.asset_id][0].market_id] = event.new_tick_size
+        elif type(event) is BestBidAskEvent:
+            entry = self._tokens.get(event.asset_id)
+            if entry is not None and entry[0].in_sync:
+                self._check_bbo(entry[0], entry[1], event.best_bid, event.best_ask)
+        elif type(event) is MarketResolvedEvent:
+            for asset_id in event.asset_ids:
+                entry = self._tokens.get(asset_id)
+                if entry is not None:
+                    self.resolved[entry[0].market_id] = event.winning_asset_id
+                    entry[0].mark_out_of_sync()
+
+    def _apply_book(self, event: BookEvent) -> None:
+        entry = self._tokens.get(event.asset_id)
+        if entry is None:
+            self.counters.unknown_assets += 1
+            return
+        book, is_yes = entry
+        if is_yes:
+            bids, asks, book_hash = event.bids, event.asks, event.hash
+        else:
+            bids = [(ONE - p, s) for p, s in event.asks]
+            asks = [(ONE - p, s) for p, s in event.bids]
+            book_hash = book.hash
+        try:
+            book.replace(bids, asks, at=_at(event.timestamp_ms), hash=book_hash)
+        except BookIntegrityError as exc:
+            self._desync(book, f"bad snapshot: {exc}")
+            self.counters.integrity_errors += 1
+            return
+        if event.tick_size is not None:
+            self.tick_sizes[book.market_id] = event.tick_size
+
+    def _apply_price_change(self, event: PriceChangeEvent) -> None:
+        tokens = self._tokens
+        at = _at(event.timestamp_ms)
+        last: dict[OrderBook, tuple[bool, Decimal | None, Decimal | None]] = {}
+        for change in event.changes:
+            entry = tokens.get(change.asset_id)
+            if entry is None:
+                self.counters.unknown_assets += 1
+                continue
+            book, is_yes = entry
+            if not book.in_sync:
+                continue
+            try:
+                book.set_level(Outcome.YES if is_yes else Outcome.NO, change.is_bid, change.price, change.size, at=at)
+            except BookIntegrityError as exc:
+                self.counters.integrity_errors += 1
+                self._desync(book, f"bad level: {exc}")
+                continue
+            if is_yes and change.hash is not None:
+                book.hash = change.hash
+            if change.best_bid is not None or change.best_ask is not None:
+                last[book] = (is_yes, change.best_bid, change.best_ask)
+        for book, (is_yes, best_bid, best_ask) in last.items():
+            if book.in_sync:
+                self._check_bbo(book, is_yes, best_bid, best_ask)
+
+    def _check_bbo(self, book: OrderBook, is_yes: bool, best_bid: Decimal | None, best_ask: Decimal | None) -> None:
+        """Compare the venue's top of book (as seen from the entry's token) with ours; 0/1 mean empty."""
+        if is_yes:
+            want_bid = best_bid if best_bid else None
+            want_ask = best_ask if best_ask is not None and best_ask != ONE else None
+        else:
+            want_bid = ONE - best_ask if best_ask is not None and best_ask != ONE else None
+            want_ask = ONE - best_bid if best_bid else None
+        got_bid, got_ask = book.best_yes_bid(), book.best_yes_ask()
+        if got_bid is not None and got_ask is not None and got_bid >= got_ask:
+            # The venue reports the BBO after matching while the deltas removing the
+            # consumed levels arrive in the next messages (see the recorded "crossing
+            # burst"): a crossed book is transient, not evidence of a gap.
+            self.counters.crossed += 1
+            return
+        if got_bid != want_bid or got_ask != want_ask:
+            self.counters.bbo_mismatches += 1
+            self._desync(book, f"venue BBO {want_bid}/{want_ask} != ours {got_bid}/{got_ask}")
+
+    def _desync(self, book: OrderBook, why: str) -> None:
+        log.warning("polymarket book %s out of sync: %s", book.market_id, why)
+        book.mark_out_of_sync()
+        if self._on_desync is not None:
+            self._on_desync(book.market_id)
