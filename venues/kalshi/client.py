@@ -1,0 +1,324 @@
+"""Kalshi REST client (httpx, async): markets, books, orders, fills, positions, balance.
+
+Transport only: bodies are parsed by `venues.kalshi.parse`, failures become the typed
+errors of `venues.errors` (see `venues.kalshi.errors`). The host is the constructor's
+`base_url` (production or demo, from config); nothing else differs between them.
+
+Every call takes a token from the rate limiter first, and a 429 pauses the limiter
+for the venue's Retry-After. A write whose request may have reached Kalshi without an
+answer (timeout after sending, connection dropped mid-response) raises
+`UnknownOutcomeError`: the caller reconciles by client_order_id before retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit
+
+import httpx
+import orjson
+
+from domain.models import Balance, Fill, Market, Position, Venue
+from venues.errors import RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
+from venues.kalshi.auth import KalshiSigner
+from venues.kalshi.errors import error_for_response
+from venues.kalshi.orders import KalshiOrderRequest
+from venues.kalshi.parse import (
+    KalshiEvent,
+    KalshiOrder,
+    KalshiParseError,
+    KalshiSeries,
+    OrderbookLevels,
+    Page,
+    parse_balance,
+    parse_error_body,
+    parse_events_page,
+    parse_fills_page,
+    parse_market,
+    parse_markets_page,
+    parse_order,
+    parse_orderbook,
+    parse_orders_page,
+    parse_positions_page,
+    parse_series,
+)
+from venues.ratelimit import KALSHI_BATCH_CANCEL_COST, RequestKind, VenueRateLimiter
+
+PROD_BASE_URL = "https://api.elections.kalshi.com/trade-api/v2"
+DEMO_BASE_URL = "https://demo-api.kalshi.co/trade-api/v2"
+
+T = TypeVar("T")
+
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+_MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
+
+def _clean(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
+
+
+class KalshiClient:
+    """One Kalshi account (or none, for public market data) on one host."""
+
+    def __init__(
+        self,
+        base_url: str = PROD_BASE_URL,
+        *,
+        signer: KalshiSigner | None = None,
+        http: httpx.AsyncClient | None = None,
+        limiter: VenueRateLimiter | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._sign_prefix = urlsplit(self.base_url).path
+        self._signer = signer
+        self._http = http or httpx.AsyncClient(timeout=timeout)
+        self._owns_http = http is None
+        self._limiter = limiter or VenueRateLimiter.kalshi()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> KalshiClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- transport -------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: object = None,
+        kind: RequestKind = RequestKind.READ,
+        cost: float = 1.0,
+        private: bool = False,
+        order_lookup: bool = False,
+    ) -> dict[str, Any]:
+        write = kind is not RequestKind.READ
+        headers = {"accept": "application/json"}
+        if private or self._signer is not None:
+            if self._signer is None:
+                raise VenueError(Venue.KALSHI, f"{method} {path} needs API credentials")
+            headers.update(self._signer.headers(method, self._sign_prefix + path))
+        content = None
+        if body is not None:
+            content = orjson.dumps(body)
+            headers["content-type"] = "application/json"
+        await self._limiter.acquire(kind, cost)
+        try:
+            response = await self._http.request(
+                method, self.base_url + path, params=_clean(params or {}), content=content, headers=headers
+            )
+        except _NOT_SENT as exc:
+            raise VenueUnavailableError(Venue.KALSHI, f"{method} {path}: {exc!r}") from exc
+        except _MAYBE_SENT as exc:
+            kind_of_error = UnknownOutcomeError if write else VenueUnavailableError
+            raise kind_of_error(Venue.KALSHI, f"{method} {path}: no answer after sending: {exc!r}") from exc
+        if response.status_code >= 400:
+            error = error_for_response(
+                response.status_code, response.content, response.headers, write=write, order_lookup=order_lookup
+            )
+            if isinstance(error, RateLimitedError):
+                self._limiter.penalize(kind, error.retry_after)
+            raise error
+        try:
+            parsed = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError as exc:
+            raise KalshiParseError(f"{method} {path}: response is not JSON", response.text[:500]) from exc
+        if not isinstance(parsed, dict):
+            raise KalshiParseError(f"{method} {path}: response is not a JSON object", parsed)
+        return parsed
+
+    async def _pages(
+        self,
+        path: str,
+        params: dict[str, Any],
+        parse: Callable[[dict[str, Any]], Page],
+        *,
+        private: bool = False,
+        max_pages: int | None = None,
+    ) -> AsyncIterator[list[Any]]:
+        cursor: str | None = None
+        pages = 0
+        while True:
+            body = await self._request("GET", path, params={**params, "cursor": cursor}, private=private)
+            page = parse(body)
+            yield page.items
+            pages += 1
+            cursor = page.cursor
+            if cursor is None or (max_pages is not None and pages >= max_pages):
+                return
+
+    async def _collect(self, pages: AsyncIterator[list[T]]) -> list[T]:
+        items: list[T] = []
+        async for page in pages:
+            items.extend(page)
+        return items
+
+    # --- market data -----------------------------------------------------------------------
+
+    async def get_series(self, series_ticker: str) -> KalshiSeries:
+        return parse_series(await self._request("GET", f"/series/{quote(series_ticker, safe='')}"))
+
+    async def get_events(
+        self,
+        *,
+        series_ticker: str | None = None,
+        status: str | None = None,
+        with_nested_markets: bool = False,
+        limit: int = 200,
+        max_pages: int | None = None,
+    ) -> list[KalshiEvent]:
+        params = {
+            "series_ticker": series_ticker,
+            "status": status,
+            "with_nested_markets": "true" if with_nested_markets else None,
+            "limit": limit,
+        }
+        return await self._collect(self._pages("/events", params, parse_events_page, max_pages=max_pages))
+
+    async def get_markets(
+        self,
+        *,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        status: str | None = None,
+        tickers: Sequence[str] | None = None,
+        limit: int = 1000,
+        max_pages: int | None = None,
+        fee_multiplier: Decimal | None = None,
+    ) -> list[Market]:
+        """All markets matching the filters, following the cursor (stop early with `max_pages`)."""
+        params = {
+            "event_ticker": event_ticker,
+            "series_ticker": series_ticker,
+            "status": status,
+            "tickers": ",".join(tickers) if tickers else None,
+            "limit": limit,
+        }
+
+        def parse(body: dict[str, Any]) -> Page:
+            return parse_markets_page(body, fee_multiplier=fee_multiplier)
+
+        return await self._collect(self._pages("/markets", params, parse, max_pages=max_pages))
+
+    async def get_market(self, ticker: str, *, fee_multiplier: Decimal | None = None) -> Market:
+        body = await self._request("GET", f"/markets/{quote(ticker, safe='')}")
+        market = body.get("market")
+        if not isinstance(market, dict):
+            raise KalshiParseError("no market in response", body)
+        return parse_market(market, fee_multiplier=fee_multiplier)
+
+    async def get_orderbook(self, ticker: str, *, depth: int | None = None) -> OrderbookLevels:
+        body = await self._request("GET", f"/markets/{quote(ticker, safe='')}/orderbook", params={"depth": depth})
+        return parse_orderbook(body)
+
+    # --- orders ----------------------------------------------------------------------------
+
+    async def create_order(self, request: KalshiOrderRequest) -> KalshiOrder:
+        body = await self._request(
+            "POST", "/portfolio/orders", body=request.to_json(), kind=RequestKind.WRITE, private=True
+        )
+        return parse_order(body)
+
+    async def cancel_order(self, order_id: str) -> KalshiOrder:
+        body = await self._request(
+            "DELETE",
+            f"/portfolio/orders/{quote(order_id, safe='')}",
+            kind=RequestKind.CANCEL,
+            private=True,
+            order_lookup=True,
+        )
+        return parse_order(body)
+
+    async def get_order(self, order_id: str) -> KalshiOrder:
+        body = await self._request(
+            "GET", f"/portfolio/orders/{quote(order_id, safe='')}", private=True, order_lookup=True
+        )
+        return parse_order(body)
+
+    async def batch_create_orders(self, requests: Sequence[KalshiOrderRequest]) -> list[KalshiOrder | VenueError]:
+        """One result per request, in order: the order, or the typed error Kalshi gave for that item."""
+        if not requests:
+            return []
+        body = await self._request(
+            "POST",
+            "/portfolio/orders/batched",
+            body={"orders": [r.to_json() for r in requests]},
+            kind=RequestKind.WRITE,
+            cost=len(requests),
+            private=True,
+        )
+        return self._batch_results(body)
+
+    async def batch_cancel_orders(self, order_ids: Sequence[str]) -> list[KalshiOrder | VenueError]:
+        if not order_ids:
+            return []
+        body = await self._request(
+            "DELETE",
+            "/portfolio/orders/batched",
+            body={"ids": list(order_ids)},
+            kind=RequestKind.CANCEL,
+            cost=KALSHI_BATCH_CANCEL_COST * len(order_ids),
+            private=True,
+        )
+        return self._batch_results(body)
+
+    def _batch_results(self, body: dict[str, Any]) -> list[KalshiOrder | VenueError]:
+        items = body.get("orders")
+        if not isinstance(items, list):
+            raise KalshiParseError("batch response without 'orders'", body)
+        results: list[KalshiOrder | VenueError] = []
+        for item in items:
+            if not isinstance(item, dict):
+                raise KalshiParseError("batch item is not an object", body)
+            error = item.get("error")
+            if error:
+                code = parse_error_body({"error": error})[0]
+                status = 409 if code == "order_already_exists" else 400
+                results.append(
+                    error_for_response(status, orjson.dumps({"error": error}), {}, write=True, order_lookup=True)
+                )
+            else:
+                results.append(parse_order(item))
+        return results
+
+    async def get_orders(
+        self, *, ticker: str | None = None, status: str | None = None, max_pages: int | None = None
+    ) -> list[KalshiOrder]:
+        params = {"ticker": ticker, "status": status, "limit": 200}
+        return await self._collect(
+            self._pages("/portfolio/orders", params, parse_orders_page, private=True, max_pages=max_pages)
+        )
+
+    # --- portfolio -------------------------------------------------------------------------
+
+    async def get_fills(
+        self,
+        *,
+        ticker: str | None = None,
+        order_id: str | None = None,
+        min_ts: int | None = None,
+        max_pages: int | None = None,
+    ) -> list[Fill]:
+        params = {"ticker": ticker, "order_id": order_id, "min_ts": min_ts, "limit": 200}
+        return await self._collect(
+            self._pages("/portfolio/fills", params, parse_fills_page, private=True, max_pages=max_pages)
+        )
+
+    async def get_positions(self, *, ticker: str | None = None, max_pages: int | None = None) -> list[Position]:
+        params = {"ticker": ticker, "limit": 200}
+        return await self._collect(
+            self._pages("/portfolio/positions", params, parse_positions_page, private=True, max_pages=max_pages)
+        )
+
+    async def get_balance(self) -> Balance:
+        return parse_balance(await self._request("GET", "/portfolio/balance", private=True))
