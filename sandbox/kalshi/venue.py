@@ -488,6 +488,8 @@ class KalshiVenue:
             raise KalshiError(status, code, details=details)
         self._remember(record)
         self._apply(market, execution.events)
+        if record.status == "executed" and record.fill_count < record.initial_count:
+            record.status = "canceled"
         return record
 
     def _remember(self, record: KalshiOrder) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -97,3 +98,20 @@ async def kalshi_call(
     sign = path.split("?", 1)[0]
     async with httpx.AsyncClient(base_url=sb.handle.base_url, timeout=wait_s) as client:
         return await client.request(method, path, json=json, headers=signed_headers(sb.creds, method, sign))
+
+
+def ws_headers(sb: KalshiSandbox) -> dict[str, str]:
+    return signed_headers(sb.creds, "GET", "/trade-api/ws/v2")
+
+
+async def recv_json(ws: Any, count: int = 1, wait_s: float = 3.0) -> list[dict[str, Any]]:
+    """The next `count` messages of a websockets client connection, parsed."""
+    import asyncio
+
+    import orjson
+
+    out = []
+    async with asyncio.timeout(wait_s):
+        for _ in range(count):
+            out.append(orjson.loads(await ws.recv()))
+    return out
