@@ -34,7 +34,7 @@ from arbitrage.opportunity import (
     ns_to_datetime,
     opportunity_id,
 )
-from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, top_marginal_edge
+from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
 from arbitrage.units import (
     FINE_PER_DOLLAR,
     PRICE_SCALE,
@@ -65,14 +65,19 @@ class DetectorConfig:
 
 
 @dataclass(slots=True)
-class _PairState:
+class PairWatch:
+    """A confirmed pair as the hot path sees it: both books, fee tables, limits, open windows."""
+
     pair: MarketPair
-    polymarket_key: tuple[Venue, str]
-    kalshi_key: tuple[Venue, str]
+    polymarket: IntBook
+    kalshi: IntBook
     polymarket_terms: LegTerms
     kalshi_terms: LegTerms
+    # per-contract cost (FINE, fee included) by price unit, for the O(1) top-of-book check
+    polymarket_costs: list[int]
+    kalshi_costs: list[int]
     limits: SizingLimits
-    # kalshi_yes[direction]: is the Kalshi leg of that direction the Kalshi YES?
+    # kalshi_yes[direction index]: is the Kalshi leg of that direction the Kalshi YES?
     kalshi_yes: tuple[bool, bool]
     window_start_ns: list[int | None] = field(default_factory=lambda: [None, None])
 
@@ -102,8 +107,11 @@ class Detector:
         self.recorder: OpportunityRecorder = recorder or InMemoryRecorder()
         self.clock_ns = clock_ns
         self.books: dict[tuple[Venue, str], IntBook] = {}
-        self._by_market: dict[tuple[Venue, str], list[_PairState]] = {}
+        self._by_market: dict[tuple[Venue, str], list[PairWatch]] = {}
         self._min_edge_fine = int(self.config.min_edge * FINE_PER_DOLLAR)
+        self._budget = FINE_PER_DOLLAR - self._min_edge_fine
+        self.max_book_age_ns = self.config.max_book_age_ns
+        self._cost_tables: dict[LegTerms, list[int]] = {}
         self.stale_skips = 0
         for pair in pairs:
             self.add_pair(pair)
@@ -114,89 +122,109 @@ class Detector:
         config = self.config
         poly_terms, kalshi_terms = _leg_terms(pair, config)
         min_contracts = max(1, ceil(pair.polymarket.min_order_size), ceil(pair.kalshi.min_order_size))
-        state = _PairState(
+        keys = ((Venue.POLYMARKET, pair.polymarket.market_id), (Venue.KALSHI, pair.kalshi.market_id))
+        for key in keys:
+            if key not in self.books:
+                self.books[key] = IntBook(*key)
+        state = PairWatch(
             pair=pair,
-            polymarket_key=(Venue.POLYMARKET, pair.polymarket.market_id),
-            kalshi_key=(Venue.KALSHI, pair.kalshi.market_id),
+            polymarket=self.books[keys[0]],
+            kalshi=self.books[keys[1]],
             polymarket_terms=poly_terms,
             kalshi_terms=kalshi_terms,
+            polymarket_costs=self._cost_table(poly_terms),
+            kalshi_costs=self._cost_table(kalshi_terms),
             limits=SizingLimits(
                 min_contracts=min_contracts,
                 max_contracts=config.max_contracts,
                 min_edge_fine=self._min_edge_fine,
                 min_profit_fine=int(config.min_profit * FINE_PER_DOLLAR),
             ),
-            kalshi_yes=tuple(  # type: ignore[arg-type]
-                pair.kalshi_outcome(d.polymarket_outcome.other) is Outcome.YES for d in DIRECTIONS
+            kalshi_yes=(
+                pair.kalshi_outcome(Outcome.NO) is Outcome.YES,
+                pair.kalshi_outcome(Outcome.YES) is Outcome.YES,
             ),
         )
-        for key in (state.polymarket_key, state.kalshi_key):
+        for key in keys:
             self._by_market.setdefault(key, []).append(state)
-            if key not in self.books:
-                self.books[key] = IntBook(*key)
+
+    def _cost_table(self, terms: LegTerms) -> list[int]:
+        table = self._cost_tables.get(terms)
+        if table is None:
+            table = self._cost_tables[terms] = contract_cost_table(terms)
+        return table
+
+    def pair_books(self) -> list[tuple[MarketPair, IntBook, IntBook]]:
+        """Every pair with its Polymarket and Kalshi book, for the writer that feeds them."""
+        states = {id(s): s for group in self._by_market.values() for s in group}.values()
+        return [(s.pair, s.polymarket, s.kalshi) for s in states]
 
     def book(self, venue: Venue, market_id: str) -> IntBook:
         """The book a writer updates in place before calling `evaluate`/`on_update`."""
         return self.books[(venue, market_id)]
 
-    def evaluate(self, venue: Venue, market_id: str) -> list[Opportunity]:
-        """Opportunities whose window opens with this update (usually none)."""
+    def watchers(self, venue: Venue, market_id: str) -> list[PairWatch]:
+        """The pairs a book belongs to; a writer keeps this list and passes it to `check`."""
+        return self._by_market.get((venue, market_id), [])
+
+    def evaluate(self, venue: Venue, market_id: str, now: int | None = None) -> list[Opportunity]:
+        """Opportunities whose window opens with this update (usually none); `now` in epoch ns."""
         states = self._by_market.get((venue, market_id))
         if not states:
             return []
-        now = self.clock_ns()
+        return self.check(states, self.clock_ns() if now is None else now)
+
+    def check(self, states: list[PairWatch], now: int) -> list[Opportunity]:
+        """The hot path: O(1) per pair and direction unless the top of book crosses."""
         found: list[Opportunity] = []
+        oldest = now - self.max_book_age_ns
+        budget = self._budget
         for state in states:
-            self._evaluate_pair(state, now, found)
+            poly = state.polymarket
+            kalshi = state.kalshi
+            windows = state.window_start_ns
+            if not (poly.in_sync and kalshi.in_sync and poly.updated_ns >= oldest and kalshi.updated_ns >= oldest):
+                windows[0] = windows[1] = None
+                self.stale_skips += 1
+                continue
+            k_bid = kalshi.best_bid
+            k_ask = kalshi.best_ask
+            k_no_ask = None if k_bid is None else PRICE_SCALE - k_bid
+            # Direction 0 buys Polymarket YES, direction 1 Polymarket NO (the complement of its YES bid).
+            p1 = poly.best_ask
+            p2 = k_ask if state.kalshi_yes[0] else k_no_ask
+            if p1 is None or p2 is None or state.polymarket_costs[p1] + state.kalshi_costs[p2] > budget:
+                windows[0] = None
+            elif windows[0] is None:
+                self._size(state, 0, now, found)
+            bid = poly.best_bid
+            p2 = k_ask if state.kalshi_yes[1] else k_no_ask
+            if bid is None or p2 is None or state.polymarket_costs[PRICE_SCALE - bid] + state.kalshi_costs[p2] > budget:
+                windows[1] = None
+            elif windows[1] is None:
+                self._size(state, 1, now, found)
         return found
 
-    def _evaluate_pair(self, state: _PairState, now: int, found: list[Opportunity]) -> None:
-        books = self.books
-        poly = books[state.polymarket_key]
-        kalshi = books[state.kalshi_key]
-        windows = state.window_start_ns
-        max_age = self.config.max_book_age_ns
-        if (
-            not poly.in_sync
-            or not kalshi.in_sync
-            or now - poly.updated_ns > max_age
-            or now - kalshi.updated_ns > max_age
-        ):
-            windows[0] = windows[1] = None
-            self.stale_skips += 1
+    def _size(self, state: PairWatch, index: int, now: int, found: list[Opportunity]) -> None:
+        """The top crosses and no window is open: walk depth, and open a window if it pays."""
+        poly_yes = index == 0
+        kalshi_yes = state.kalshi_yes[index]
+        first = Leg(state.polymarket.asks_of(poly_yes), state.polymarket_terms)
+        second = Leg(state.kalshi.asks_of(kalshi_yes), state.kalshi_terms)
+        sizing = best_size(first, second, state.limits)
+        if sizing is None:
             return
-        for index in (0, 1):
-            poly_yes = index == 0
-            kalshi_yes = state.kalshi_yes[index]
-            p1 = poly.best_ask_of(poly_yes)
-            p2 = kalshi.best_ask_of(kalshi_yes)
-            if (
-                p1 is None
-                or p2 is None
-                or top_marginal_edge(p1, p2, state.polymarket_terms, state.kalshi_terms) < self._min_edge_fine
-            ):
-                windows[index] = None
-                continue
-            if windows[index] is not None:
-                continue
-            first = Leg(poly.asks_of(poly_yes), state.polymarket_terms)
-            second = Leg(kalshi.asks_of(kalshi_yes), state.kalshi_terms)
-            sizing = best_size(first, second, state.limits)
-            if sizing is None:
-                continue
-            windows[index] = now
-            found.append(self._opportunity(state, DIRECTIONS[index], sizing, first, second, now, poly, kalshi))
+        state.window_start_ns[index] = now
+        found.append(self._opportunity(state, DIRECTIONS[index], sizing, first, second, now))
 
     def _opportunity(
         self,
-        state: _PairState,
+        state: PairWatch,
         direction: Direction,
         sizing: Sizing,
         first: Leg,
         second: Leg,
         now: int,
-        poly: IntBook,
-        kalshi: IntBook,
     ) -> Opportunity:
         pair = state.pair
         poly_outcome = direction.polymarket_outcome
@@ -244,18 +272,18 @@ class Detector:
             ),
             expected_profit=fine_to_dollars(sizing.profit),
             detected_at=ns_to_datetime(now),
-            polymarket_book_at=ns_to_datetime(poly.updated_ns),
-            kalshi_book_at=ns_to_datetime(kalshi.updated_ns),
+            polymarket_book_at=ns_to_datetime(state.polymarket.updated_ns),
+            kalshi_book_at=ns_to_datetime(state.kalshi.updated_ns),
         )
 
     def apply_snapshot(self, snapshot: BookSnapshot) -> None:
-        """Load a normalized `BookSnapshot` (from the streamers) as this detector's book."""
-        key = (snapshot.venue, snapshot.market_id)
-        if key not in self.books:
+        """Load a normalized `BookSnapshot` (from the streamers) into this detector's book."""
+        book = self.books.get((snapshot.venue, snapshot.market_id))
+        if book is None:
             return
         at = snapshot.updated_at
         updated_ns = self.clock_ns() if at is None else int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
-        self.books[key] = IntBook.from_snapshot(snapshot, updated_ns)
+        book.load(snapshot, updated_ns)
 
     async def on_snapshot(self, snapshot: BookSnapshot) -> list[Opportunity]:
         self.apply_snapshot(snapshot)

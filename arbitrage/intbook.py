@@ -60,6 +60,21 @@ class IntBook:
         elif asks.pop(price, None) is not None and price == self.best_ask:
             self.best_ask = min(asks) if asks else None
 
+    def add_bid(self, price: int, delta: int) -> bool:
+        """Kalshi-style delta; False (and nothing changed) if it would leave a negative size."""
+        size = self.bids.get(price, 0) + delta
+        if size < 0:
+            return False
+        self.set_bid(price, size)
+        return True
+
+    def add_ask(self, price: int, delta: int) -> bool:
+        size = self.asks.get(price, 0) + delta
+        if size < 0:
+            return False
+        self.set_ask(price, size)
+        return True
+
     def best_ask_of(self, yes: bool) -> int | None:
         """Best ask of YES, or of NO (derived from the best YES bid)."""
         if yes:
@@ -73,13 +88,11 @@ class IntBook:
             return sorted(self.asks.items())
         return [(PRICE_SCALE - p, s) for p, s in sorted(self.bids.items(), reverse=True)]
 
-    @classmethod
-    def from_snapshot(cls, snapshot: BookSnapshot, updated_ns: int) -> IntBook:
-        book = cls(snapshot.venue, snapshot.market_id)
-        book.replace(
+    def load(self, snapshot: BookSnapshot, updated_ns: int) -> None:
+        """Replace this book's content with a normalized snapshot of the same market."""
+        self.replace(
             [(price_units(p), size_units_floor(s)) for p, s in snapshot.yes_bids],
             [(price_units(p), size_units_floor(s)) for p, s in snapshot.yes_asks],
             updated_ns,
         )
-        book.in_sync = snapshot.in_sync
-        return book
+        self.in_sync = snapshot.in_sync

@@ -140,15 +140,14 @@ class Sizing:
     profit: int
 
 
-def top_marginal_edge(first_price: int, second_price: int, first: LegTerms, second: LegTerms) -> int:
-    """Edge in FINE of one contract at the two best asks, before rounding: an upper bound on every
-    later contract's edge, so below `min_edge` there is nothing to size."""
-    return (
-        FINE_PER_DOLLAR
-        - (first_price + second_price) * SIZE_SCALE * FINE_PER_COST_UNIT
-        - SIZE_SCALE * first.rate_units * first_price * (PRICE_SCALE - first_price)
-        - SIZE_SCALE * second.rate_units * second_price * (PRICE_SCALE - second_price)
-    )
+def contract_cost(price: int, terms: LegTerms) -> int:
+    """Cost in FINE of one contract at `price` including the exact (unrounded) fee."""
+    return SIZE_SCALE * (price * FINE_PER_COST_UNIT + terms.rate_units * price * (PRICE_SCALE - price))
+
+
+def contract_cost_table(terms: LegTerms) -> list[int]:
+    """`contract_cost` for every price unit, so the hot path's top-of-book check is two lookups."""
+    return [contract_cost(price, terms) for price in range(PRICE_SCALE + 1)]
 
 
 def best_size(first: Leg, second: Leg, limits: SizingLimits) -> Sizing | None:

@@ -1,0 +1,273 @@
+"""Raw venue frames straight into the detector's integer books: the lean parse path.
+
+The venue packages parse every field into Decimal-based events, which is right for the
+streamers and the stores but costs several times the JSON decode on the book hot path.
+This path decodes with orjson, keeps only what a book level needs (price from a cache of
+price strings, size as an integer of 1e-2 contracts), applies it to `IntBook`s and asks
+the detector. It handles Polymarket `book` and `price_change` (current batched form) and
+Kalshi `orderbook_snapshot` / `orderbook_delta` (dollar/fp strings, or legacy cents/ints).
+Anything malformed is counted and logged, never raised into the stream, and never half
+applied: a frame is validated fully before it touches a book; a Kalshi sequence gap or an
+impossible delta marks the book out of sync until the next snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+
+from arbitrage.detector import Detector, PairWatch
+from arbitrage.intbook import IntBook
+from arbitrage.opportunity import Opportunity
+from arbitrage.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
+from domain.models import Venue
+
+log = logging.getLogger(__name__)
+
+_NONE: list[Opportunity] = []
+
+
+class MalformedFrame(ValueError):
+    """A frame that cannot be applied; the feed counts it and moves on."""
+
+
+def _size_units(text: str) -> int:
+    """Signed decimal string to 1e-2 contracts; digits finer than 0.01 must be zeros."""
+    if text.isdigit() and text.isascii():
+        return int(text) * SIZE_SCALE
+    if len(text) > 3 and text[-3] == ".":
+        digits = text[:-3] + text[-2:]
+        unsigned = digits[1:] if digits[0] == "-" else digits
+        if unsigned.isdigit() and unsigned.isascii():
+            return int(digits)
+    negative = text.startswith("-")
+    whole, _, frac = (text[1:] if negative else text).partition(".")
+    if len(frac) > 2:
+        if frac[2:].strip("0"):
+            raise MalformedFrame(f"size {text!r} finer than 0.01")
+        frac = frac[:2]
+    if not (whole or frac) or not (whole + frac).isdigit() or not text.isascii():
+        raise MalformedFrame(f"bad size {text!r}")
+    units = int(whole or "0") * SIZE_SCALE + (int(frac.ljust(2, "0")) if frac else 0)
+    return -units if negative else units
+
+
+class FastFeed:
+    """Single writer for a detector's books; call `polymarket`/`kalshi` with each raw frame."""
+
+    def __init__(self, detector: Detector) -> None:
+        self.detector = detector
+        # asset id -> (book, is the YES token, pairs watching the book)
+        self._assets: dict[str, tuple[IntBook, bool, list[PairWatch]]] = {}
+        self._kalshi: dict[str, tuple[IntBook, list[PairWatch]]] = {}
+        self._prices: dict[str, int] = {}
+        self._kalshi_seq: dict[int, int] = {}
+        self.malformed = 0
+        self.applied = 0
+        for pair, poly_book, kalshi_book in detector.pair_books():
+            poly_watch = detector.watchers(Venue.POLYMARKET, poly_book.market_id)
+            self._assets[pair.polymarket.yes_token] = (poly_book, True, poly_watch)
+            self._assets[pair.polymarket.no_token] = (poly_book, False, poly_watch)
+            self._kalshi[pair.kalshi.market_id] = (
+                kalshi_book,
+                detector.watchers(Venue.KALSHI, kalshi_book.market_id),
+            )
+
+    def _price(self, text: str) -> int:
+        units = self._prices.get(text)
+        if units is None:
+            try:
+                units = price_units(Decimal(text))
+            except (InvalidOperation, UnitError, TypeError) as exc:
+                raise MalformedFrame(f"bad price {text!r}") from exc
+            if not 0 <= units <= PRICE_SCALE:
+                raise MalformedFrame(f"price {text!r} outside [0, 1]")
+            self._prices[text] = units
+        return units
+
+    def _reject(self, venue: Venue, raw: bytes, exc: Exception) -> list[Opportunity]:
+        self.malformed += 1
+        log.warning("malformed %s frame (%s): %.200r", venue.value, exc, raw)
+        return _NONE
+
+    # --- Polymarket -----------------------------------------------------------------------
+
+    def polymarket(self, raw: bytes, now: int) -> list[Opportunity]:
+        try:
+            message: Any = orjson.loads(raw)
+            if type(message) is dict and message.get("event_type") == "price_change":
+                return self._price_change(message["price_changes"], now)
+            if type(message) is list:
+                found: list[Opportunity] = []
+                for item in message:
+                    found += self._polymarket_event(item, now)
+                return found
+            return self._polymarket_event(message, now)
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            return self._reject(Venue.POLYMARKET, raw, exc)
+
+    def _polymarket_event(self, message: dict[str, Any], now: int) -> list[Opportunity]:
+        kind = message.get("event_type")
+        if kind == "price_change":
+            return self._price_change(message["price_changes"], now)
+        if kind == "book":
+            return self._poly_book(message, now)
+        return _NONE
+
+    def _price_change(self, changes: list[dict[str, Any]], now: int) -> list[Opportunity]:
+        """Validate every entry, then apply. Polymarket sends each level change twice, once per
+        token (YES BUY at p is NO SELL at 1 - p); the mirror lands on the same YES-space level
+        and is applied once."""
+        assets = self._assets
+        prices = self._prices
+        updates = []
+        last = None
+        for change in changes:
+            target = assets.get(change["asset_id"])
+            if target is None:
+                continue
+            side = change["side"]
+            if side == "BUY":
+                buy = True
+            elif side == "SELL":
+                buy = False
+            else:
+                raise MalformedFrame(f"bad side {side!r}")
+            text = change["price"]
+            p = prices.get(text)
+            if p is None:
+                p = self._price(text)
+            is_yes = target[1]
+            level = (target[0], is_yes == buy, p if is_yes else PRICE_SCALE - p, change["size"])
+            if level != last:
+                updates.append(level)
+                last = level
+        touched: list[list[PairWatch]] = []
+        applied = []
+        for book, is_bid, p, size_text in updates:
+            size = _size_units(size_text)
+            if size < 0:
+                raise MalformedFrame("negative size")
+            applied.append((book, is_bid, p, size))
+        for book, is_bid, p, size in applied:
+            if is_bid:
+                book.set_bid(p, size)
+            else:
+                book.set_ask(p, size)
+            book.updated_ns = now
+        if not applied:
+            return _NONE
+        self.applied += 1
+        watch = assets[changes[0]["asset_id"]][2] if len(applied) == 1 else None
+        if watch is not None:
+            return self.detector.check(watch, now)
+        for change in changes:
+            target = assets.get(change["asset_id"])
+            if target is not None and target[2] not in touched:
+                touched.append(target[2])
+        found: list[Opportunity] = []
+        for group in touched:
+            found += self.detector.check(group, now)
+        return found
+
+    def _poly_book(self, message: dict[str, Any], now: int) -> list[Opportunity]:
+        target = self._assets.get(message["asset_id"])
+        if target is None:
+            return _NONE
+        book, is_yes, watch = target
+        bids = [(self._price(lv["price"]), _size_units(lv["size"])) for lv in message["bids"]]
+        asks = [(self._price(lv["price"]), _size_units(lv["size"])) for lv in message["asks"]]
+        if is_yes:
+            book.replace(bids, asks, now)
+        else:
+            book.replace([(PRICE_SCALE - p, s) for p, s in asks], [(PRICE_SCALE - p, s) for p, s in bids], now)
+        self.applied += 1
+        return self.detector.check(watch, now)
+
+    # --- Kalshi ---------------------------------------------------------------------------
+
+    def kalshi(self, raw: bytes, now: int) -> list[Opportunity]:
+        try:
+            message: Any = orjson.loads(raw)
+            kind = message["type"]
+            if kind == "orderbook_delta":
+                return self._kalshi_delta(message, now)
+            if kind == "orderbook_snapshot":
+                return self._kalshi_snapshot(message, now)
+            return _NONE
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            return self._reject(Venue.KALSHI, raw, exc)
+
+    def _sequence_gap(self, message: dict[str, Any]) -> bool:
+        sid = message.get("sid")
+        seq = message.get("seq")
+        if sid is None or seq is None:
+            return False
+        seqs = self._kalshi_seq
+        last = seqs.get(sid)
+        seqs[sid] = seq
+        if last is None or seq == last + 1:
+            return False
+        # A book on this subscription missed a delta. We do not know which tickers the
+        # subscription carries, so every Kalshi book waits for its next snapshot.
+        for book, _ in self._kalshi.values():
+            book.in_sync = False
+        log.warning("kalshi sid %s sequence gap: %s after %s", sid, seq, last)
+        return True
+
+    def _kalshi_delta(self, message: dict[str, Any], now: int) -> list[Opportunity]:
+        body = message["msg"]
+        target = self._kalshi.get(body["market_ticker"])
+        if self._sequence_gap(message) or target is None:
+            return _NONE
+        book, watch = target
+        text = body.get("price_dollars")
+        if text is None:
+            p = self._cent_price(body["price"])
+        else:
+            cached = self._prices.get(text)
+            p = self._price(text) if cached is None else cached
+        fp = body.get("delta_fp")
+        delta = _size_units(fp) if fp is not None else int(body["delta"]) * SIZE_SCALE
+        side = body["side"]
+        if side == "yes":
+            ok = book.add_bid(p, delta)
+        elif side == "no":
+            ok = book.add_ask(PRICE_SCALE - p, delta)
+        else:
+            raise MalformedFrame(f"bad side {side!r}")
+        if not ok:
+            book.in_sync = False
+            raise MalformedFrame(f"delta {delta} at {p} leaves a negative size on {book.market_id}")
+        book.updated_ns = now
+        self.applied += 1
+        return self.detector.check(watch, now)
+
+    def _cent_price(self, cents: object) -> int:
+        if type(cents) is not int or not 0 <= cents <= 100:
+            raise MalformedFrame(f"bad cent price {cents!r}")
+        return cents * (PRICE_SCALE // 100)
+
+    def _kalshi_snapshot(self, message: dict[str, Any], now: int) -> list[Opportunity]:
+        body = message["msg"]
+        target = self._kalshi.get(body["market_ticker"])
+        self._sequence_gap(message)
+        if target is None:
+            return _NONE
+        book, watch = target
+        yes = self._kalshi_levels(body, "yes")
+        no = self._kalshi_levels(body, "no")
+        book.replace(yes, [(PRICE_SCALE - p, s) for p, s in no], now)
+        self.applied += 1
+        return self.detector.check(watch, now)
+
+    def _kalshi_levels(self, body: dict[str, Any], side: str) -> list[tuple[int, int]]:
+        for key in (f"{side}_dollars_fp", f"{side}_dollars"):
+            rows = body.get(key)
+            if rows is not None:
+                return [(self._price(p), _size_units(str(q))) for p, q in rows]
+        rows = body.get(side) or []
+        return [(self._cent_price(p), int(q) * SIZE_SCALE) for p, q in rows]
