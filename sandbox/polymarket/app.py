@@ -1,0 +1,106 @@
+"""The sandbox Polymarket as one starlette app, and a way to run it in-process.
+
+`build_app(state)` serves everything on one port:
+
+    CLOB REST      /            (clob.py: the venue's real paths)
+    WebSockets     /ws/market, /ws/user
+    Gamma          /gamma/...   (gamma.py)
+    Data API       /data-api/...
+    Admin          /_sandbox/...
+
+`serve(state)` runs it with uvicorn on 127.0.0.1 and an ephemeral port inside the
+current event loop and yields the base URLs (`SandboxUrls`); it stops the server
+on exit. Synchronous clients (py-clob-client) must then be called from a thread
+(`asyncio.to_thread`) so the server keeps running. From a shell:
+`uvicorn sandbox.polymarket.app:create_app --factory --port 8080`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sandbox.faults import FaultMiddleware
+from sandbox.polymarket.admin import admin_routes
+from sandbox.polymarket.clob import clob_routes
+from sandbox.polymarket.gamma import DATA_PREFIX, GAMMA_PREFIX, data_routes, gamma_routes
+from sandbox.polymarket.state import PolymarketState
+from sandbox.polymarket.wire import ClobError, error_response, http_fault_body
+from sandbox.polymarket.ws import ws_routes
+
+
+async def _clob_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ClobError)
+    return error_response(exc.status, exc.message)
+
+
+def build_app(state: PolymarketState) -> Starlette:
+    app = Starlette(
+        routes=[
+            *clob_routes(state),
+            *ws_routes(state),
+            *gamma_routes(state),
+            *data_routes(state),
+            *admin_routes(state),
+        ],
+        middleware=[Middleware(FaultMiddleware, faults=state.faults, error_body=http_fault_body)],
+        exception_handlers={ClobError: _clob_error},
+    )
+    app.state.venue = state
+    return app
+
+
+def create_app() -> Starlette:
+    """Factory for `uvicorn --factory`: an empty venue (create markets through the admin API)."""
+    return build_app(PolymarketState())
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxUrls:
+    clob: str
+    ws: str
+    gamma: str
+    data_api: str
+
+    @property
+    def ws_market(self) -> str:
+        return f"{self.ws}/ws/market"
+
+    @property
+    def ws_user(self) -> str:
+        return f"{self.ws}/ws/user"
+
+
+@contextlib.asynccontextmanager
+async def serve(state: PolymarketState, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[SandboxUrls]:
+    config = uvicorn.Config(
+        build_app(state), host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("sandbox server exited before starting")
+            await asyncio.sleep(0.01)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        base = f"{host}:{bound}"
+        yield SandboxUrls(
+            clob=f"http://{base}",
+            ws=f"ws://{base}",
+            gamma=f"http://{base}{GAMMA_PREFIX}",
+            data_api=f"http://{base}{DATA_PREFIX}",
+        )
+    finally:
+        server.should_exit = True
+        state.faults.clear()
+        await task

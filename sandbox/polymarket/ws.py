@@ -1,0 +1,119 @@
+"""Market and user WebSocket channels (`/ws/market`, `/ws/user`).
+
+Market: `{"assets_ids": [...], "type": "market"}` subscribes (later messages with
+`"operation": "subscribe" | "unsubscribe"` change the set) and answers with one
+JSON array holding a `book` per asset; then `price_change`, `last_trade_price`
+and `tick_size_change` follow as they happen. User: `{"auth": {apiKey, secret,
+passphrase}, "markets": [...], "type": "user"}`, then `order` and `trade` events of
+that key. Text `PING` is answered `PONG` on both.
+
+Each socket has one writer task draining its outbox, so the matching engine never
+waits for a slow reader. Fault hooks: `take_seq_gap()` drops a message (Polymarket
+has no sequence numbers, so a gap is a lost update), `should_drop_ws()` closes the
+socket after N messages, `drop_ws_now` closes every socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from sandbox.polymarket.state import PolymarketState, Subscriber
+
+log = logging.getLogger(__name__)
+
+PONG = "PONG"
+
+
+def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
+    faults = state.faults
+
+    async def writer(ws: WebSocket, sub: Subscriber) -> None:
+        sent = 0
+        while True:
+            text = await sub.outbox.get()
+            if text != PONG and faults.take_seq_gap():
+                continue
+            await ws.send_text(text)
+            sent += 1
+            if faults.should_drop_ws(sent):
+                await ws.close()
+                return
+
+    async def run(ws: WebSocket, sub: Subscriber, on_message: Any) -> None:
+        await ws.accept()
+
+        async def close() -> None:
+            if ws.application_state is WebSocketState.CONNECTED:
+                await ws.close()
+
+        handle = faults.register_socket(close)
+        state.subscribers.add(sub)
+        task = asyncio.create_task(writer(ws, sub))
+        try:
+            while not task.done():
+                text = await ws.receive_text()
+                if text.strip() == "PING":
+                    sub.outbox.put_nowait(PONG)
+                    continue
+                try:
+                    message = orjson.loads(text)
+                except orjson.JSONDecodeError:
+                    log.warning("polymarket sandbox ws: malformed message %r", text[:200])
+                    continue
+                if isinstance(message, dict) and not await on_message(ws, sub, message):
+                    break
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+        finally:
+            state.subscribers.discard(sub)
+            faults.unregister_socket(handle)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                await task
+
+    async def on_market(ws: WebSocket, sub: Subscriber, message: dict[str, Any]) -> bool:
+        assets = [str(a) for a in message.get("assets_ids") or []]
+        if message.get("operation") == "unsubscribe":
+            sub.assets.difference_update(assets)
+            return True
+        known = [a for a in assets if a in state.tokens]
+        sub.assets.update(known)
+        if known and message.get("initial_dump", True):
+            sub.outbox.put_nowait(orjson.dumps([state.book_message(a) for a in known]).decode())
+        return True
+
+    async def on_user(ws: WebSocket, sub: Subscriber, message: dict[str, Any]) -> bool:
+        auth = message.get("auth")
+        if sub.api_key is None:
+            creds = state.credentials.get(str(auth.get("apiKey"))) if isinstance(auth, dict) else None
+            if (
+                creds is None
+                or auth is None
+                or (auth.get("secret"), auth.get("passphrase"))
+                != (
+                    creds.secret,
+                    creds.passphrase,
+                )
+            ):
+                await ws.close(code=1008)
+                return False
+            sub.api_key = creds.api_key
+        markets = message.get("markets")
+        if markets:
+            sub.markets = (sub.markets or set()) | {str(m) for m in markets}
+        return True
+
+    async def market_socket(ws: WebSocket) -> None:
+        await run(ws, Subscriber("market"), on_market)
+
+    async def user_socket(ws: WebSocket) -> None:
+        await run(ws, Subscriber("user"), on_user)
+
+    return [WebSocketRoute("/ws/market", market_socket), WebSocketRoute("/ws/user", user_socket)]
