@@ -55,10 +55,19 @@ class _Side:
         self.sizes[price] = size
 
     def add(self, price: Decimal, delta: Decimal) -> None:
-        size = self.sizes.get(price, ZERO) + delta
-        if size < 0:
+        sizes = self.sizes
+        old = sizes.get(price)
+        if old is None:
+            self.set(price, delta)  # a new level: `set` checks its price and sign
+            return
+        size = old + delta
+        if size > 0:
+            sizes[price] = size
+        elif size == 0:
+            del sizes[price]
+            del self.prices[bisect_left(self.prices, price)]
+        else:
             raise BookIntegrityError(f"delta {delta} at {price} leaves negative size {size}")
-        self.set(price, size)
 
     def clear(self) -> None:
         self.prices.clear()
@@ -199,9 +208,15 @@ class OrderBook:
         at: datetime | None = None,
     ) -> None:
         """Add `delta` contracts at a level (Kalshi-style); a negative result raises and changes nothing."""
-        side, yes_price = self._yes_side(outcome, is_bid, price)
-        side.add(yes_price, delta)
-        self._touched(sequence, at)
+        # The Kalshi stream's hot path: `_yes_side` and `_touched` inlined.
+        if outcome is Outcome.YES:
+            (self._bids if is_bid else self._asks).add(price, delta)
+        else:
+            (self._asks if is_bid else self._bids).add(ONE - price, delta)
+        self.sequence = self.sequence + 1 if sequence is None else sequence
+        if at is not None:
+            self.updated_at = at
+        self._snapshot = None
 
     def _yes_side(self, outcome: Outcome, is_bid: bool, price: Decimal) -> tuple[_Side, Decimal]:
         if outcome is Outcome.YES:

@@ -93,15 +93,16 @@ class KalshiBooks:
 
     def on_delta(self, msg: OrderbookDelta) -> Resync | None:
         """Apply one delta; a `Resync` says which books went out of sync and why."""
-        if self._enforce_seq and msg.seq is not None:
+        seq = msg.seq
+        if seq is not None and self._enforce_seq:
             sub = self._subs.get(msg.sid)
             if sub is not None:
-                expected = None if sub.last_seq is None else sub.last_seq + 1
-                sub.last_seq = msg.seq
-                if expected is not None and msg.seq != expected:
+                last = sub.last_seq
+                sub.last_seq = seq
+                if last is not None and seq != last + 1:
                     self.counters.gaps += 1
                     sub.tickers.add(msg.ticker)
-                    return self._invalidate(msg.sid, sub.tickers, f"seq gap: expected {expected}, got {msg.seq}")
+                    return self._invalidate(msg.sid, sub.tickers, f"seq gap: expected {last + 1}, got {seq}")
         book = self._books.get(msg.ticker)
         if book is None or not book.in_sync:
             self.counters.ignored_deltas += 1

@@ -68,6 +68,20 @@ def _price_str(text: str) -> Decimal:
     return value
 
 
+_QUANTITY_CACHE: dict[str, Decimal] = {}
+_QUANTITY_CACHE_LIMIT = 50_000
+
+
+def _quantity_str(text: str, what: str) -> Decimal:
+    """Quantity/delta string to Decimal; the few thousand common sizes are cached."""
+    value = _QUANTITY_CACHE.get(text)
+    if value is None:
+        value = _decimal(text, what)
+        if len(_QUANTITY_CACHE) < _QUANTITY_CACHE_LIMIT:
+            _QUANTITY_CACHE[text] = value
+    return value
+
+
 def _decimal(value: object, what: str) -> Decimal:
     if isinstance(value, str):
         try:
@@ -321,6 +335,9 @@ WsMessage = (
 )
 
 
+_json_loads = orjson.loads
+
+
 def _loads(raw: str | bytes) -> dict[str, Any]:
     try:
         obj = orjson.loads(raw)
@@ -339,8 +356,37 @@ def _opt_int(obj: JsonObject, key: str) -> int | None:
 
 
 def parse_ws_message(raw: str | bytes) -> WsMessage:
-    """One WebSocket frame (``{type, sid, seq, msg}`` or a command reply ``{id, type, msg}``)."""
-    return parse_ws_object(_loads(raw))
+    """One WebSocket frame (``{type, sid, seq, msg}`` or a command reply ``{id, type, msg}``).
+
+    Book deltas, nearly all of the traffic, take a fast path that reads the usual
+    fields through the conversion caches; anything unusual (cents instead of dollar
+    strings, a missing or mistyped field, a value not seen before) falls through to
+    the general, validating parser, which also fills the caches.
+    """
+    try:
+        obj = _json_loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise KalshiParseError(f"not JSON: {exc}", raw) from None
+    if type(obj) is not dict:
+        raise KalshiParseError("message is not a JSON object", raw)
+    if obj.get("type") == "orderbook_delta":
+        body = obj.get("msg")
+        try:
+            delta = OrderbookDelta(
+                obj["sid"],
+                obj["seq"],
+                body["market_ticker"],  # type: ignore[index]
+                _OUTCOMES[body["side"]],  # type: ignore[index]
+                _PRICE_CACHE[body["price_dollars"]],  # type: ignore[index]
+                _QUANTITY_CACHE[body["delta_fp"]],  # type: ignore[index]
+                body.get("ts"),  # type: ignore[union-attr]
+            )
+        except (KeyError, TypeError, AttributeError):
+            pass
+        else:
+            if type(delta.sid) is int and type(delta.seq) is int and type(delta.ticker) is str and delta.ticker:
+                return delta
+    return parse_ws_object(obj)
 
 
 def parse_ws_object(obj: JsonObject) -> WsMessage:
@@ -409,7 +455,7 @@ def _delta(body: JsonObject, sid: int | None, seq: int | None, ticker: object) -
             raise KalshiParseError("delta price outside [0, 100] cents", body)
     delta_text = body.get("delta_fp")
     if isinstance(delta_text, str) and delta_text:
-        delta = _decimal(delta_text, "delta_fp")
+        delta = _quantity_str(delta_text, "delta_fp")
     else:
         delta = _decimal(_require(body, "delta"), "delta")
     side = _OUTCOMES.get(body.get("side"))  # type: ignore[arg-type]
