@@ -1,0 +1,152 @@
+"""Pre-trade checks: each limit rejects with its own code, reservations count, settlement releases."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from domain.models import Outcome, Side, Venue
+from risk.checks import RiskBook, check_trade
+from risk.models import Holding, Limits, RejectCode, SagaFinished, SagaOutcome, TradeLeg
+from tests.risk.factories import T0, arb_request, funded
+
+TODAY = T0.date()
+
+
+def book(**balances: str) -> RiskBook:
+    b = RiskBook()
+    b.sync(funded(**balances))
+    return b
+
+
+def test_leg_at_risk_is_cost_plus_fee_for_buys_and_short_loss_for_sells() -> None:
+    buy = TradeLeg(
+        venue=Venue.KALSHI,
+        market_id="K",
+        outcome=Outcome.YES,
+        side=Side.BUY,
+        price=Decimal("0.37"),
+        quantity=Decimal(3),
+        fee=Decimal("0.02"),
+    )
+    sell = buy.model_copy(update={"side": Side.SELL})
+    assert buy.at_risk == Decimal("1.13")
+    assert sell.at_risk == Decimal("1.91")
+
+
+def test_approves_within_limits() -> None:
+    decision = check_trade(arb_request(), Limits(), book(), today=TODAY)
+    assert decision.approved and decision.code is None
+
+
+@pytest.mark.parametrize(
+    ("limits", "code"),
+    [
+        (Limits(max_contracts_per_market=Decimal(9)), RejectCode.MARKET_POSITION),
+        (Limits(max_contracts_per_venue=Decimal(9)), RejectCode.VENUE_POSITION),
+        (Limits(max_contracts_total=Decimal(19)), RejectCode.TOTAL_POSITION),
+        # polymarket leg: 10 x 0.40 + 0.05 = 4.05 at risk
+        (Limits(max_exposure_per_venue=Decimal("4.04")), RejectCode.VENUE_EXPOSURE),
+        # both legs: 4.05 + 5.55 = 9.60
+        (Limits(max_exposure_total=Decimal("9.59")), RejectCode.TOTAL_EXPOSURE),
+        (Limits(max_open_sagas=0), RejectCode.MAX_OPEN_SAGAS),
+    ],
+)
+def test_each_limit_rejects_just_past_its_boundary(limits: Limits, code: RejectCode) -> None:
+    decision = check_trade(arb_request(), limits, book(), today=TODAY)
+    assert (decision.approved, decision.code) == (False, code)
+    assert decision.message
+
+
+def test_limits_exactly_at_the_boundary_pass() -> None:
+    limits = Limits(
+        max_contracts_per_market=Decimal(10),
+        max_contracts_per_venue=Decimal(10),
+        max_contracts_total=Decimal(20),
+        max_exposure_per_venue=Decimal("5.55"),
+        max_exposure_total=Decimal("9.60"),
+        max_open_sagas=1,
+    )
+    assert check_trade(arb_request(), limits, book(), today=TODAY).approved
+
+
+def test_balance_is_checked_per_venue_net_of_reservations() -> None:
+    b = book(kalshi="11.10")  # exactly two kalshi legs of 5.55
+    limits = Limits()
+    for saga in ("a", "b"):
+        request = arb_request(saga)
+        assert check_trade(request, limits, b, today=TODAY).approved
+        b.reserve(request, T0)
+    third = check_trade(arb_request("c"), limits, b, today=TODAY)
+    assert third.code is RejectCode.INSUFFICIENT_BALANCE and "kalshi" in third.message
+
+
+def test_unknown_balance_is_zero_so_unsynced_books_refuse() -> None:
+    decision = check_trade(arb_request(), Limits(), RiskBook(), today=TODAY)
+    assert decision.code is RejectCode.INSUFFICIENT_BALANCE
+
+
+def test_reservations_count_so_two_sagas_cannot_share_the_last_room() -> None:
+    limits = Limits(max_exposure_total=Decimal("15"))
+    b = book()
+    first = arb_request("s1")
+    assert check_trade(first, limits, b, today=TODAY).approved
+    b.reserve(first, T0)
+    assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.TOTAL_EXPOSURE
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPENSATED), TODAY)
+    assert check_trade(arb_request("s2"), limits, b, today=TODAY).approved
+
+
+def test_completed_saga_turns_reservation_into_holdings_and_spends_cash() -> None:
+    b = book(polymarket="100", kalshi="100")
+    b.reserve(arb_request("s1"), T0)
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED), TODAY)
+    assert not b.reservations
+    assert b.holdings["kalshi:KX-1"] == Holding(
+        venue=Venue.KALSHI, market_id="KX-1", contracts=Decimal(10), at_risk=Decimal("5.55")
+    )
+    assert b.balances[Venue.POLYMARKET] == Decimal("95.95")
+    limits = Limits(max_contracts_per_market=Decimal(15))
+    assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.MARKET_POSITION
+
+
+def test_repeated_settlement_is_ignored() -> None:
+    b = book()
+    b.reserve(arb_request("s1"), T0)
+    loss = SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPENSATED, realized_pnl=Decimal(-3), fees=Decimal(1))
+    assert b.settle(loss, TODAY) is not None
+    assert b.settle(loss, TODAY) is None
+    assert b.net_pnl_on(TODAY) == Decimal(-4)
+
+
+def test_daily_loss_limit_counts_fees_and_resets_next_day() -> None:
+    b = book()
+    b.reserve(arb_request("s1"), T0)
+    b.settle(
+        SagaFinished(saga_id="s1", outcome=SagaOutcome.FAILED, realized_pnl=Decimal("-9.5"), fees=Decimal("0.5")), TODAY
+    )
+    limits = Limits(max_daily_loss=Decimal(10))
+    assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.DAILY_LOSS
+    tomorrow = TODAY.replace(day=TODAY.day + 1)
+    assert check_trade(arb_request("s2"), limits, b, today=tomorrow).approved
+
+
+def test_kill_switch_and_breaker_come_first() -> None:
+    b = RiskBook()
+    assert check_trade(arb_request(), Limits(), b, today=TODAY, kill_switch=True).code is RejectCode.KILL_SWITCH
+    assert check_trade(arb_request(), Limits(), b, today=TODAY, breaker_open=True).code is RejectCode.CIRCUIT_BREAKER
+
+
+def test_double_reservation_of_one_saga_is_refused() -> None:
+    b = book()
+    b.reserve(arb_request("s1"), T0)
+    with pytest.raises(ValueError, match="already holds"):
+        b.reserve(arb_request("s1"), T0)
+
+
+def test_book_round_trips_through_json_exactly() -> None:
+    b = book(polymarket="12.345678")
+    b.reserve(arb_request("s1"), T0)
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED, realized_pnl=Decimal("0.000001")), TODAY)
+    assert RiskBook.model_validate_json(b.model_dump_json()) == b
