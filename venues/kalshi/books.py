@@ -16,12 +16,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.book import ONE, BookIntegrityError, OrderBook
 from domain.models import Venue
-from venues.kalshi.parse import OrderbookDelta, OrderbookSnapshot
+from venues.kalshi.parse import Level, OrderbookDelta, OrderbookSnapshot
 
 log = logging.getLogger(__name__)
+
+
+def load_bids(book: OrderBook, yes_bids: list[Level], no_bids: list[Level], *, at: datetime | None = None) -> None:
+    """Replace `book` with Kalshi's bid lists: YES bids as they are, NO bids as YES asks at 1 - price."""
+    book.replace(yes_bids, [(ONE - price, size) for price, size in no_bids], at=at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +90,7 @@ class KalshiBooks:
         if msg.seq is not None:
             sub.last_seq = msg.seq
         try:
-            self.book(msg.ticker).replace(msg.yes_bids, [(ONE - price, size) for price, size in msg.no_bids])
+            load_bids(self.book(msg.ticker), msg.yes_bids, msg.no_bids)
         except BookIntegrityError:
             self.counters.integrity_errors += 1
             self._books[msg.ticker].mark_out_of_sync()
