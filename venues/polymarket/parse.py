@@ -58,7 +58,7 @@ def price(text: str) -> Decimal:
     cached = _PRICE_CACHE.get(text)
     if cached is not None:
         return cached
-    value = _decimal(text, "price")
+    value = number(text, "price")
     if not ZERO <= value <= ONE:
         raise PolymarketParseError(f"price {text!r} outside [0, 1]")
     if len(_PRICE_CACHE) < _PRICE_CACHE_LIMIT:
@@ -67,13 +67,14 @@ def price(text: str) -> Decimal:
 
 
 def size(text: object) -> Decimal:
-    value = _decimal(text, "size")
+    value = number(text, "size")
     if value < 0:
         raise PolymarketParseError(f"negative size {text!r}")
     return value
 
 
-def _decimal(raw: object, what: str) -> Decimal:
+def number(raw: object, what: str) -> Decimal:
+    """A finite Decimal from a JSON string or number (floats via their shortest repr)."""
     if isinstance(raw, float):
         raw = repr(raw)
     elif not isinstance(raw, str | int):
@@ -91,7 +92,7 @@ def _price_value(raw: object) -> Decimal:
     """A price from a REST body, where it may be a JSON number rather than a string."""
     if isinstance(raw, str):
         return price(raw)
-    value = _decimal(raw, "price")
+    value = number(raw, "price")
     if not ZERO <= value <= ONE:
         raise PolymarketParseError(f"price {raw!r} outside [0, 1]")
     return value
@@ -146,7 +147,7 @@ def _book(m: JsonObject) -> BookEvent:
         _levels(m["asks"]),
         _int(m["timestamp"], "timestamp"),
         m.get("hash"),
-        _decimal(tick, "tick_size") if tick else None,
+        number(tick, "tick_size") if tick else None,
         _optional_price(last),
     )
 
@@ -184,8 +185,8 @@ def _tick_size_change(m: JsonObject) -> TickSizeChangeEvent:
     return TickSizeChangeEvent(
         m["market"],
         m["asset_id"],
-        _decimal(m["old_tick_size"], "old_tick_size"),
-        _decimal(m["new_tick_size"], "new_tick_size"),
+        number(m["old_tick_size"], "old_tick_size"),
+        number(m["new_tick_size"], "new_tick_size"),
         _int(m["timestamp"], "timestamp"),
     )
 
@@ -220,7 +221,7 @@ def _new_market(m: JsonObject) -> NewMarketEvent:
         m.get("question", ""),
         tuple(m.get("clob_token_ids") or m["assets_ids"]),
         tuple(m.get("outcomes") or ()),
-        _decimal(tick, "order_price_min_tick_size") if tick else None,
+        number(tick, "order_price_min_tick_size") if tick else None,
         m.get("description", ""),
         bool(m.get("active", True)),
         _int(m["timestamp"], "timestamp"),
@@ -445,7 +446,7 @@ def _yes_no(token_ids: list[str], outcomes: list[str], market_id: str) -> tuple[
 
 
 def _tick(raw: object) -> Decimal:
-    tick = _decimal(raw, "tick size")
+    tick = number(raw, "tick size")
     if tick not in (Decimal("0.1"), Decimal("0.01"), Decimal("0.001"), Decimal("0.0001")):
         raise PolymarketParseError(f"unsupported tick size {raw!r}")
     return tick
@@ -457,7 +458,7 @@ def clob_market(m: JsonObject) -> Market:
         condition_id = m["condition_id"]
         tokens = m["tokens"]
         yes, no = _yes_no([t.get("token_id", "") for t in tokens], [t.get("outcome", "") for t in tokens], condition_id)
-        taker_bps = _decimal(m.get("taker_base_fee") or 0, "taker_base_fee")
+        taker_bps = number(m.get("taker_base_fee") or 0, "taker_base_fee")
         return Market(
             venue=Venue.POLYMARKET,
             market_id=condition_id,
@@ -465,7 +466,7 @@ def clob_market(m: JsonObject) -> Market:
             yes_token=yes,
             no_token=no,
             tick_size=_tick(m["minimum_tick_size"]),
-            min_order_size=_decimal(m.get("minimum_order_size") or 0, "minimum_order_size"),
+            min_order_size=number(m.get("minimum_order_size") or 0, "minimum_order_size"),
             neg_risk=bool(m.get("neg_risk", False)),
             taker_fee_rate=UNPUBLISHED_FEE_RATE if taker_bps > 0 else ZERO,
             rules=m.get("description", ""),
@@ -497,7 +498,7 @@ def _gamma_fee_rate(m: JsonObject) -> Decimal:
     if isinstance(schedule, dict) and schedule.get("rate") is not None:
         if schedule.get("exponent", 1) != 1:
             raise PolymarketParseError(f"fee exponent {schedule.get('exponent')!r} is not supported")
-        return _decimal(schedule["rate"], "feeSchedule.rate")
+        return number(schedule["rate"], "feeSchedule.rate")
     if m.get("feesEnabled"):
         return UNPUBLISHED_FEE_RATE
     return ZERO
@@ -527,7 +528,7 @@ def gamma_market(m: JsonObject, *, event_id: str | None = None) -> Market:
             yes_token=yes,
             no_token=no,
             tick_size=_tick(m.get("orderPriceMinTickSize") or "0.01"),
-            min_order_size=_decimal(m.get("orderMinSize") or 0, "orderMinSize"),
+            min_order_size=number(m.get("orderMinSize") or 0, "orderMinSize"),
             neg_risk=bool(m.get("negRisk", False)),
             taker_fee_rate=_gamma_fee_rate(m),
             event_id=event_id,
