@@ -243,7 +243,7 @@ class PolymarketState:
             MarketRules(condition_id, tick_size=tick_size, min_size=min_size),
             self.ledger,
             fees,
-            clock=self.clock,
+            clock=lambda: self.clock(),
         )
         self._gamma_ids += 1
         market = SandboxMarket(
@@ -635,7 +635,7 @@ class PolymarketState:
             return None
         return last if market.outcome_of(token_id) is Outcome.YES else ONE - last
 
-    def book_summary(self, token_id: str) -> dict[str, Any]:
+    def book_summary(self, token_id: str, at: datetime | None = None) -> dict[str, Any]:
         """`GET /book`: bids ascending and asks descending (best last), as the venue sends them."""
         market = self.market_for_token(token_id)
         bids, asks = self.levels(market, token_id)
@@ -643,7 +643,7 @@ class PolymarketState:
         summary: dict[str, Any] = {
             "market": market.condition_id,
             "asset_id": token_id,
-            "timestamp": unix_ms(self.clock()),
+            "timestamp": unix_ms(at or self.clock()),
             "hash": "",
             "bids": [{"price": num(p), "size": num(s)} for p, s in reversed(bids)],
             "asks": [{"price": num(p), "size": num(s)} for p, s in reversed(asks)],
@@ -874,8 +874,8 @@ class PolymarketState:
         self._send_user(record.owner, record.market, message)
 
     def _price_change(self, market: SandboxMarket, changes: list[LevelChanged]) -> None:
-        now = unix_ms(self.clock())
-        summaries = {token: self.book_summary(token) for token in (market.yes_token, market.no_token)}
+        at = self.clock()
+        summaries = {token: self.book_summary(token, at) for token in (market.yes_token, market.no_token)}
         entries = []
         for change in changes:
             for outcome in Outcome:
@@ -898,7 +898,7 @@ class PolymarketState:
         message = {
             "market": market.condition_id,
             "price_changes": entries,
-            "timestamp": now,
+            "timestamp": unix_ms(at),
             "event_type": "price_change",
         }
         text = orjson.dumps(message).decode()
