@@ -208,16 +208,21 @@ def _levels(raw: object, *, dollars: bool, what: str) -> list[Level]:
 
 
 def _book_sides(obj: JsonObject) -> tuple[list[Level], list[Level]]:
-    """YES bids and NO bids from any of Kalshi's spellings, exact dollar strings first."""
-    for yes_key, no_key in (("yes_dollars_fp", "no_dollars_fp"), ("yes_dollars", "no_dollars")):
-        if yes_key in obj or no_key in obj:
-            return (
-                _levels(obj.get(yes_key), dollars=True, what=yes_key),
-                _levels(obj.get(no_key), dollars=True, what=no_key),
-            )
-    yes, no = obj.get("yes"), obj.get("no")
-    dollars = _is_dollar_levels(yes) or _is_dollar_levels(no)
-    return _levels(yes, dollars=dollars, what="yes"), _levels(no, dollars=dollars, what="no")
+    """YES bids and NO bids from any of Kalshi's spellings, exact dollar strings first.
+
+    Each side is read on its own: Kalshi may leave out an empty side in one spelling,
+    and falling back per side never drops a side that another spelling carries.
+    """
+    return _book_side(obj, "yes"), _book_side(obj, "no")
+
+
+def _book_side(obj: JsonObject, side: str) -> list[Level]:
+    for key in (f"{side}_dollars_fp", f"{side}_dollars"):
+        raw = obj.get(key)
+        if raw:
+            return _levels(raw, dollars=True, what=key)
+    raw = obj.get(side)
+    return _levels(raw, dollars=_is_dollar_levels(raw), what=side)
 
 
 def _is_dollar_levels(raw: object) -> bool:

@@ -166,6 +166,8 @@ def test_dollar_strings_are_preferred_over_cents() -> None:
         }
     )
     assert isinstance(snap, OrderbookSnapshot) and snap.yes_bids == [(D("0.015"), D(10))]
+    mixed = parse_orderbook({"orderbook": {"yes_dollars": [["0.4200", "13.00"]], "no": [[55, 5]]}})
+    assert mixed.no_bids == [(D("0.55"), D(5))], "a side missing from one spelling must come from another"
     cents_only = parse_orderbook({"orderbook": {"yes": [[42, 13]], "no": None}})
     assert cents_only.yes_bids == [(D("0.42"), D(13))] and cents_only.no_bids == []
 
