@@ -82,20 +82,29 @@ class KalshiBooks:
     def tickers(self) -> list[str]:
         return list(self._books)
 
-    def on_snapshot(self, msg: OrderbookSnapshot) -> None:
+    def on_snapshot(self, msg: OrderbookSnapshot) -> Resync | None:
+        """Load a fresh book. A seq gap just before it taints the subscription's other books (a `Resync`)."""
         sub = self._subs.get(msg.sid)
         if sub is None:
             sub = self._subs[msg.sid] = _Subscription()
-        sub.tickers.add(msg.ticker)
+        gap = None
         if msg.seq is not None:
+            last = sub.last_seq
             sub.last_seq = msg.seq
+            if self._enforce_seq and last is not None and msg.seq != last + 1:
+                gap = f"seq gap before snapshot: expected {last + 1}, got {msg.seq}"
         try:
             load_bids(self.book(msg.ticker), msg.yes_bids, msg.no_bids)
-        except BookIntegrityError:
+        except BookIntegrityError as exc:
             self.counters.integrity_errors += 1
-            self._books[msg.ticker].mark_out_of_sync()
-            raise
+            return self._invalidate(msg.sid, (msg.ticker,), f"impossible snapshot: {exc}")
         self.counters.snapshots += 1
+        others = sub.tickers - {msg.ticker}
+        sub.tickers.add(msg.ticker)
+        if gap is None:
+            return None
+        self.counters.gaps += 1
+        return self._invalidate(msg.sid, others, gap) if others else None
 
     def on_delta(self, msg: OrderbookDelta) -> Resync | None:
         """Apply one delta; a `Resync` says which books went out of sync and why."""

@@ -22,7 +22,7 @@ import orjson
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from domain.book import BookIntegrityError, OrderBook
+from domain.book import OrderBook
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.books import KalshiBooks, Resync
 from venues.kalshi.parse import (
@@ -149,11 +149,9 @@ class KalshiStream:
         elif isinstance(msg, OrderbookSnapshot):
             if msg.sid is not None and msg.sid in self._resubscribing:
                 return
-            try:
-                self.books.on_snapshot(msg)
-            except BookIntegrityError as exc:
-                log.warning("kalshi-ws: impossible snapshot for %s: %s", msg.ticker, exc)
-                await self._resync(Resync(msg.sid, (msg.ticker,), str(exc)))
+            resync = self.books.on_snapshot(msg)
+            if resync is not None:
+                await self._resync(resync)
             self._notify(msg.ticker)
         elif isinstance(msg, Subscribed):
             tickers = self._request_tickers.get(msg.request_id) if msg.request_id is not None else None

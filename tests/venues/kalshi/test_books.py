@@ -80,6 +80,16 @@ def test_seq_gap_marks_every_book_of_the_subscription_out_of_sync() -> None:
     assert books.on_delta(_delta(2, Outcome.YES, "0.40", 1, ticker="A", sid=2)) is None
 
 
+def test_gap_just_before_a_snapshot_taints_the_other_books_of_the_subscription() -> None:
+    books = KalshiBooks()
+    books.on_snapshot(_snapshot(seq=1, ticker="A"))
+    assert books.on_delta(_delta(2, Outcome.YES, "0.40", 1, ticker="A")) is None
+    resync = books.on_snapshot(_snapshot(seq=4, ticker="B"))  # seq 3 (a delta for A?) never came
+    assert resync is not None and resync.tickers == ("A",)
+    assert not books.book("A").in_sync and books.book("B").in_sync
+    assert books.on_snapshot(_snapshot(sid=2, seq=1, ticker="C")) is None
+
+
 def test_delta_that_would_go_negative_marks_out_of_sync_without_changing_the_book() -> None:
     books = KalshiBooks()
     books.on_snapshot(_snapshot())
