@@ -1,0 +1,1 @@
+"""Finding the same question on Polymarket and Kalshi."""
