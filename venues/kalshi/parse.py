@@ -292,9 +292,11 @@ class FillUpdate:
 
 @dataclass(slots=True)
 class Subscribed:
+    """`sid` and `channel` are None on the older reply form ``{"type": "subscribed", "id": n}``."""
+
     request_id: int | None
-    sid: int
-    channel: str
+    sid: int | None
+    channel: str | None
 
 
 @dataclass(slots=True)
@@ -428,9 +430,10 @@ def _parse_reply(kind: str, obj: JsonObject, body: object) -> WsMessage:
     msg: JsonObject = body if isinstance(body, dict) else {}
     if kind == "subscribed":
         sid = msg.get("sid")
-        if not isinstance(sid, int):
-            raise KalshiParseError("subscribed without an integer sid", obj)
-        return Subscribed(request_id, sid, str(msg.get("channel", "")))
+        channel = msg.get("channel")
+        if (sid is not None and type(sid) is not int) or (channel is not None and not isinstance(channel, str)):
+            raise KalshiParseError("subscribed with a bad sid or channel", obj)
+        return Subscribed(request_id, sid, channel)
     if kind == "unsubscribed":
         sid = obj.get("sid", msg.get("sid"))
         sids = msg.get("sids", [sid] if sid is not None else [])
@@ -491,6 +494,8 @@ def _ticker(body: JsonObject, sid: int | None, ticker: object) -> TickerUpdate:
 
 def _trade(body: JsonObject, sid: int | None, seq: int | None, ticker: object) -> TradeUpdate:
     yes_price = _price(body, ("yes_price_dollars",), "yes_price")
+    if yes_price is None:  # the older trade form: `price` (YES, cents) and `side`
+        yes_price = _price(body, (), "price")
     no_price = _price(body, ("no_price_dollars",), "no_price")
     if yes_price is None and no_price is None:
         raise KalshiParseError("trade without a price", body)
@@ -507,7 +512,7 @@ def _trade(body: JsonObject, sid: int | None, seq: int | None, ticker: object) -
         yes_price=yes_price,
         no_price=no_price,
         count=count,
-        taker_side=_outcome(body.get("taker_side")),
+        taker_side=_outcome(body.get("taker_side", body.get("side"))),
         ts=body.get("ts", body.get("created_time")),
     )
 

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 PROD_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
 DEMO_WS_URL = "wss://demo-api.kalshi.co/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
+MAX_TICKERS_PER_SUBSCRIBE = 256
+"""Kalshi accepts at most 256 markets per subscribe command (as documented by ssmd's Kalshi schema notes)."""
 
 BookListener = Callable[[OrderBook], None]
 MessageListener = Callable[[WsMessage], None]
@@ -120,7 +122,8 @@ class KalshiStream:
     async def _on_connect(self, ws: ClientConnection) -> None:
         """A new connection has no subscriptions: books stay blind until its snapshots arrive."""
         self._forget_subscriptions()
-        await ws.send(self._subscribe(self.channels, self.tickers))
+        for start in range(0, len(self.tickers), MAX_TICKERS_PER_SUBSCRIBE):
+            await ws.send(self._subscribe(self.channels, self.tickers[start : start + MAX_TICKERS_PER_SUBSCRIBE]))
 
     def _on_disconnect(self, error: BaseException | None) -> None:
         self._forget_subscriptions()
@@ -155,7 +158,7 @@ class KalshiStream:
             self._notify(msg.ticker)
         elif isinstance(msg, Subscribed):
             tickers = self._request_tickers.get(msg.request_id) if msg.request_id is not None else None
-            if msg.channel == BOOK_CHANNEL and tickers is not None:
+            if msg.channel == BOOK_CHANNEL and msg.sid is not None and tickers is not None:
                 self._sid_tickers[msg.sid] = tickers
         elif isinstance(msg, ErrorMessage):
             self.stats.venue_errors += 1

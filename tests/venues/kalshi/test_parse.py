@@ -257,6 +257,15 @@ def test_market_tick_size_status_and_fee() -> None:
         parse_market({**base, "market_type": "scalar"})
 
 
+def test_older_reply_and_trade_forms() -> None:
+    assert parse_ws_message('{"type":"subscribed","id":1}') == Subscribed(1, None, None)
+    trade = parse_ws_message(
+        '{"type":"trade","sid":2,"msg":{"trade_id":"t","market_ticker":"T","price":36,"count":4,"side":"no","ts":1}}'
+    )
+    assert isinstance(trade, TradeUpdate)
+    assert (trade.yes_price, trade.no_price, trade.taker_side, trade.seq) == (D("0.36"), D("0.64"), Outcome.NO, None)
+
+
 def test_command_replies() -> None:
     assert parse_ws_message(b'{"id":1,"type":"subscribed","msg":{"channel":"orderbook_delta","sid":7}}') == Subscribed(
         1, 7, "orderbook_delta"
