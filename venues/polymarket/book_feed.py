@@ -49,6 +49,7 @@ class FeedCounters:
     integrity_errors: int = 0
     bbo_mismatches: int = 0
     crossed: int = 0
+    stale_snapshots: int = 0
 
 
 def _at(timestamp_ms: int) -> datetime:
@@ -62,9 +63,10 @@ class PolymarketBookFeed:
         self.counters = FeedCounters()
         self.tick_sizes: dict[str, Decimal] = {}
         self.resolved: dict[str, str] = {}
+        self.on_desync = on_desync
         self._books: dict[str, OrderBook] = {}
         self._tokens: dict[str, tuple[OrderBook, bool]] = {}
-        self._on_desync = on_desync
+        self._yes_tokens: dict[str, str] = {}
 
     def add_market(self, market: Market) -> OrderBook:
         book = self.add_tokens(market.market_id, market.yes_token, market.no_token)
@@ -77,14 +79,15 @@ class PolymarketBookFeed:
             book = self._books[condition_id] = OrderBook(Venue.POLYMARKET, condition_id)
         self._tokens[yes_token] = (book, True)
         self._tokens[no_token] = (book, False)
+        self._yes_tokens[condition_id] = yes_token
         return book
+
+    def yes_token(self, condition_id: str) -> str:
+        return self._yes_tokens[condition_id]
 
     @property
     def asset_ids(self) -> list[str]:
         return list(self._tokens)
-
-    def yes_token_ids(self) -> list[str]:
-        return [token for token, (_, is_yes) in self._tokens.items() if is_yes]
 
     def book(self, condition_id: str) -> OrderBook:
         return self._books[condition_id]
@@ -133,6 +136,11 @@ class PolymarketBookFeed:
             self.counters.unknown_assets += 1
             return
         book, is_yes = entry
+        at = _at(event.timestamp_ms)
+        if book.in_sync and book.updated_at is not None and at < book.updated_at:
+            # A REST snapshot fetched before deltas we already applied: it would roll the book back.
+            self.counters.stale_snapshots += 1
+            return
         if is_yes:
             bids, asks, book_hash = event.bids, event.asks, event.hash
         else:
@@ -140,7 +148,7 @@ class PolymarketBookFeed:
             asks = [(ONE - p, s) for p, s in event.bids]
             book_hash = book.hash
         try:
-            book.replace(bids, asks, at=_at(event.timestamp_ms), hash=book_hash)
+            book.replace(bids, asks, at=at, hash=book_hash)
         except BookIntegrityError as exc:
             self._desync(book, f"bad snapshot: {exc}")
             self.counters.integrity_errors += 1
@@ -196,5 +204,5 @@ class PolymarketBookFeed:
     def _desync(self, book: OrderBook, why: str) -> None:
         log.warning("polymarket book %s out of sync: %s", book.market_id, why)
         book.mark_out_of_sync()
-        if self._on_desync is not None:
-            self._on_desync(book.market_id)
+        if self.on_desync is not None:
+            self.on_desync(book.market_id)

@@ -9,7 +9,7 @@ construction costs about as much as building a tuple. Prices and sizes are
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 Level = tuple[Decimal, Decimal]
 
@@ -213,3 +213,12 @@ class WalletTrade(NamedTuple):
     outcome: str
     outcome_index: int
     transaction_hash: str
+
+
+class RtdsMessage(NamedTuple):
+    """A Real-Time Data Socket message: `topic`/`type` say what `payload` is (e.g. activity/trades)."""
+
+    topic: str
+    type: str
+    timestamp_ms: int
+    payload: dict[str, Any]

@@ -32,6 +32,7 @@ from venues.polymarket.messages import (
     PostOrderResult,
     PriceChange,
     PriceChangeEvent,
+    RtdsMessage,
     TickSizeChangeEvent,
     UnknownMessageError,
     UserEvent,
@@ -409,6 +410,20 @@ def wallet_trade(m: JsonObject) -> WalletTrade:
         )
     except KeyError as exc:
         raise PolymarketParseError(f"wallet trade lacks {exc}") from None
+
+
+def rtds_frame(data: bytes | str) -> list[RtdsMessage]:
+    """An RTDS frame: one `{topic, type, timestamp, payload}` object or an array of them."""
+    decoded = loads(data)
+    items = decoded if isinstance(decoded, list) else [decoded]
+    messages = []
+    for m in items:
+        if not isinstance(m, dict) or "topic" not in m or not isinstance(m.get("payload"), dict):
+            raise PolymarketParseError(f"not an RTDS message: {m!r:.200}")
+        messages.append(
+            RtdsMessage(m["topic"], m.get("type", ""), _int(m.get("timestamp") or 0, "timestamp"), m["payload"])
+        )
+    return messages
 
 
 # ---------------------------------------------------------------- markets (CLOB and Gamma)
