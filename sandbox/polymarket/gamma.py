@@ -194,12 +194,15 @@ def data_routes(state: PolymarketState) -> list[Route]:
             raise ClobError(400, "user is required")
         markets = {m for value in params.getlist("market") for m in value.split(",") if m}
         side = params.get("side", "").upper()
+        kinds = {k.upper() for value in params.getlist("type") for k in value.split(",") if k}
         start, end = params.get("start"), params.get("end")
         found = []
         for item in state.activity:
             if item["proxyWallet"] != user or (markets and item["conditionId"] not in markets):
                 continue
-            if (side and item["side"] != side) or (start and item["timestamp"] < int(start)):
+            if (kinds and item["type"] not in kinds) or (side and item["side"] != side):
+                continue
+            if start and item["timestamp"] < int(start):
                 continue
             if end and item["timestamp"] > int(end):
                 continue

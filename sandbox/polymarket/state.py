@@ -63,6 +63,9 @@ from sandbox.polymarket.wire import ClobError, book_hash, num, unix_ms, unix_s, 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 HOUSE = "sandbox-house"
 GTD_SECURITY_SECONDS = 60
+L1_MAX_AGE_S = 300
+MAX_BACKLOG = 100_000
+OVERFLOW = "\x00overflow"
 ORDER_TYPES = {"GTC": TimeInForce.GTC, "GTD": TimeInForce.GTD, "FOK": TimeInForce.FOK, "FAK": TimeInForce.FAK}
 
 MSG_INVALID_PAYLOAD = "Invalid order payload"
@@ -170,13 +173,26 @@ class TradeRecord:
 
 @dataclass(eq=False)
 class Subscriber:
-    """One WebSocket: what it listens to and the outbox its writer task drains."""
+    """One WebSocket: what it listens to and the outbox its writer task drains.
+
+    A reader that falls `MAX_BACKLOG` messages behind gets `OVERFLOW` and is
+    disconnected, as a venue would, instead of growing memory without bound.
+    """
 
     channel: str
     assets: set[str] = field(default_factory=set)
     api_key: str | None = None
     markets: set[str] | None = None
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
+    overflowed: bool = False
+
+    def deliver(self, text: str) -> None:
+        if self.overflowed:
+            return
+        if self.outbox.qsize() >= MAX_BACKLOG:
+            self.overflowed = True
+            text = OVERFLOW
+        self.outbox.put_nowait(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +354,7 @@ class PolymarketState:
             timestamp = headers["poly_timestamp"]
             nonce = int(headers.get("poly_nonce") or 0)
             signer = recover_clob_auth(address, timestamp, nonce, headers["poly_signature"], self.chain_id)
-            fresh = abs(unix_s(self.clock()) - int(timestamp)) <= self.l2_max_age_s * 10
+            fresh = abs(unix_s(self.clock()) - int(timestamp)) <= L1_MAX_AGE_S
         except (KeyError, ValueError, SignatureError) as exc:
             raise ClobError(401, MSG_L1) from exc
         if signer != address or not fresh or nonce < 0:
@@ -870,17 +886,23 @@ class PolymarketState:
             "size_matched": num(view.filled),
             "timestamp": unix_ms(self.clock()),
             "type": kind,
+            "created_at": str(unix_s(record.created_at)),
+            "expiration": str(record.expiration),
+            "order_type": record.order_type,
+            "status": _order_status(view),
+            "maker_address": record.maker_address,
         }
         self._send_user(record.owner, record.market, message)
 
     def _price_change(self, market: SandboxMarket, changes: list[LevelChanged]) -> None:
         at = self.clock()
         summaries = {token: self.book_summary(token, at) for token in (market.yes_token, market.no_token)}
+        tops = {token: self.levels(market, token) for token in summaries}
         entries = []
         for change in changes:
             for outcome in Outcome:
                 token = market.token_of(outcome)
-                bids, asks = self.levels(market, token)
+                bids, asks = tops[token]
                 is_yes = outcome is Outcome.YES
                 price = change.yes_price if is_yes else ONE - change.yes_price
                 buy = (change.side is BookSide.BID) == is_yes
@@ -904,13 +926,13 @@ class PolymarketState:
         text = orjson.dumps(message).decode()
         for sub in list(self.subscribers):
             if sub.channel == "market" and sub.assets & {market.yes_token, market.no_token}:
-                sub.outbox.put_nowait(text)
+                sub.deliver(text)
 
     def send_market(self, token: str, message: dict[str, Any]) -> None:
         text = orjson.dumps(message).decode()
         for sub in list(self.subscribers):
             if sub.channel == "market" and token in sub.assets:
-                sub.outbox.put_nowait(text)
+                sub.deliver(text)
 
     def _send_user(self, api_key: str, market: SandboxMarket, message: dict[str, Any]) -> None:
         text = orjson.dumps(message).decode()
@@ -920,7 +942,7 @@ class PolymarketState:
                 and sub.api_key == api_key
                 and (sub.markets is None or market.condition_id in sub.markets)
             ):
-                sub.outbox.put_nowait(text)
+                sub.deliver(text)
 
     def book_message(self, token_id: str) -> dict[str, Any]:
         summary = self.book_summary(token_id)

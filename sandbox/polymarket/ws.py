@@ -24,7 +24,7 @@ import orjson
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from sandbox.polymarket.state import PolymarketState, Subscriber
+from sandbox.polymarket.state import OVERFLOW, PolymarketState, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
         sent = 0
         while True:
             text = await sub.outbox.get()
+            if text == OVERFLOW:
+                log.warning("polymarket sandbox ws: reader too slow, disconnecting")
+                await ws.close(code=1013)
+                return
             if text != PONG and faults.take_seq_gap():
                 continue
             await ws.send_text(text)
@@ -60,7 +64,7 @@ def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
             while not task.done():
                 text = await ws.receive_text()
                 if text.strip() == "PING":
-                    sub.outbox.put_nowait(PONG)
+                    sub.deliver(PONG)
                     continue
                 try:
                     message = orjson.loads(text)
@@ -86,7 +90,7 @@ def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
         known = [a for a in assets if a in state.tokens]
         sub.assets.update(known)
         if known and message.get("initial_dump", True):
-            sub.outbox.put_nowait(orjson.dumps([state.book_message(a) for a in known]).decode())
+            sub.deliver(orjson.dumps([state.book_message(a) for a in known]).decode())
         return True
 
     async def on_user(ws: WebSocket, sub: Subscriber, message: dict[str, Any]) -> bool:

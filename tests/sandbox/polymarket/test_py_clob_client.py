@@ -172,3 +172,27 @@ async def test_size_below_minimum_and_fok_without_depth(polymarket: RunningSandb
     error = await _rejection(client.post_order, big, OrderType.FOK)
     assert error.error_msg == {"error": "order couldn't be fully filled. FOK orders are fully filled or killed."}
     assert polymarket.market.engine.levels(BookSide.ASK)[0] == (Decimal("0.55"), Decimal(100))
+
+
+async def test_buying_no_against_a_yes_bid_mints_a_pair(polymarket: RunningSandbox) -> None:
+    yes_buyer, no_buyer = await _funded_client(polymarket), await _funded_client(polymarket)
+    market = polymarket.market  # the YES bid at 0.52 sits inside the seeded 0.45/0.55 spread
+    bid = await asyncio.to_thread(
+        yes_buyer.create_order, OrderArgs(token_id=market.yes_token, price=0.52, size=10, side=BUY)
+    )
+    assert (await asyncio.to_thread(yes_buyer.post_order, bid))["status"] == "live"
+    no = await asyncio.to_thread(
+        no_buyer.create_order, OrderArgs(token_id=market.no_token, price=0.50, size=10, side=BUY)
+    )
+    placed = await asyncio.to_thread(no_buyer.post_order, no, OrderType.FOK)
+    assert (placed["status"], placed["makingAmount"], placed["takingAmount"]) == (
+        "matched",
+        "4.8",
+        "10",
+    )  # NO at 0.50 improves to 1 - 0.52
+    yes_view = polymarket.state.account_view(yes_buyer.get_address())
+    no_view = polymarket.state.account_view(no_buyer.get_address())
+    assert yes_view["positions"][market.yes_token]["size"] == "10" and yes_view["usdc"] == 1_000_000_000 - 5_200_000
+    assert no_view["positions"][market.no_token]["size"] == "10" and no_view["usdc"] == 1_000_000_000 - 4_800_000
+    [trade] = await asyncio.to_thread(no_buyer.get_trades)
+    assert (trade["asset_id"], trade["price"], trade["maker_orders"][0]["price"]) == (market.no_token, "0.48", "0.52")
