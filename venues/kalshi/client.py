@@ -32,6 +32,7 @@ from venues.kalshi.parse import (
     KalshiSeries,
     OrderbookLevels,
     Page,
+    TradeUpdate,
     parse_balance,
     parse_error_body,
     parse_events_page,
@@ -43,6 +44,7 @@ from venues.kalshi.parse import (
     parse_orders_page,
     parse_positions_page,
     parse_series,
+    parse_trades_page,
 )
 from venues.ratelimit import KALSHI_BATCH_CANCEL_COST, RequestKind, VenueRateLimiter
 
@@ -220,6 +222,12 @@ class KalshiClient:
     async def get_orderbook(self, ticker: str, *, depth: int | None = None) -> OrderbookLevels:
         body = await self._request("GET", f"/markets/{quote(ticker, safe='')}/orderbook", params={"depth": depth})
         return parse_orderbook(body)
+
+    async def get_trades(
+        self, ticker: str, *, min_ts: int | None = None, limit: int = 1000, max_pages: int | None = None
+    ) -> list[TradeUpdate]:
+        params = {"ticker": ticker, "min_ts": min_ts, "limit": limit}
+        return await self._collect(self._pages("/markets/trades", params, parse_trades_page, max_pages=max_pages))
 
     # --- orders ----------------------------------------------------------------------------
 

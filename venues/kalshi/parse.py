@@ -818,6 +818,14 @@ def parse_order(obj: JsonObject) -> KalshiOrder:
     )
 
 
+def parse_trades_page(body: JsonObject) -> Page:
+    """`GET /markets/trades`: public trades, same fields as the WebSocket `trade` message but `ticker`."""
+    return Page(
+        [_trade(t, None, None, t.get("ticker") or t.get("market_ticker")) for t in _list(body, "trades")],
+        _cursor(body),
+    )
+
+
 def parse_orders_page(body: JsonObject) -> Page:
     return Page([parse_order(o) for o in _list(body, "orders")], _cursor(body))
 

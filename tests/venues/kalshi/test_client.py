@@ -209,6 +209,9 @@ async def test_orderbook_events_fills_positions_balance(shared_data: Path, signe
         "/trade-api/v2/markets/KXBTC-25MAR15-B100000/orderbook": json.loads(
             (shared_data / "nautilus_trader/kalshi_pr3659_synthetic/http_orderbook.json").read_text()
         ),
+        "/trade-api/v2/markets/trades": json.loads(
+            (shared_data / "nautilus_trader/kalshi_pr3659_synthetic/http_trades.json").read_text()
+        ),
         "/trade-api/v2/events": json.loads((shared_data / "steffenmax_arb-bot/kalshi_nba.json").read_text())
         | {"cursor": ""},
         "/trade-api/v2/portfolio/fills": {
@@ -239,11 +242,13 @@ async def test_orderbook_events_fills_positions_balance(shared_data: Path, signe
     async with _client(lambda r: httpx.Response(200, json=routes[r.url.path]), signer) as client:
         book = await client.get_orderbook("KXBTC-25MAR15-B100000")
         events = await client.get_events(series_ticker="KXNBAGAME")
+        (trade,) = await client.get_trades("KXBTC-25MAR15-B100000")
         (fill,) = await client.get_fills(ticker="T")
         (position,) = await client.get_positions()
         balance = await client.get_balance()
     assert book.no_bids[0] == (D("0.54"), D(400))
     assert len(events) == 27
+    assert trade.trade_id == "d91bc706-ee49-470d-82d8-11418bda6fed" and trade.no_price == D("0.64")
     assert fill.price == D("0.30") and fill.quantity == 2
     assert position.quantity == 2 and position.cost_basis == D("0.61")
     assert balance.available == D("10.50")

@@ -30,6 +30,7 @@ from venues.kalshi.parse import (
     parse_position,
     parse_recorder_line,
     parse_series,
+    parse_trades_page,
     parse_ws_message,
     parse_ws_object,
 )
@@ -92,6 +93,13 @@ def test_synthetic_nautilus_schema_examples_parse(shared_data: Path) -> None:
     assert isinstance(parse_ws_object(json.loads((folder / "ws_trade.json").read_text())), TradeUpdate)
     book = parse_orderbook(json.loads((folder / "http_orderbook.json").read_text()))
     assert book.yes_bids[-1] == (D("0.42"), D(13))
+    (trade,) = parse_trades_page(json.loads((folder / "http_trades.json").read_text())).items
+    assert (trade.ticker, trade.yes_price, trade.count, trade.taker_side) == (
+        "KXBTC-25MAR15-B100000",
+        D("0.36"),
+        D(136),
+        Outcome.NO,
+    )
     page = parse_markets_page(json.loads((folder / "http_markets.json").read_text()))
     assert page.cursor is None
     (market,) = page.items
