@@ -123,7 +123,9 @@ def _fixture_body(shared_data: Path, name: str) -> tuple[int, dict]:
 
 
 def test_every_recorded_order_response_parses(shared_data: Path) -> None:
-    for path in sorted((shared_data / TYDOG).glob("kalshi_*.json")):
+    paths = sorted((shared_data / TYDOG).glob("*kalshi*.json"))
+    assert len(paths) == 12
+    for path in paths:
         status, body = _fixture_body(shared_data, path.name)
         if status >= 400:
             assert parse_error_body(body)[0] in {"insufficient_balance", "market_not_found"}
