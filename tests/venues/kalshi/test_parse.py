@@ -124,7 +124,7 @@ def _fixture_body(shared_data: Path, name: str) -> tuple[int, dict]:
 
 def test_every_recorded_order_response_parses(shared_data: Path) -> None:
     paths = sorted((shared_data / TYDOG).glob("*kalshi*.json"))
-    assert len(paths) == 12
+    assert len(paths) == 13
     for path in paths:
         status, body = _fixture_body(shared_data, path.name)
         if status >= 400:
