@@ -3,7 +3,7 @@
 `serve_app` runs any ASGI app on uvicorn inside the current event loop and yields
 its base URL (port 0 = an ephemeral port, so parallel tests never clash).
 `kalshi_sandbox` yields a ready `KalshiVenue` with its URLs; `run_sandboxes`
-starts both venues (Polymarket from `sandbox.polymarket` when present), an
+starts both venues (Polymarket through `sandbox.polymarket.app.serve`), an
 optional scenario or replay, and yields a `Sandboxes` handle.
 
 On exit every fault is cleared first, so requests a test left stalled (hang,
@@ -17,14 +17,21 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 
+from sandbox import replay as replayer
+from sandbox import scenarios
 from sandbox.faults import FaultInjector
 from sandbox.kalshi import KalshiVenue, build_app
 from sandbox.kalshi.app import API, WS_PATH
+from sandbox.polymarket.app import SandboxUrls
+from sandbox.polymarket.app import serve as serve_polymarket
+from sandbox.polymarket.state import PolymarketState
+from sandbox.scenarios import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +57,13 @@ class KalshiHandle:
 
 @dataclass
 class Sandboxes:
+    """Both running venues (`polymarket` None in unit tests that drive Kalshi alone)."""
+
     kalshi: KalshiHandle
-    polymarket: Any = None
-    polymarket_url: str | None = None
+    polymarket: PolymarketState | None = None
+    polymarket_urls: SandboxUrls | None = None
+    data_dir: Path | None = None
+    scenario: Scenario | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
@@ -93,3 +104,37 @@ async def kalshi_sandbox(
         finally:
             venue.faults.clear()
             await venue.stream.close_all()
+
+
+@contextlib.asynccontextmanager
+async def run_sandboxes(
+    host: str = "127.0.0.1",
+    kalshi_port: int = 0,
+    polymarket_port: int = 0,
+    *,
+    scenario: str | None = None,
+    replay: Path | None = None,
+    seed: int = 0,
+    rate: float | None = None,
+    speed: float = 1.0,
+    data_dir: Path | None = None,
+) -> AsyncIterator[Sandboxes]:
+    """Both venues, optionally driven by a named scenario or a recorded stream, stopped on exit."""
+    async with contextlib.AsyncExitStack() as stack:
+        kalshi = await stack.enter_async_context(kalshi_sandbox(host=host, port=kalshi_port))
+        state = PolymarketState()
+        urls = await stack.enter_async_context(serve_polymarket(state, host, polymarket_port))
+        handles = Sandboxes(kalshi, state, urls, data_dir)
+        if scenario is not None:
+            handles.scenario = scenarios.start(scenario, handles, seed=seed)
+            handles.tasks.append(asyncio.create_task(handles.scenario.run(rate or scenarios.DEFAULT_RATE)))
+        if replay is not None:
+            handles.tasks.append(asyncio.create_task(replayer.replay_file(replay, handles, speed=speed)))
+        try:
+            yield handles
+        finally:
+            for task in handles.tasks:
+                task.cancel()
+            for task in handles.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from sandbox.kalshi import KalshiVenue
-from sandbox.runner import KalshiHandle
+from sandbox.runner import KalshiHandle, Sandboxes, run_sandboxes
 from sandbox.runner import kalshi_sandbox as run_kalshi
 from venues.kalshi.auth import KalshiSigner
 
@@ -42,6 +42,13 @@ class KalshiSandbox:
     @property
     def venue(self) -> KalshiVenue:
         return self.handle.venue
+
+
+@pytest.fixture
+async def sandboxes() -> AsyncIterator[Sandboxes]:
+    """Both venues on ephemeral ports, empty (drive them through `.kalshi.venue` and `.polymarket`)."""
+    async with run_sandboxes() as handles:
+        yield handles
 
 
 def _pem(key: RSAPrivateKey) -> str:

@@ -1,0 +1,417 @@
+"""Named sandbox scenarios: twin markets with live market makers, and books seeded from recordings.
+
+`twin` lists the same question on both venues ("Will X happen by DATE": a Kalshi
+ticker and a Polymarket condition id with YES/NO token ids). A shared fair price
+follows a random walk; each venue quotes around it plus its own mean-reverting
+noise, so one venue's YES ask sometimes drops under the other's YES bid — an
+arbitrage window that opens and closes by itself. The quotes are real orders of
+market-maker accounts going through each venue's matching engine (post-only
+buys of YES for bids and of NO for asks, so they need cash only and never cross),
+so books, REST snapshots, WebSocket deltas and fills are all consistent.
+
+Every step cancels one ladder slot and re-places it (two book updates); `run`
+paces steps to a target rate of book updates per second. The sequence of actions
+depends on the seed only, so two runs with one seed build the same books.
+
+`recorded` seeds a Kalshi market from the recorded KXBTC15M stream (meta + snapshot)
+and a Polymarket market from a recorded `book` message, both under
+`shared_data` (../shared/data by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+
+from domain.models import Outcome, Side, TimeInForce
+from domain.money import CENT
+from sandbox.engine import Event, LevelChanged, OrderNotOpenError, OrderRequest, UnknownOrderError
+from sandbox.kalshi.admin import seed_book as seed_kalshi_book
+from sandbox.kalshi.venue import KalshiError, KalshiVenue, OrderInput
+from sandbox.polymarket.seed import book_levels
+from sandbox.polymarket.state import PolymarketState, SandboxMarket
+
+if TYPE_CHECKING:
+    from sandbox.runner import Sandboxes
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+MM_FUNDING_CENTS = 10_000_000_000
+ENGINE_EVENT_CAP = 50_000
+
+
+class BookDriver(Protocol):
+    """What a market maker needs from a venue: post-only bids/offers in YES cents, and cancels."""
+
+    updates: int
+
+    def fund(self, owner: str) -> None: ...
+
+    def bid(self, owner: str, yes_cents: int, size: int) -> str | None: ...
+
+    def offer(self, owner: str, yes_cents: int, size: int) -> str | None: ...
+
+    def cancel(self, owner: str, order_id: str) -> None: ...
+
+
+class KalshiDriver:
+    """Quotes on one Kalshi sandbox market through the venue layer (records, fan-out, faults-free)."""
+
+    def __init__(self, venue: KalshiVenue, ticker: str) -> None:
+        self.venue = venue
+        self.ticker = ticker
+        self.updates = 0
+        venue.on_events(self._count)
+
+    def _count(self, market: Any, events: tuple[Event, ...]) -> None:
+        if market.ticker == self.ticker:
+            self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
+
+    def fund(self, owner: str) -> None:
+        self.venue.fund(owner, MM_FUNDING_CENTS)
+
+    def _place(self, owner: str, side: str, yes_cents: int, size: int) -> str | None:
+        order = OrderInput(
+            self.ticker, side, "buy", size, "limit", yes_cents, uuid.uuid4().hex, TimeInForce.GTC, None, True
+        )
+        try:
+            return self.venue.place(owner, order).order_id
+        except KalshiError:
+            return None
+
+    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
+        return self._place(owner, "yes", yes_cents, size)
+
+    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
+        return self._place(owner, "no", yes_cents, size)
+
+    def cancel(self, owner: str, order_id: str) -> None:
+        with contextlib.suppress(KalshiError):
+            self.venue.cancel(owner, order_id)
+        _trim_engine_log(self.venue.markets[self.ticker].engine)
+
+
+class PolymarketDriver:
+    """Quotes on one Polymarket sandbox market straight through its engine, published by the venue state."""
+
+    def __init__(self, state: PolymarketState, condition_id: str) -> None:
+        self.state = state
+        self.market: SandboxMarket = state.markets[condition_id]
+        self.updates = 0
+
+    def fund(self, owner: str) -> None:
+        self.state.ledger.deposit(owner, Decimal(MM_FUNDING_CENTS) * CENT)
+
+    def _submit(self, request: OrderRequest) -> str | None:
+        execution = self.market.engine.submit(request)
+        self._publish(execution.events)
+        return None if execution.order.reject_reason is not None else execution.order.order_id
+
+    def _publish(self, events: tuple[Event, ...]) -> None:
+        self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
+        self.state._publish(self.market, events)
+        _trim_engine_log(self.market.engine)
+
+    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
+        price = Decimal(yes_cents) * CENT
+        return self._submit(OrderRequest(owner, Outcome.YES, Side.BUY, price, Decimal(size), post_only=True))
+
+    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
+        price = Decimal(100 - yes_cents) * CENT
+        return self._submit(OrderRequest(owner, Outcome.NO, Side.BUY, price, Decimal(size), post_only=True))
+
+    def cancel(self, owner: str, order_id: str) -> None:
+        try:
+            self._publish(self.market.engine.cancel(order_id, owner).events)
+        except (OrderNotOpenError, UnknownOrderError):
+            return
+
+
+def _trim_engine_log(engine: Any) -> None:
+    """Keep the engine's event history bounded during long high-rate runs (venues keep their own records)."""
+    if len(engine.events) > ENGINE_EVENT_CAP:
+        del engine.events[: len(engine.events) - ENGINE_EVENT_CAP // 2]
+
+
+@dataclass(frozen=True)
+class TwinSpec:
+    """One question listed on both venues."""
+
+    key: str
+    question: str
+    kalshi_ticker: str
+    kalshi_event: str
+    condition_id: str
+    yes_token: str
+    no_token: str
+    start_bps: int
+
+
+def twin_specs(seed: int, pairs: int) -> list[TwinSpec]:
+    rng = random.Random(seed)
+    specs = []
+    for i in range(pairs):
+        key = f"X{i + 1}"
+        event = f"KXSBX{i + 1}-26DEC31"
+        specs.append(
+            TwinSpec(
+                key=key,
+                question=f"Will sandbox event {key} happen by December 31, 2026?",
+                kalshi_ticker=f"{event}-YES",
+                kalshi_event=event,
+                condition_id="0x" + rng.getrandbits(256).to_bytes(32, "big").hex(),
+                yes_token=str(rng.getrandbits(252)),
+                no_token=str(rng.getrandbits(252)),
+                start_bps=rng.randint(2_500, 7_500),
+            )
+        )
+    return specs
+
+
+@dataclass
+class Ladder:
+    """One market maker's quotes on one venue-market: order id and price per slot."""
+
+    driver: BookDriver
+    owner: str
+    noise_bps: int = 0
+    bids: list[tuple[str, int] | None] = field(default_factory=list)
+    asks: list[tuple[str, int] | None] = field(default_factory=list)
+
+
+@dataclass
+class TwinPair:
+    spec: TwinSpec
+    fair_bps: int
+    ladders: list[Ladder]
+
+
+class TwinMarkets:
+    """The correlated twin-market scenario; `setup()` lists and quotes, `step()` moves one quote."""
+
+    def __init__(
+        self,
+        kalshi: KalshiVenue,
+        polymarket: PolymarketState | None = None,
+        *,
+        seed: int = 0,
+        pairs: int = 2,
+        levels: int = 5,
+        spread_cents: int = 2,
+        noise_bps: int = 400,
+    ) -> None:
+        self.kalshi = kalshi
+        self.polymarket = polymarket
+        self.rng = random.Random(seed)
+        self.levels = levels
+        self.spread = spread_cents
+        self.noise_cap = noise_bps
+        self.specs = twin_specs(seed, pairs)
+        self.pairs: list[TwinPair] = []
+        self.steps = 0
+
+    @property
+    def updates(self) -> int:
+        return sum(ladder.driver.updates for pair in self.pairs for ladder in pair.ladders)
+
+    def setup(self) -> None:
+        for spec in self.specs:
+            self.kalshi.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
+            ladders = [Ladder(KalshiDriver(self.kalshi, spec.kalshi_ticker), "kalshi-mm")]
+            if self.polymarket is not None:
+                self.polymarket.add_market(
+                    question=spec.question,
+                    condition_id=spec.condition_id,
+                    yes_token=spec.yes_token,
+                    no_token=spec.no_token,
+                )
+                ladders.append(Ladder(PolymarketDriver(self.polymarket, spec.condition_id), "polymarket-mm"))
+            pair = TwinPair(spec, spec.start_bps, ladders)
+            for ladder in ladders:
+                ladder.driver.fund(ladder.owner)
+                ladder.bids = [None] * self.levels
+                ladder.asks = [None] * self.levels
+                for k in range(self.levels):
+                    self._requote(pair, ladder, is_bid=True, k=k)
+                    self._requote(pair, ladder, is_bid=False, k=k)
+            self.pairs.append(pair)
+
+    def quotes(self, pair: TwinPair, ladder: Ladder) -> tuple[int, int]:
+        """(best bid, best ask) in YES cents this ladder aims for now."""
+        mid = pair.fair_bps + ladder.noise_bps
+        bid = max(1, min(98, (mid - self.spread * 50) // 100))
+        return bid, min(99, bid + self.spread)
+
+    def _requote(self, pair: TwinPair, ladder: Ladder, *, is_bid: bool, k: int) -> None:
+        slots = ladder.bids if is_bid else ladder.asks
+        current = slots[k]
+        if current is not None:
+            ladder.driver.cancel(ladder.owner, current[0])
+            slots[k] = None
+        best_bid, best_ask = self.quotes(pair, ladder)
+        price = best_bid - k if is_bid else best_ask + k
+        if not 1 <= price <= 99:
+            return
+        size = self.rng.randint(5, 100)
+        place = ladder.driver.bid if is_bid else ladder.driver.offer
+        order_id = place(ladder.owner, price, size)
+        if order_id is not None:
+            slots[k] = (order_id, price)
+
+    def step(self) -> None:
+        """Advance the walk a little and re-place one slot of one ladder."""
+        self.steps += 1
+        pair = self.pairs[self.rng.randrange(len(self.pairs))]
+        pair.fair_bps = max(500, min(9_500, pair.fair_bps + self.rng.randint(-8, 8)))
+        ladder = pair.ladders[self.rng.randrange(len(pair.ladders))]
+        ladder.noise_bps += self.rng.randint(-50, 50) - ladder.noise_bps // 30
+        ladder.noise_bps = max(-self.noise_cap, min(self.noise_cap, ladder.noise_bps))
+        self._requote(pair, ladder, is_bid=self.rng.random() < 0.5, k=self.rng.randrange(self.levels))
+
+    async def run(self, rate: float, duration: float | None = None, tick: float = 0.005) -> None:
+        """Step so book updates arrive at about `rate` per second (each step makes about two)."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        owed = 0.0
+        last = started
+        while duration is None or loop.time() - started < duration:
+            now = loop.time()
+            owed += (now - last) * rate / 2
+            last = now
+            while owed >= 1:
+                self.step()
+                owed -= 1
+            await asyncio.sleep(tick)
+
+
+def load_json_lines(path: Path) -> list[dict[str, Any]]:
+    """A JSON array, a single JSON object or JSON lines, as a list of objects (bad lines skipped and logged)."""
+    text = path.read_bytes()
+    try:
+        whole = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        whole = None
+    if isinstance(whole, list):
+        return [d for d in whole if isinstance(d, dict)]
+    if isinstance(whole, dict):
+        return [whole]
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            log.warning("%s:%d: not JSON, skipped", path, number)
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+    return out
+
+
+def seed_kalshi_from_recording(venue: KalshiVenue, path: Path) -> tuple[str, int]:
+    """List the recorded market and seed its book from the first snapshot; (ticker, levels skipped).
+
+    The sandbox trades whole cents and whole contracts: sub-cent levels (the venue's
+    deci-cent tails) are skipped, fractional sizes rounded down.
+    """
+    items = load_json_lines(path)
+    meta = next((i for i in items if i.get("type") == "meta"), {})
+    snapshot = next(i for i in items if i.get("type") in ("snapshot", "orderbook_snapshot"))
+    body = snapshot.get("msg", snapshot)
+    ticker = body.get("ticker") or body.get("market_ticker") or meta["ticker"]
+    if ticker not in venue.markets:
+        venue.add_market(ticker, title=meta.get("title", ticker), subtitle=meta.get("yes_sub_title", ""))
+    levels: dict[str, list[tuple[int, int]]] = {"yes": [], "no": []}
+    skipped = 0
+    for side in ("yes", "no"):
+        for price, size in body.get(side) or body.get(f"{side}_dollars_fp") or []:
+            cents = Decimal(str(price)) * (100 if isinstance(price, str) else 1)
+            count = int(Decimal(str(size)))
+            if cents != cents.to_integral_value() or count < 1 or not 1 <= cents <= 99:
+                skipped += 1
+                continue
+            levels[side].append((int(cents), count))
+    yes_top = max((p for p, _ in levels["yes"]), default=0)
+    no_levels = [(p, q) for p, q in levels["no"] if p + yes_top < 100]
+    skipped += len(levels["no"]) - len(no_levels)
+    seed_kalshi_book(venue, ticker, levels["yes"], no_levels, replace=True)
+    return ticker, skipped
+
+
+def seed_polymarket_from_recording(state: PolymarketState, path: Path) -> str:
+    """List the market of a recorded `book` message (its asset as YES) and seed the book from it."""
+    book = next(i for i in load_json_lines(path) if i.get("event_type", "book") == "book" and "bids" in i)
+    token, bids, asks = book_levels(book)
+    if token not in state.tokens:
+        state.add_market(
+            question=f"Recorded market {book['market'][:10]}",
+            condition_id=book["market"],
+            yes_token=token,
+            no_token=f"{token}0",
+            tick_size=Decimal(str(book.get("tick_size") or "0.01")),
+        )
+    market = state.tokens[token]
+    state.seed_book(market, bids, asks, token_id=token)
+    return str(market.condition_id)
+
+
+class Scenario(Protocol):
+    """A started scenario: its markets exist; `run` keeps it moving (returns at once if it is static)."""
+
+    async def run(self, rate: float, duration: float | None = None) -> None: ...
+
+
+@dataclass
+class RecordedBooks:
+    """Static books seeded from recordings (Kalshi KXBTC15M stream, a Polymarket `book` message)."""
+
+    kalshi_ticker: str
+    polymarket_condition: str | None
+
+    async def run(self, rate: float, duration: float | None = None) -> None:
+        return None
+
+
+def start_twin(handles: Sandboxes, *, seed: int = 0) -> Scenario:
+    twin = TwinMarkets(handles.kalshi.venue, handles.polymarket, seed=seed)
+    twin.setup()
+    return twin
+
+
+def start_recorded(handles: Sandboxes, *, seed: int = 0) -> Scenario:
+    data = handles.data_dir or DEFAULT_DATA
+    ticker, skipped = seed_kalshi_from_recording(
+        handles.kalshi.venue, data / "mdowis_kalshi-orderbook-streamer" / "KXBTC15M-26APR191215-15.jsonl"
+    )
+    log.info("kalshi %s seeded from recording (%d levels skipped)", ticker, skipped)
+    condition = None
+    if handles.polymarket is not None:
+        condition = seed_polymarket_from_recording(
+            handles.polymarket, data / "nautilus_trader" / "test_data" / "ws_book_snapshot_captured.json"
+        )
+        log.info("polymarket %s seeded from recording", condition)
+    return RecordedBooks(ticker, condition)
+
+
+SCENARIOS: dict[str, Callable[..., Scenario]] = {"twin": start_twin, "recorded": start_recorded}
+DEFAULT_RATE = 200.0
+
+
+def start(name: str, handles: Sandboxes, *, seed: int = 0) -> Scenario:
+    """List and seed the named scenario's markets now; the caller runs `scenario.run(rate)` as a task."""
+    factory = SCENARIOS.get(name)
+    if factory is None:
+        raise KeyError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}")
+    return factory(handles, seed=seed)
