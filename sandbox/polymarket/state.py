@@ -29,7 +29,7 @@ import orjson
 from eth_utils import keccak, to_checksum_address
 
 from domain.models import OrderStatus, Outcome, Side, TimeInForce, utc_now
-from domain.money import MICRO, ONE, ZERO, micro_to_dollars
+from domain.money import MICRO, ONE, ZERO, Rounding, micro_to_dollars, quantize
 from sandbox.engine import (
     BookSide,
     CancelReason,
@@ -458,14 +458,11 @@ class PolymarketState:
         order_type: str,
         post_only: bool,
     ) -> tuple[OrderRecord, OrderRequest]:
-        if order.side == "BUY":
-            price, size = Decimal(order.maker_amount) / order.taker_amount, micro_to_dollars(order.taker_amount)
-        else:
-            price, size = Decimal(order.taker_amount) / order.maker_amount, micro_to_dollars(order.maker_amount)
+        tif = ORDER_TYPES[order_type]
+        price, size = _implied_limit(order, market.tick_size, marketable=tif in (TimeInForce.FOK, TimeInForce.FAK))
         if price % market.tick_size != 0 or not market.tick_size <= price <= ONE - market.tick_size:
             raise ClobError(400, f"Price ({num(price)}) breaks minimum tick size rule: {num(market.tick_size)}")
         now = self.clock()
-        tif = ORDER_TYPES[order_type]
         expires_at = None
         if tif is TimeInForce.GTD:
             expires_at = datetime.fromtimestamp(order.expiration - GTD_SECURITY_SECONDS, UTC)
@@ -969,6 +966,24 @@ class PolymarketState:
             "trades": [self.trade_json(t, t.taker.owner) for t in self.trades],
             "events": len([e for m in self.markets.values() for e in m.engine.events]),
         }
+
+
+def _implied_limit(order: SignedOrder, tick: Decimal, *, marketable: bool) -> tuple[Decimal, Decimal]:
+    """(limit price, size in shares) of a signed order.
+
+    A BUY pays at most makerAmount USDC for at least takerAmount shares, a SELL gives
+    makerAmount shares for at least takerAmount USDC. Resting orders must state a price
+    on the tick exactly. Market orders (FOK/FAK, as py-clob-client builds them from a
+    USDC amount) imply a ratio off the tick; their limit is rounded to the tick on the
+    side the signer is protected (a BUY never pays more, a SELL never gets less).
+    """
+    if order.side == "BUY":
+        price, size = Decimal(order.maker_amount) / order.taker_amount, micro_to_dollars(order.taker_amount)
+        rounding = Rounding.DOWN
+    else:
+        price, size = Decimal(order.taker_amount) / order.maker_amount, micro_to_dollars(order.maker_amount)
+        rounding = Rounding.UP
+    return (quantize(price, tick, rounding) if marketable else price), size
 
 
 def _order_status(view: OrderView | None) -> str:

@@ -10,9 +10,17 @@ import httpx
 import pytest
 from eth_account import Account
 from py_clob_client.client import ClobClient
-from py_clob_client.clob_types import ApiCreds, CreateOrderOptions, OpenOrderParams, OrderArgs, OrderType, RequestArgs
+from py_clob_client.clob_types import (
+    ApiCreds,
+    CreateOrderOptions,
+    MarketOrderArgs,
+    OpenOrderParams,
+    OrderArgs,
+    OrderType,
+    RequestArgs,
+)
 from py_clob_client.exceptions import PolyApiException
-from py_clob_client.headers.headers import create_level_2_headers
+from py_clob_client.headers.headers import create_level_1_headers, create_level_2_headers
 from py_clob_client.order_builder.constants import BUY, SELL
 from py_clob_client.signer import Signer
 from py_clob_client.signing.hmac import build_hmac_signature
@@ -196,3 +204,29 @@ async def test_buying_no_against_a_yes_bid_mints_a_pair(polymarket: RunningSandb
     assert no_view["positions"][market.no_token]["size"] == "10" and no_view["usdc"] == 1_000_000_000 - 4_800_000
     [trade] = await asyncio.to_thread(no_buyer.get_trades)
     assert (trade["asset_id"], trade["price"], trade["maker_orders"][0]["price"]) == (market.no_token, "0.48", "0.52")
+
+
+async def test_market_orders_built_from_a_usdc_amount_are_accepted(polymarket: RunningSandbox) -> None:
+    client = await _funded_client(polymarket, usdc=20_000_000)
+    yes = polymarket.market.yes_token
+    buy = await asyncio.to_thread(client.create_market_order, MarketOrderArgs(token_id=yes, amount=10, side=BUY))
+    bought = await asyncio.to_thread(client.post_order, buy, OrderType.FOK)
+    # 10 USDC at 0.55 signs 18.1818 shares: the implied 0.5500005 limit is rounded down to the tick, never up
+    assert (bought["status"], bought["takingAmount"], bought["makingAmount"]) == ("matched", "18.1818", "9.99999")
+    sell = await asyncio.to_thread(client.create_market_order, MarketOrderArgs(token_id=yes, amount=7.3, side=SELL))
+    sold = await asyncio.to_thread(client.post_order, sell, OrderType.FAK)
+    assert (sold["status"], sold["makingAmount"], sold["takingAmount"]) == ("matched", "7.3", "3.285")
+    assert polymarket.state.account_view(client.get_address())["usdc"] == 20_000_000 - 9_999_990 + 3_285_000
+
+
+async def test_l1_headers_must_be_signed_by_the_claimed_address(polymarket: RunningSandbox) -> None:
+    claimed, actual = Account.create(), Account.create()
+    headers = create_level_1_headers(Signer(actual.key.hex(), 137), nonce=0) | {"POLY_ADDRESS": claimed.address}
+    async with httpx.AsyncClient(base_url=polymarket.urls.clob) as http:
+        created = await http.post("/auth/api-key", headers=headers)
+        derived = await http.get("/auth/derive-api-key", headers=headers)
+    assert (created.status_code, created.json()) == (401, {"error": "Invalid L1 Request headers"})
+    assert derived.status_code == 401
+    nobody = _client(polymarket)
+    error = await _rejection(nobody.derive_api_key)
+    assert (error.status_code, error.error_msg) == (400, {"error": "Could not derive api key!"})
