@@ -6,7 +6,8 @@ Ground truth (see the data's SOURCES.md): the NBA games the steffenmax arb bot p
 (Gamma events <-> Kalshi KXNBAGAME events, with per-team tokens, so outcome alignment is
 checked too); the four pmxt-router "identity" candidates, whose resolution dates differ by
 up to a year (hard cases: they must be found *and* flagged); and the ildarflame title pairs.
-The loaders read only the fields the matcher uses.
+Polymarket listings go through the venue parser (`venues.polymarket.parse`); the other
+sources are not venue payloads, so their loaders build `Market`s from the fields they have.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from arbitrage.matching.candidates import Candidate, CandidateGenerator, RiskFlag
 from domain.models import Market, Venue
+from venues.polymarket.parse import gamma_events
 
 NBA_DIR = "steffenmax_arb-bot"
 PMXT = "jon-becker_prediction-market-analysis/candidates.jsonl"
@@ -33,23 +34,6 @@ def _utc(raw: str | None) -> datetime | None:
         return None
     parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
-
-
-def gamma_market(m: dict[str, Any]) -> Market:
-    tokens = json.loads(m["clobTokenIds"]) if isinstance(m["clobTokenIds"], str) else m["clobTokenIds"]
-    outcomes = json.loads(m["outcomes"]) if isinstance(m["outcomes"], str) else m["outcomes"]
-    yes, no = (1, 0) if [o.lower() for o in outcomes] == ["no", "yes"] else (0, 1)
-    return Market(
-        venue=Venue.POLYMARKET,
-        market_id=m["conditionId"],
-        title=m["question"],
-        yes_token=tokens[yes],
-        no_token=tokens[no],
-        tick_size=Decimal(str(m.get("orderPriceMinTickSize") or "0.01")),
-        min_order_size=Decimal(str(m.get("orderMinSize") or 0)),
-        rules=m.get("description") or "",
-        end_date=_utc(m.get("endDate")),
-    )
 
 
 def kalshi_game_legs(event: dict[str, Any]) -> list[Market]:
@@ -81,8 +65,8 @@ class Truth:
 
 
 def load_nba(data: Path) -> tuple[list[Market], list[Market], Truth]:
-    poly_events = json.loads((data / NBA_DIR / "poly_nba.json").read_text())
-    polymarket = [gamma_market(m) for e in poly_events for m in e["markets"]]
+    page = gamma_events(json.loads((data / NBA_DIR / "poly_nba.json").read_text()))
+    polymarket = page.markets
     kalshi_events = json.loads((data / NBA_DIR / "kalshi_nba.json").read_text())["events"]
     kalshi = [leg for e in kalshi_events for leg in kalshi_game_legs(e)]
     by_id = {m.market_id: m for m in polymarket}
