@@ -137,6 +137,11 @@ class KalshiBooks:
         log.warning("kalshi books out of sync (sid %s, %s): %s", sid, ", ".join(names), reason)
         return Resync(sid, names, reason)
 
+    def subscription_tickers(self, sid: int | None) -> set[str]:
+        """Markets seen under `sid` so far."""
+        sub = self._subs.get(sid)
+        return set() if sub is None else set(sub.tickers)
+
     def forget_subscription(self, sid: int | None) -> None:
         """The subscription ended (unsubscribed or connection lost): its seq no longer applies."""
         self._subs.pop(sid, None)

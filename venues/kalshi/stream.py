@@ -175,9 +175,14 @@ class KalshiStream:
         sid = resync.sid
         if sid is not None and sid in self._resubscribing:
             return
-        tickers = self._sid_tickers.get(sid, resync.tickers) if sid is not None else resync.tickers
+        known = set(resync.tickers) | self.books.subscription_tickers(sid)
+        if sid is not None:
+            known.update(self._sid_tickers.get(sid, ()))
+        tickers = tuple(sorted(known))
         self.stats.resyncs += 1
         log.warning("kalshi-ws: resubscribing %s: %s", ", ".join(tickers), resync.reason)
+        for ticker in tickers:  # unsubscribed books get no more deltas: none of them may look current
+            self.books.book(ticker).mark_out_of_sync()
         try:
             if sid is not None:
                 self._resubscribing.add(sid)

@@ -209,3 +209,18 @@ async def test_unsigned_handshake_is_refused_and_retried(signer: KalshiSigner) -
             await asyncio.wait_for(task, timeout=5)
     assert fake.rejected_handshakes >= 2 and fake.subscriptions == 0
     assert stream.transport.counters.connects == 0
+
+
+async def test_one_impossible_delta_blinds_every_book_of_its_subscription() -> None:
+    """Resubscribing stops deltas for the whole sid, so none of its books may keep looking current."""
+    stream = KalshiStream("ws://127.0.0.1:9/unused", TICKERS)
+    await stream._on_frame(json.dumps({"id": 1, "type": "subscribed", "msg": {"channel": "orderbook_delta", "sid": 4}}))
+    for seq, ticker in enumerate(TICKERS, start=1):
+        msg = {"market_ticker": ticker, "yes_dollars_fp": [["0.4000", "10.00"]], "no_dollars_fp": []}
+        await stream._on_frame(json.dumps({"type": "orderbook_snapshot", "sid": 4, "seq": seq, "msg": msg}))
+    assert all(stream.books.book(t).in_sync for t in TICKERS)
+    bad = {"market_ticker": TICKERS[0], "price_dollars": "0.4000", "delta_fp": "-11.00", "side": "yes"}
+    await stream._on_frame(json.dumps({"type": "orderbook_delta", "sid": 4, "seq": 3, "msg": bad}))
+    assert not any(stream.books.book(t).in_sync for t in TICKERS)
+    assert stream.books.book(TICKERS[0]).snapshot().yes_bids == ((D("0.40"), D(10)),)
+    assert stream.stats.resyncs == 1
