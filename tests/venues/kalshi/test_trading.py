@@ -70,9 +70,13 @@ def venue(shared_data: Path) -> FakeKalshiOrders:
     return FakeKalshiOrders(book)
 
 
+@pytest.fixture(scope="module")
+def signer() -> KalshiSigner:
+    return KalshiSigner("k", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
 @pytest.fixture
-def trading(venue: FakeKalshiOrders) -> KalshiTradingClient:
-    signer = KalshiSigner("k", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+def trading(venue: FakeKalshiOrders, signer: KalshiSigner) -> KalshiTradingClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(venue.handle))
     return KalshiTradingClient(KalshiClient(DEMO_BASE_URL, signer=signer, http=http))
 
