@@ -20,7 +20,7 @@ from starlette.routing import Route
 from domain.money import MICRO
 from sandbox.polymarket.signing import ApiCredentials, exchange_address
 from sandbox.polymarket.state import PolymarketState
-from sandbox.polymarket.wire import ClobError, json_response, num, page, unix_s
+from sandbox.polymarket.wire import ClobError, int_param, json_response, num, page, unix_s
 
 BATCH_LIMIT = 15
 PAGE_SIZE = 100
@@ -207,6 +207,7 @@ def clob_routes(state: PolymarketState) -> list[Route]:
     async def get_trades(request: Request) -> Response:
         creds = await authenticated(request)
         params = request.query_params
+        after, before = int_param(params.get("after"), "after"), int_param(params.get("before"), "before")
         listing = []
         for trade in state.trades_for(creds):
             if params.get("id") and trade.trade_id != params["id"]:
@@ -215,9 +216,9 @@ def clob_routes(state: PolymarketState) -> list[Route]:
                 continue
             if params.get("asset_id") and params["asset_id"] not in (trade.taker.token_id, trade.maker.token_id):
                 continue
-            if params.get("after") and unix_s(trade.match_time) <= int(params["after"]):
-                continue
-            if params.get("before") and unix_s(trade.match_time) >= int(params["before"]):
+            if (after is not None and unix_s(trade.match_time) <= after) or (
+                before is not None and unix_s(trade.match_time) >= before
+            ):
                 continue
             listing.append(state.trade_json(trade, creds.api_key))
         return json_response(page(listing, params.get("next_cursor"), PAGE_SIZE))
@@ -225,7 +226,7 @@ def clob_routes(state: PolymarketState) -> list[Route]:
     async def balance_allowance(request: Request) -> Response:
         creds = await authenticated(request)
         params = request.query_params
-        signature_type = int(params.get("signature_type") or 0)
+        signature_type = int_param(params.get("signature_type"), "signature_type") or 0
         owner = creds.address if signature_type == 0 else state.funders.get(creds.address, creds.address)
         acct = state.ledger.account(owner)
         if params.get("asset_type", "COLLATERAL").upper() == "COLLATERAL":

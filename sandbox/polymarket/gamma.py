@@ -22,7 +22,7 @@ from starlette.routing import Route
 from domain.models import Outcome
 from domain.money import ONE
 from sandbox.polymarket.state import HOUSE, PolymarketState, SandboxMarket
-from sandbox.polymarket.wire import ClobError, json_response, num, wire_float
+from sandbox.polymarket.wire import ClobError, int_param, json_response, num, wire_float
 
 GAMMA_PREFIX = "/gamma"
 DATA_PREFIX = "/data-api"
@@ -33,11 +33,8 @@ def _iso(market: SandboxMarket) -> str | None:
 
 
 def _int_param(request: Request, name: str, default: int, maximum: int) -> int:
-    raw = request.query_params.get(name)
-    try:
-        value = default if raw is None else int(raw)
-    except ValueError as exc:
-        raise ClobError(400, f"invalid {name}") from exc
+    value = int_param(request.query_params.get(name), name)
+    value = default if value is None else value
     if value < 0:
         raise ClobError(400, f"invalid {name}")
     return min(value, maximum)
@@ -195,16 +192,14 @@ def data_routes(state: PolymarketState) -> list[Route]:
         markets = {m for value in params.getlist("market") for m in value.split(",") if m}
         side = params.get("side", "").upper()
         kinds = {k.upper() for value in params.getlist("type") for k in value.split(",") if k}
-        start, end = params.get("start"), params.get("end")
+        start, end = int_param(params.get("start"), "start"), int_param(params.get("end"), "end")
         found = []
         for item in state.activity:
             if item["proxyWallet"] != user or (markets and item["conditionId"] not in markets):
                 continue
             if (kinds and item["type"] not in kinds) or (side and item["side"] != side):
                 continue
-            if start and item["timestamp"] < int(start):
-                continue
-            if end and item["timestamp"] > int(end):
+            if (start is not None and item["timestamp"] < start) or (end is not None and item["timestamp"] > end):
                 continue
             found.append(item)
         ascending = params.get("sortDirection", "DESC").upper() == "ASC"

@@ -254,6 +254,8 @@ class PolymarketState:
             raise ValueError("market or token already exists")
         if yes_token == no_token:
             raise ValueError("YES and NO tokens must differ")
+        if len(facts.get("outcomes", ("Yes", "No"))) != 2:
+            raise ValueError("a binary market has exactly two outcomes")
         fees = PolymarketFees(Decimal(fee_rate_bps) / 10_000)
         engine = MatchingEngine(
             MarketRules(condition_id, tick_size=tick_size, min_size=min_size),
@@ -315,11 +317,14 @@ class PolymarketState:
     # ---- accounts ------------------------------------------------------------------------
 
     def fund(self, address: str, usdc_micro: int = 0, positions: dict[str, Decimal] | None = None) -> None:
+        """Credit cash and tokens; checked first so that a bad token or amount changes nothing."""
         owner = to_checksum_address(address)
+        grants = [(self.market_for_token(token_id), token_id, size) for token_id, size in (positions or {}).items()]
+        if usdc_micro < 0 or any(size < 0 for _, _, size in grants):
+            raise ValueError("funding amounts must not be negative")
         if usdc_micro:
             self.ledger.deposit(owner, micro_to_dollars(usdc_micro))
-        for token_id, size in (positions or {}).items():
-            market = self.market_for_token(token_id)
+        for market, token_id, size in grants:
             self.ledger.grant_position(owner, market.condition_id, market.outcome_of(token_id), size)
 
     def account_view(self, address: str) -> dict[str, Any]:
@@ -747,10 +752,15 @@ class PolymarketState:
     ) -> dict[str, Any]:
         """A followed wallet trades: either through the book (its account must be funded) or recorded only."""
         market = self.market_for_token(token_id)
-        wallet = to_checksum_address(wallet)
+        try:
+            wallet = to_checksum_address(wallet)
+        except ValueError as exc:
+            raise ClobError(400, f"invalid wallet {wallet!r}") from exc
         side = side.upper()
         if side not in ("BUY", "SELL"):
             raise ClobError(400, "Invalid side")
+        if not ZERO < price < ONE or size <= 0:
+            raise ClobError(400, f"invalid price {price} or size {size}")
         if not execute:
             tx = "0x" + secrets.token_hex(32)
             self.record_activity(

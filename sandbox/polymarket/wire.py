@@ -59,6 +59,16 @@ def http_fault_body(status: int) -> dict[str, Any]:
     return {"error": messages.get(status, "Internal Server Error")}
 
 
+def int_param(raw: str | None, name: str) -> int | None:
+    """An optional integer query parameter; anything else is the client's error (400), never a crash."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ClobError(400, f"invalid {name}") from exc
+
+
 def decode_cursor(cursor: str | None) -> int:
     """Cursors are base64 offsets ("MA==" is 0, "MTAw" is 100); the end marker is "LTE=" (-1)."""
     if not cursor:

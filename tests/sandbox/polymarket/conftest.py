@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
-from sandbox.polymarket import PolymarketState, SandboxUrls, serve
-from sandbox.polymarket.state import SandboxMarket
-
-
-@dataclass
-class RunningSandbox:
-    state: PolymarketState
-    urls: SandboxUrls
-    market: SandboxMarket
+from sandbox.polymarket import PolymarketState, serve
+from tests.sandbox.polymarket.helpers import RunningSandbox
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import dataclass
 
 from eth_account import Account
 from py_clob_client.client import ClobClient
@@ -11,7 +12,17 @@ from py_clob_client.clob_types import OrderArgs, RequestArgs
 from py_clob_client.headers.headers import create_level_2_headers
 from py_clob_client.utilities import order_to_json
 
-from tests.sandbox.polymarket.conftest import RunningSandbox
+from sandbox.polymarket import PolymarketState, SandboxUrls
+from sandbox.polymarket.state import SandboxMarket
+
+
+@dataclass
+class RunningSandbox:
+    """What the `polymarket` fixture yields: the venue state, its URLs and its seeded market."""
+
+    state: PolymarketState
+    urls: SandboxUrls
+    market: SandboxMarket
 
 
 async def funded_client(sandbox: RunningSandbox, usdc: int = 1_000_000_000) -> ClobClient:

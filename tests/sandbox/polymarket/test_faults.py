@@ -12,8 +12,7 @@ from py_clob_client.order_builder.constants import BUY
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.sandbox.polymarket.conftest import RunningSandbox
-from tests.sandbox.polymarket.helpers import funded_client, l2_request, order_body
+from tests.sandbox.polymarket.helpers import RunningSandbox, funded_client, l2_request, order_body
 
 
 async def test_http_error_burst_spares_the_admin_api(polymarket: RunningSandbox) -> None:

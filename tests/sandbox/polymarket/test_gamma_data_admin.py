@@ -15,8 +15,7 @@ from py_clob_client.order_builder.constants import BUY
 
 from sandbox.polymarket import PolymarketState
 from sandbox.polymarket.seed import load_recorded, seed_market
-from tests.sandbox.polymarket.conftest import RunningSandbox
-from tests.sandbox.polymarket.helpers import funded_client, place
+from tests.sandbox.polymarket.helpers import RunningSandbox, funded_client, place
 
 
 async def test_gamma_markets_and_events_page_with_limit_offset(polymarket: RunningSandbox) -> None:

@@ -26,7 +26,7 @@ from py_clob_client.signer import Signer
 from py_clob_client.signing.hmac import build_hmac_signature
 
 from sandbox.engine import BookSide
-from tests.sandbox.polymarket.conftest import RunningSandbox
+from tests.sandbox.polymarket.helpers import RunningSandbox
 
 
 def _client(sandbox: RunningSandbox, key: str | None = None, creds: ApiCreds | None = None) -> ClobClient:

@@ -12,8 +12,7 @@ from py_clob_client.order_builder.constants import BUY, SELL
 from websockets.asyncio.client import ClientConnection, connect
 
 from sandbox.polymarket.wire import book_hash
-from tests.sandbox.polymarket.conftest import RunningSandbox
-from tests.sandbox.polymarket.helpers import funded_client, place
+from tests.sandbox.polymarket.helpers import RunningSandbox, funded_client, place
 
 
 async def _next(ws: ClientConnection, event_type: str | None = None) -> Any:
