@@ -20,6 +20,7 @@ from venues.errors import (
     OrderNotFoundError,
     RateLimitedError,
     UnknownOutcomeError,
+    VenueError,
     VenueUnavailableError,
 )
 from venues.kalshi.auth import KalshiSigner, verify_signature
@@ -338,3 +339,20 @@ def test_order_request_encoding() -> None:
 def test_orders_that_would_need_rounding_or_are_inconsistent_are_refused(overrides: dict[str, object]) -> None:
     with pytest.raises(InvalidOrderError):
         request_from_intent(_intent(**overrides))
+
+
+async def test_public_calls_need_no_key_and_private_calls_refuse_to_go_unsigned() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"orderbook_fp": {"yes_dollars": [["0.4200", "13.00"]], "no_dollars": []}})
+
+    client = KalshiClient(DEMO_BASE_URL, http=httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    book = await client.get_orderbook("T", depth=5)
+    assert book.yes_bids == [(D("0.42"), D(13))]
+    assert "KALSHI-ACCESS-SIGNATURE" not in seen[0].headers and seen[0].url.params["depth"] == "5"
+    with pytest.raises(VenueError, match="credentials"):
+        await client.get_balance()
+    assert len(seen) == 1
+    await client.aclose()
