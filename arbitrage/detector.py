@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import ceil
+from typing import Any
 
 from arbitrage.intbook import IntBook
 from arbitrage.opportunity import (
@@ -34,6 +35,7 @@ from arbitrage.opportunity import (
     ns_to_datetime,
     opportunity_id,
 )
+from arbitrage.pairs import PairRepository
 from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
 from arbitrage.units import (
     FINE_PER_DOLLAR,
@@ -115,6 +117,13 @@ class Detector:
         self.stale_skips = 0
         for pair in pairs:
             self.add_pair(pair)
+
+    @classmethod
+    async def for_confirmed(
+        cls, pairs: PairRepository, config: DetectorConfig | None = None, **kwargs: Any
+    ) -> Detector:
+        """A detector over every confirmed pair in the store (the only pairs that are traded)."""
+        return cls(await pairs.list_pairs(PairStatus.CONFIRMED), config, **kwargs)
 
     def add_pair(self, pair: MarketPair) -> None:
         if pair.status is not PairStatus.CONFIRMED:

@@ -10,8 +10,11 @@ from enum import StrEnum
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.models import Outcome, UtcDatetime, Venue, utc_now
+from storage.database import session_factory
+from storage.tables import OpportunityRow
 
 
 class Direction(StrEnum):
@@ -134,3 +137,50 @@ class InMemoryRecorder:
 def ns_to_datetime(ns: int) -> datetime:
     """Epoch nanoseconds to an aware UTC datetime, exact to the microsecond."""
     return datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(microsecond=(ns // 1_000) % 1_000_000)
+
+
+class SqlOpportunityRecorder:
+    """The `opportunities` table: one row per opportunity, its latest outcome in `outcome`/`reason`
+    and every outcome, in order, under `details["history"]`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = session_factory(engine)
+
+    async def record_detected(self, opportunity: Opportunity) -> None:
+        details = opportunity.model_dump(mode="json")
+        details["history"] = [
+            OutcomeRecord(opportunity_id=opportunity.opportunity_id, kind=OutcomeKind.DETECTED).model_dump(mode="json")
+        ]
+        async with self._sessions() as session, session.begin():
+            if await session.get(OpportunityRow, opportunity.opportunity_id) is not None:
+                return
+            session.add(
+                OpportunityRow(
+                    id=opportunity.opportunity_id,
+                    pair_id=opportunity.pair_id,
+                    direction=opportunity.direction.value,
+                    quantity=Decimal(opportunity.contracts),
+                    expected_profit=opportunity.expected_profit,
+                    outcome=OutcomeKind.DETECTED.value,
+                    reason=None,
+                    details=details,
+                    detected_at=opportunity.detected_at,
+                )
+            )
+
+    async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None:
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OpportunityRow, opportunity_id, with_for_update=True)
+            if row is None:
+                raise KeyError(f"unknown opportunity {opportunity_id}")
+            record = OutcomeRecord(opportunity_id=opportunity_id, kind=kind, reason=reason)
+            row.outcome = kind.value
+            row.reason = reason
+            row.details = {**row.details, "history": [*row.details.get("history", []), record.model_dump(mode="json")]}
+
+    async def history(self, opportunity_id: str) -> list[OutcomeRecord]:
+        async with self._sessions() as session:
+            row = await session.get(OpportunityRow, opportunity_id)
+            if row is None:
+                return []
+            return [OutcomeRecord.model_validate(r) for r in row.details.get("history", [])]

@@ -182,3 +182,37 @@ async def test_detector_matches_brute_force_in_both_directions(
         )
         got = by_direction.get(direction)
         assert (None if got is None else (got.contracts, got.expected_profit)) == expected
+
+
+async def test_sql_recorder_keeps_the_outcome_log(tmp_path) -> None:
+    from arbitrage.opportunity import SqlOpportunityRecorder
+    from storage import migrate
+    from storage.database import create_engine
+
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'opps.db'}")
+    await migrate.upgrade(engine)
+    try:
+        recorder = SqlOpportunityRecorder(engine)
+        detector, _ = make(recorder=recorder)
+        (opp,) = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+        await recorder.record_detected(opp)  # a replay records nothing twice
+        await recorder.record_outcome(opp.opportunity_id, OutcomeKind.TAKEN)
+        history = await recorder.history(opp.opportunity_id)
+        assert [h.kind for h in history] == [OutcomeKind.DETECTED, OutcomeKind.TAKEN]
+        with pytest.raises(KeyError):
+            await recorder.record_outcome("opp-unknown", OutcomeKind.SKIPPED, "x")
+    finally:
+        await engine.dispose()
+
+
+async def test_detector_is_built_from_confirmed_pairs_only() -> None:
+    from arbitrage.pairs import InMemoryPairRepository
+
+    repo = InMemoryPairRepository()
+    candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE, "confirmed_by": None})
+    await repo.suggest(candidate)
+    assert (await Detector.for_confirmed(repo)).pair_books() == []
+    await repo.decide(candidate.pair_id, PairStatus.CONFIRMED, "alice")
+    detector = await Detector.for_confirmed(repo, CONFIG, clock_ns=Clock())
+    assert [p.pair_id for p, _, _ in detector.pair_books()] == [candidate.pair_id]
+    assert len(await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])) == 1
