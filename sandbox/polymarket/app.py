@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.faults import FaultMiddleware
 from sandbox.polymarket.admin import admin_routes
@@ -35,6 +36,22 @@ from sandbox.polymarket.gamma import DATA_PREFIX, GAMMA_PREFIX, data_routes, gam
 from sandbox.polymarket.state import PolymarketState
 from sandbox.polymarket.wire import ClobError, error_response, http_fault_body
 from sandbox.polymarket.ws import ws_routes
+
+
+class ExpirySweep:
+    """Retire due GTD orders before every request, so no reader ever sees an expired order resting.
+
+    `serve` also sweeps on a timer, so WebSocket readers hear of expiries in a quiet market.
+    """
+
+    def __init__(self, app: ASGIApp, state: PolymarketState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.state.expire_orders()
+        await self.app(scope, receive, send)
 
 
 async def _clob_error(_: Request, exc: Exception) -> Response:
@@ -51,7 +68,10 @@ def build_app(state: PolymarketState) -> Starlette:
             *data_routes(state),
             *admin_routes(state),
         ],
-        middleware=[Middleware(FaultMiddleware, faults=state.faults, error_body=http_fault_body)],
+        middleware=[
+            Middleware(FaultMiddleware, faults=state.faults, error_body=http_fault_body),
+            Middleware(ExpirySweep, state=state),
+        ],
         exception_handlers={ClobError: _clob_error},
     )
     app.state.venue = state
@@ -80,12 +100,15 @@ class SandboxUrls:
 
 
 @contextlib.asynccontextmanager
-async def serve(state: PolymarketState, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[SandboxUrls]:
+async def serve(
+    state: PolymarketState, host: str = "127.0.0.1", port: int = 0, *, sweep_interval_s: float = 0.25
+) -> AsyncIterator[SandboxUrls]:
     config = uvicorn.Config(
         build_app(state), host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
+    sweeper = asyncio.create_task(_sweep(state, sweep_interval_s))
     try:
         while not server.started:
             if task.done():
@@ -101,6 +124,15 @@ async def serve(state: PolymarketState, host: str = "127.0.0.1", port: int = 0) 
             data_api=f"http://{base}{DATA_PREFIX}",
         )
     finally:
+        sweeper.cancel()
         server.should_exit = True
         state.faults.clear()
         await task
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
+
+
+async def _sweep(state: PolymarketState, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        state.expire_orders()

@@ -143,7 +143,10 @@ async def test_gtd_order_expires_and_is_reported(polymarket: RunningSandbox) -> 
         assert exc.error_msg == {"error": "invalid expiration"}
     else:
         raise AssertionError("an expiration inside the security minute must be refused")
+    assert {"price": "0.4", "size": "10"} in polymarket.state.book_summary(polymarket.market.yes_token)["bids"]
     later = polymarket.state.clock() + timedelta(seconds=2)
     polymarket.state.clock = lambda: later
-    polymarket.state.expire_orders()
+    async with httpx.AsyncClient(base_url=polymarket.urls.clob) as http:  # any request sweeps expiries first
+        book = (await http.get("/book", params={"token_id": polymarket.market.yes_token})).json()
+    assert {"price": "0.4", "size": "10"} not in book["bids"]
     assert polymarket.state.order_json(polymarket.state.orders[placed["orderID"]])["status"] == "CANCELED"

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import httpx
 import orjson
 from py_clob_client.order_builder.constants import BUY, SELL
 from websockets.asyncio.client import ClientConnection, connect
@@ -87,3 +88,20 @@ async def test_user_channel_refuses_bad_credentials(polymarket: RunningSandbox) 
         await ws.send(orjson.dumps({"auth": {"apiKey": "nope", "secret": "x", "passphrase": "y"}}).decode())
         await asyncio.wait_for(ws.wait_closed(), 2)
         assert ws.close_code == 1008
+
+
+async def test_tick_size_change_reaches_subscribers_and_rules(polymarket: RunningSandbox) -> None:
+    market = polymarket.market
+    async with connect(polymarket.urls.ws_market) as ws, httpx.AsyncClient(base_url=polymarket.urls.clob) as http:
+        await ws.send(orjson.dumps({"assets_ids": [market.no_token], "type": "market"}).decode())
+        await _next(ws, None)
+        changed = await http.post(f"/_sandbox/markets/{market.condition_id}/tick-size", json={"tick_size": "0.001"})
+        message = await _next(ws, "tick_size_change")
+        tick = (await http.get("/tick-size", params={"token_id": market.yes_token})).json()
+    assert changed.json() == {"old_tick_size": "0.01", "new_tick_size": "0.001"}
+    assert (message["asset_id"], message["old_tick_size"], message["new_tick_size"]) == (
+        market.no_token,
+        "0.01",
+        "0.001",
+    )
+    assert tick == {"minimum_tick_size": 0.001}
