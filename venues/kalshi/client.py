@@ -149,6 +149,7 @@ class KalshiClient:
         max_pages: int | None = None,
     ) -> AsyncIterator[list[Any]]:
         cursor: str | None = None
+        seen: set[str] = set()
         pages = 0
         while True:
             body = await self._request("GET", path, params={**params, "cursor": cursor}, private=private)
@@ -158,6 +159,9 @@ class KalshiClient:
             cursor = page.cursor
             if cursor is None or (max_pages is not None and pages >= max_pages):
                 return
+            if cursor in seen:  # a cursor that repeats would page forever
+                raise KalshiParseError(f"GET {path}: cursor {cursor!r} repeated", body)
+            seen.add(cursor)
 
     async def _collect(self, pages: AsyncIterator[list[T]]) -> list[T]:
         items: list[T] = []

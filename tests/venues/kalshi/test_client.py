@@ -27,6 +27,7 @@ from venues.kalshi.auth import KalshiSigner, verify_signature
 from venues.kalshi.client import DEMO_BASE_URL, KalshiClient
 from venues.kalshi.errors import retry_after_seconds
 from venues.kalshi.orders import KalshiOrderRequest, request_from_intent, to_domain_order
+from venues.kalshi.parse import KalshiParseError
 from venues.ratelimit import RequestKind, VenueRateLimiter
 
 D = Decimal
@@ -356,3 +357,16 @@ async def test_public_calls_need_no_key_and_private_calls_refuse_to_go_unsigned(
         await client.get_balance()
     assert len(seen) == 1
     await client.aclose()
+
+
+async def test_a_repeating_cursor_is_an_error_not_an_endless_loop(signer: KalshiSigner) -> None:
+    calls = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return httpx.Response(200, json={"markets": [], "cursor": "same"})
+
+    async with _client(handler, signer) as client:
+        with pytest.raises(KalshiParseError, match="repeated"):
+            await client.get_markets()
+    assert len(calls) == 2
