@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
+from domain.book import BookSnapshot
 from domain.models import Balance, Order, OrderIntent, Position, Venue
 
 
@@ -29,6 +30,10 @@ class TradingClient(Protocol):
 
     async def cancel_order(self, order: Order) -> Order:
         """Cancel what is left; returns the final state (a fully filled order stays filled)."""
+        ...
+
+    async def get_book(self, market_id: str, token_id: str) -> BookSnapshot:
+        """A fresh REST snapshot of the market's book (`token_id`: the YES token on Polymarket)."""
         ...
 
     async def get_balance(self) -> Balance: ...

@@ -1,24 +1,53 @@
 """The worker: every workflow and activity of the system, registered on one task queue.
 
 The hot process runs one in-process (so eager start skips a round trip); a second
-copy can run as its own process (`inertial worker`) to take over if the hot one dies.
+copy can run as its own process (`inertial worker`) to take over sagas, hedges and
+compensations if the hot one dies — any worker on the queue can continue any saga.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.health import HealthActivities
+from activities.orders import OrderActivities
+from activities.sagas import SagaRecordActivities
+from domain.models import Venue
+from venues.base import TradingClient
+from workflows.arb_saga import ArbSagaWorkflow
 from workflows.health import HealthCheckWorkflow
 
 
-def build_worker(client: Client, task_queue: str, engine: AsyncEngine) -> Worker:
+def _always_allowed() -> bool:
+    return True
+
+
+def build_worker(
+    client: Client,
+    task_queue: str,
+    engine: AsyncEngine,
+    *,
+    venues: Mapping[Venue, TradingClient] | None = None,
+    trading_allowed: Callable[[], bool] = _always_allowed,
+) -> Worker:
     health = HealthActivities(engine)
+    orders = OrderActivities(venues or {}, trading_allowed)
+    records = SagaRecordActivities(engine)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HealthCheckWorkflow],
-        activities=[health.check_database],
+        workflows=[HealthCheckWorkflow, ArbSagaWorkflow],
+        activities=[
+            health.check_database,
+            orders.place_order,
+            orders.find_order,
+            orders.cancel_order,
+            orders.quote_book,
+            records.record_saga,
+            records.alert,
+        ],
     )

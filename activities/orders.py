@@ -1,0 +1,90 @@
+"""Order activities: every placement is idempotent and every ambiguous outcome is reconciled.
+
+The client order id comes from the workflow (workflow id + role + attempt), so when
+Temporal retries `place_order` — after a timeout, a 5xx, or a worker that died
+mid-call — the venue sees the same id (Kalshi) or the same signed order (Polymarket,
+salt derived from the id) and cannot place twice. A duplicate rejection is not an
+error here: it means the earlier attempt landed, so we return what the venue has.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from pydantic import BaseModel, ConfigDict
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from domain.models import Order, OrderIntent, Outcome, Venue
+from venues.base import TradingClient
+from venues.errors import DuplicateOrderError, VenueError
+from workflows.compensation import BookQuote
+
+log = logging.getLogger(__name__)
+
+KILL_SWITCH_ERROR = "KillSwitchOn"
+REJECTED_ERROR = "OrderRejected"
+NOT_FOUND_YET = "OrderNotFoundYet"
+
+
+class PlaceOrder(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    intent: OrderIntent
+    reduces_exposure: bool = False
+
+
+class QuoteRequest(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    venue: Venue
+    market_id: str
+    token_id: str
+    outcome: Outcome
+
+
+class OrderActivities:
+    """`trading_allowed` is the risk gate's kill-switch view: consulted in-process on every new order."""
+
+    def __init__(self, clients: Mapping[Venue, TradingClient], trading_allowed: Callable[[], bool]) -> None:
+        self._clients = clients
+        self._trading_allowed = trading_allowed
+
+    def _client(self, venue: Venue) -> TradingClient:
+        try:
+            return self._clients[venue]
+        except KeyError:
+            raise ApplicationError(f"no client configured for {venue.value}", non_retryable=True) from None
+
+    @activity.defn(name="place_order")
+    async def place_order(self, request: PlaceOrder) -> Order:
+        intent = request.intent
+        if not request.reduces_exposure and not self._trading_allowed():
+            raise ApplicationError("kill switch is on: no new exposure", type=KILL_SWITCH_ERROR, non_retryable=True)
+        client = self._client(intent.venue)
+        try:
+            return await client.place_order(intent)
+        except DuplicateOrderError:
+            log.info("duplicate %s on %s: reconciling the earlier placement", intent.client_order_id, intent.venue)
+        except VenueError as exc:
+            if not exc.retryable:
+                raise ApplicationError(str(exc), type=REJECTED_ERROR, non_retryable=True) from exc
+            log.warning("placement of %s uncertain (%s): reconciling", intent.client_order_id, exc)
+        found = await client.find_order(intent)
+        if found is None:
+            raise ApplicationError(f"order {intent.client_order_id} not at the venue yet", type=NOT_FOUND_YET)
+        return found
+
+    @activity.defn(name="find_order")
+    async def find_order(self, intent: OrderIntent) -> Order | None:
+        return await self._client(intent.venue).find_order(intent)
+
+    @activity.defn(name="cancel_order")
+    async def cancel_order(self, order: Order) -> Order:
+        return await self._client(order.intent.venue).cancel_order(order)
+
+    @activity.defn(name="quote_book")
+    async def quote_book(self, request: QuoteRequest) -> BookQuote:
+        book = await self._client(request.venue).get_book(request.market_id, request.token_id)
+        return BookQuote(asks=list(book.asks(request.outcome)), bids=list(book.bids(request.outcome)))

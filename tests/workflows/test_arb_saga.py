@@ -1,0 +1,180 @@
+"""The arbitrage saga on the real dev server (search attributes need it) against fake venues with faults.
+
+Every scenario must end flat (YES and NO holdings equal across venues), with no order
+placed twice, in the state it reports — and its history must replay deterministically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from domain.models import Outcome, Venue
+from storage import migrate
+from storage.database import create_engine
+from tests.fakes.venue import FakeVenue
+from tests.workflows.saga_fixtures import PAIR, opportunity, venues
+from workers.worker import build_worker
+from workflows.arb_saga import ArbSagaWorkflow
+from workflows.arb_types import ArbSagaInput, ArbState, HedgeStrategy, LegOrder, SagaPolicy, SagaStatus
+
+FAST = SagaPolicy(compensation_backoff=timedelta(milliseconds=20), max_compensation_backoff=timedelta(milliseconds=100))
+
+
+@dataclass
+class Rig:
+    client: Client
+    queue: str
+    venues: dict[Venue, FakeVenue]
+    allowed: list[bool]
+
+    async def start(self, policy: SagaPolicy = FAST, contracts: int = 10) -> WorkflowHandle:
+        request = ArbSagaInput(opportunity=opportunity(contracts), pair=PAIR, policy=policy)
+        return await self.client.start_workflow(
+            ArbSagaWorkflow.run, request, id=f"arb-{uuid.uuid4()}", task_queue=self.queue
+        )
+
+    async def run(self, policy: SagaPolicy = FAST, contracts: int = 10) -> SagaStatus:
+        handle = await self.start(policy, contracts)
+        result: SagaStatus = await handle.result()
+        await replay(self.client, handle)
+        return result
+
+    def pair_holdings(self) -> dict[Outcome, Decimal]:
+        """Holdings in Polymarket-outcome terms summed over both venues (the pair is aligned)."""
+        held = {Outcome.YES: Decimal(0), Outcome.NO: Decimal(0)}
+        for fake in self.venues.values():
+            for (_, outcome), qty in fake.net_contracts().items():
+                held[Outcome(outcome)] += qty
+        return held
+
+    def assert_flat(self) -> None:
+        held = self.pair_holdings()
+        assert held[Outcome.YES] == held[Outcome.NO], held
+
+
+async def replay(client: Client, handle: WorkflowHandle) -> None:
+    history = await handle.fetch_history()
+    await Replayer(workflows=[ArbSagaWorkflow], data_converter=client.data_converter).replay_workflow(history)
+
+
+@pytest.fixture
+async def rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Rig]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'saga.db'}")
+    await migrate.upgrade(engine)
+    fakes = venues()
+    allowed = [True]
+    queue = f"arb-{uuid.uuid4()}"
+    worker: Worker = build_worker(
+        dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: allowed[0]
+    )
+    async with worker:
+        yield Rig(dev_server_env.client, queue, fakes, allowed)
+    await engine.dispose()
+
+
+async def test_both_legs_fill_completes_with_locked_profit(rig: Rig) -> None:
+    status = await rig.run()
+    assert status.state is ArbState.COMPLETED
+    assert status.unmatched == 0
+    kalshi_fee = Decimal("0.18")
+    assert status.realized_pnl == Decimal(10) - Decimal("4.00") - Decimal("4.50") - kalshi_fee
+    assert [len(v.orders) for v in rig.venues.values()] == [1, 1]
+    rig.assert_flat()
+
+
+async def test_rejected_leg_is_hedged_on_the_other_venue(rig: Rig) -> None:
+    rig.venues[Venue.KALSHI].faults.reject_next = 1
+    status = await rig.run()
+    assert status.state is ArbState.COMPENSATED
+    assert status.hedge_strategy is HedgeStrategy.HEDGE_OTHER_VENUE
+    assert status.legs[1].rejected is not None
+    rig.assert_flat()
+
+
+async def test_partial_fill_hedges_only_the_difference(rig: Rig) -> None:
+    rig.venues[Venue.KALSHI].faults.fill_ratio = Decimal("0.6")
+    status = await rig.run()
+    assert status.state is ArbState.COMPENSATED
+    assert [leg.filled for leg in status.legs] == [Decimal(10), Decimal(6)]
+    assert sum(c.filled for c in status.compensations) >= Decimal(4)
+    rig.assert_flat()
+
+
+async def test_venue_refusing_hedges_leads_to_same_venue_hedge_or_unwind(rig: Rig) -> None:
+    rig.venues[Venue.KALSHI].faults.reject_next = 100
+    status = await rig.run(FAST.model_copy(update={"hedge_loss_budget": Decimal(0)}))
+    assert status.state is ArbState.COMPENSATED
+    assert status.hedge_strategy is HedgeStrategy.UNWIND
+    assert rig.venues[Venue.KALSHI].orders == {}
+    rig.assert_flat()
+
+
+async def test_unknown_outcome_is_reconciled_without_a_second_order(rig: Rig) -> None:
+    poly = rig.venues[Venue.POLYMARKET]
+    poly.faults.unknown_outcome_next = 1
+    status = await rig.run()
+    assert status.state is ArbState.COMPLETED
+    assert len(poly.orders) == 1
+    assert len(poly.submissions) == 1
+
+
+async def test_transient_5xx_is_retried_with_the_same_client_order_id(rig: Rig) -> None:
+    kalshi = rig.venues[Venue.KALSHI]
+    kalshi.faults.unavailable_next = 2
+    status = await rig.run()
+    assert status.state is ArbState.COMPLETED
+    assert len(set(kalshi.submissions)) == 1 and len(kalshi.submissions) == 3
+    assert len(kalshi.orders) == 1
+
+
+async def test_kill_switch_places_nothing(rig: Rig) -> None:
+    rig.allowed[0] = False
+    status = await rig.run()
+    assert status.state is ArbState.FAILED
+    assert all(not v.orders for v in rig.venues.values())
+    assert all("kill switch" in (leg.rejected or "") for leg in status.legs)
+
+
+async def test_riskier_first_stops_when_the_first_leg_fails(rig: Rig) -> None:
+    rig.venues[Venue.KALSHI].faults.reject_next = 1
+    status = await rig.run(FAST.model_copy(update={"leg_order": LegOrder.RISKIER_FIRST, "riskier_venue": Venue.KALSHI}))
+    assert status.state is ArbState.FAILED
+    assert rig.venues[Venue.POLYMARKET].orders == {}
+
+
+async def test_riskier_first_sizes_the_second_leg_to_the_first_fill(rig: Rig) -> None:
+    rig.venues[Venue.KALSHI].faults.fill_ratio = Decimal("0.7")
+    status = await rig.run(FAST.model_copy(update={"leg_order": LegOrder.RISKIER_FIRST, "riskier_venue": Venue.KALSHI}))
+    assert status.state is ArbState.COMPLETED
+    assert [leg.filled for leg in status.legs] == [Decimal(7), Decimal(7)]
+    rig.assert_flat()
+
+
+async def test_cancel_mid_saga_finishes_legs_in_flight_then_gets_flat(rig: Rig) -> None:
+    kalshi = rig.venues[Venue.KALSHI]
+    kalshi.faults.hang = asyncio.Event()
+    handle = await rig.start()
+    while not rig.venues[Venue.POLYMARKET].orders or not kalshi.submissions:
+        await asyncio.sleep(0.01)
+    await handle.cancel()
+    await asyncio.sleep(0.2)
+    kalshi.faults.hang.set()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    rig.assert_flat()
+    assert len(kalshi.orders) <= 1
+    status: SagaStatus = await handle.query(ArbSagaWorkflow.state)
+    assert status.state in (ArbState.COMPLETED, ArbState.COMPENSATED)
+    assert any("cancelled" in a for a in status.alerts)
+    await replay(rig.client, handle)

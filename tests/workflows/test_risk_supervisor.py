@@ -1,0 +1,363 @@
+"""The risk supervisor on the time-skipping server: limits, breaker window, reset, kill switch,
+update validators, P&L snapshots, continue-as-new; every history recorded here replays."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import workflow
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import RetryPolicy
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer, Worker
+
+from activities.risk import RiskActivities
+from domain.models import Venue
+from risk.gate import RiskGate, SqlGateStateStore
+from risk.models import (
+    ApprovalRequest,
+    Decision,
+    KillSwitchChange,
+    LimitChange,
+    RejectCode,
+    SagaFinished,
+    SagaOutcome,
+    supervisor_id,
+)
+from risk.pnl import PnlScope
+from storage import migrate
+from storage.database import create_engine, session_factory
+from storage.tables import AuditEvent, FillRow, PnlSnapshot
+from tests.risk.factories import T0, arb_request, funded
+from workflows.risk_supervisor import RiskSupervisorWorkflow, SupervisorInput, report_saga_finished
+
+TASK_QUEUE = "risk-test"
+
+
+@workflow.defn(name="FakeSaga")
+class FakeSagaWorkflow:
+    """What an arb saga does with risk: ask for room through the activity, report how it ended."""
+
+    @workflow.run
+    async def run(self, tenant_id: str, outcome: SagaOutcome) -> Decision:
+        saga_id = workflow.info().workflow_id
+        decision = await workflow.execute_activity_method(
+            RiskActivities.request_trade_approval,
+            ApprovalRequest(tenant_id=tenant_id, request=arb_request(saga_id)),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(maximum_attempts=3),
+        )
+        if decision.approved:
+            await report_saga_finished(tenant_id, SagaFinished(saga_id=saga_id, outcome=outcome))
+        return decision
+
+
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    engine: AsyncEngine
+    handles: list[WorkflowHandle[RiskSupervisorWorkflow, None]] = field(default_factory=list)
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def start(self, tenant: str | None = None, **params: int) -> WorkflowHandle[RiskSupervisorWorkflow, None]:
+        tenant = tenant or f"t{uuid.uuid4().hex[:8]}"
+        handle = await self.client.start_workflow(
+            RiskSupervisorWorkflow.run,
+            SupervisorInput(tenant_id=tenant, pnl_interval_seconds=0, **params),
+            id=supervisor_id(tenant),
+            task_queue=TASK_QUEUE,
+        )
+        self.handles.append(handle)
+        await handle.signal(RiskSupervisorWorkflow.sync_account, funded())
+        return handle
+
+
+@pytest.fixture
+async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'risk.db'}")
+    await migrate.upgrade(engine)
+    client = time_skipping_env.client
+    risk = RiskActivities(engine, client)
+    h = Harness(time_skipping_env, engine)
+    async with Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[RiskSupervisorWorkflow, FakeSagaWorkflow],
+        activities=[risk.publish_gate_state, risk.snapshot_pnl, risk.request_trade_approval],
+    ):
+        yield h
+        histories: list[WorkflowHistory] = []
+        for handle in h.handles:
+            histories.append(await handle.fetch_history())
+            if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
+                await handle.terminate("test over")
+    replayer = Replayer(workflows=[RiskSupervisorWorkflow, FakeSagaWorkflow], data_converter=client.data_converter)
+    for history in histories:
+        await replayer.replay_workflow(history)
+    await engine.dispose()
+
+
+async def eventually(probe: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Signals are processed asynchronously: poll a query until it shows their effect."""
+    async with asyncio.timeout(timeout):
+        while not await probe():
+            await asyncio.sleep(0.02)
+
+
+async def reserve(handle: WorkflowHandle[RiskSupervisorWorkflow, None], saga_id: str) -> Decision:
+    return await handle.execute_update(RiskSupervisorWorkflow.check_and_reserve, arb_request(saga_id))
+
+
+async def fail(handle: WorkflowHandle[RiskSupervisorWorkflow, None], saga_id: str) -> None:
+    await handle.signal(
+        RiskSupervisorWorkflow.saga_finished, SagaFinished(saga_id=saga_id, outcome=SagaOutcome.COMPENSATED)
+    )
+
+
+async def test_reservations_enforce_limits_and_are_released_by_saga_finished(harness: Harness) -> None:
+    handle = await harness.start()
+    await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key="max_open_sagas", value="1"))
+    first = await reserve(handle, "s1")
+    assert first.approved
+    assert (await reserve(handle, "s1")).approved  # a retried request gets the same answer
+    second = await reserve(handle, "s2")
+    assert (second.approved, second.code) == (False, RejectCode.MAX_OPEN_SAGAS)
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    assert status.open_sagas == ["s1"] and status.exposure == Decimal("9.60")
+    assert status.exposure_by_venue == {Venue.POLYMARKET: Decimal("4.05"), Venue.KALSHI: Decimal("5.55")}
+
+    await handle.signal(
+        RiskSupervisorWorkflow.saga_finished,
+        SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED, fees=Decimal("0.10")),
+    )
+    assert (await reserve(handle, "s2")).approved
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    assert status.open_sagas == ["s2"]
+    assert status.balances[Venue.KALSHI] == Decimal("994.45")
+    assert status.net_pnl_today == Decimal("-0.10")
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await reserve(handle, "s1")
+    assert "already finished" in str(info.value.cause)
+
+
+async def test_breaker_trips_within_window_not_outside_and_reset_reopens(harness: Harness) -> None:
+    handle = await harness.start()
+    for key, value in (("breaker_max_failures", "2"), ("breaker_window_seconds", "60")):
+        await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key=key, value=value))
+    for saga in ("a", "b", "c"):
+        assert (await reserve(handle, saga)).approved
+    await fail(handle, "a")
+    await harness.env.sleep(61)
+    await fail(handle, "b")  # the first failure has left the window
+    await eventually(lambda: _open_sagas_are(handle, ["c"]))
+    assert not (await handle.query(RiskSupervisorWorkflow.status)).breaker_open
+    await fail(handle, "c")
+    await eventually(lambda: _breaker_open(handle))
+    decision = await reserve(handle, "d")
+    assert decision.code is RejectCode.CIRCUIT_BREAKER
+
+    store = SqlGateStateStore(harness.engine)
+    tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
+    await eventually(lambda: _stored_breaker_open(store, tenant, True))
+
+    status = await handle.execute_update(RiskSupervisorWorkflow.reset_breaker, "alice")
+    assert not status.breaker_open and status.published_version == status.gate_version
+    assert not (await store.read(tenant)).breaker_open  # type: ignore[union-attr]
+    assert (await reserve(handle, "d")).approved
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(RiskSupervisorWorkflow.reset_breaker, "alice")
+    assert "not open" in str(info.value.cause)
+    async with session_factory(harness.engine)() as session:
+        actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant))).all()
+    assert actions == ["supervisor_started", "breaker_tripped", "breaker_reset"]
+
+
+async def test_breaker_cooldown_reopens_trading_by_itself(harness: Harness) -> None:
+    handle = await harness.start()
+    for key, value in (("breaker_max_failures", "1"), ("breaker_cooldown_seconds", "300")):
+        await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key=key, value=value))
+    assert (await reserve(handle, "a")).approved
+    await fail(handle, "a")
+    await eventually(lambda: _breaker_open(handle))
+    await harness.env.sleep(301)
+    await eventually(lambda: _published_closed(handle))
+    assert (await reserve(handle, "b")).approved
+
+
+async def test_kill_switch_blocks_new_sagas_and_reaches_the_gate(harness: Harness) -> None:
+    handle = await harness.start()
+    tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
+    gate = RiskGate(SqlGateStateStore(harness.engine), tenant)
+    await gate.refresh()
+    assert gate.allows_new_exposure()
+
+    status = await handle.execute_update(
+        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="venue outage", actor="bob")
+    )
+    assert status.kill_switch and status.published_version == status.gate_version
+    await gate.refresh()  # the update returned after publishing: one poll is enough
+    assert gate.refusal() == "kill switch is on: venue outage"
+    gate.check(reduces_exposure=True)  # hedges and unwinds still go through
+    assert (await reserve(handle, "s1")).code is RejectCode.KILL_SWITCH
+
+    await handle.execute_update(RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=False, actor="bob"))
+    await gate.refresh()
+    assert gate.allows_new_exposure()
+    assert (await reserve(handle, "s1")).approved
+
+
+@pytest.mark.parametrize(
+    ("update", "arg", "message"),
+    [
+        ("set_limit", LimitChange(key="max_bananas", value="1"), "unknown limit 'max_bananas'"),
+        ("set_limit", LimitChange(key="max_exposure_total", value="-5"), "greater than or equal to 0"),
+        ("set_limit", LimitChange(key="max_open_sagas", value="lots"), "invalid value 'lots' for max_open_sagas"),
+        ("set_kill_switch", KillSwitchChange(engaged=True, reason="  "), "needs a reason"),
+        ("reset_breaker", "carol", "not open"),
+    ],
+)
+async def test_update_validators_reject_bad_input_and_change_nothing(
+    harness: Harness, update: str, arg: object, message: str
+) -> None:
+    handle = await harness.start()
+    before = await handle.query(RiskSupervisorWorkflow.limits)
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(update, arg)
+    assert message in str(info.value.cause)
+    assert await handle.query(RiskSupervisorWorkflow.limits) == before
+    assert not (await handle.query(RiskSupervisorWorkflow.status)).kill_switch
+    history = await handle.fetch_history()
+    assert not any(e.HasField("workflow_execution_update_accepted_event_attributes") for e in history.events)
+
+
+async def test_saga_asks_through_the_activity_and_reports_back_by_signal(harness: Harness) -> None:
+    handle = await harness.start()
+    tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
+    await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key="breaker_max_failures", value="1"))
+    saga = await harness.client.start_workflow(
+        FakeSagaWorkflow.run, args=[tenant, SagaOutcome.FAILED], id="saga-x", task_queue=TASK_QUEUE
+    )
+    harness.handles.append(saga)  # type: ignore[arg-type]
+    assert (await saga.result()).approved
+    await eventually(lambda: _breaker_open(handle))
+    assert (await handle.query(RiskSupervisorWorkflow.status)).open_sagas == []
+
+
+async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harness) -> None:
+    handle = await harness.start(pnl_interval_seconds=60)
+    tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
+    async with session_factory(harness.engine)() as session:
+        session.add(
+            FillRow(
+                tenant_id=None,
+                venue="kalshi",
+                fill_id="other-tenant",
+                venue_order_id="o",
+                market_id="KX",
+                outcome="yes",
+                side="buy",
+                price=Decimal("0.5"),
+                quantity=Decimal(100),
+                fee=Decimal(0),
+                is_taker=True,
+                filled_at=T0,
+            )
+        )
+        for n, (side, price, fee) in enumerate((("buy", "0.40", "0.07"), ("sell", "0.45", "0.03"))):
+            session.add(
+                FillRow(
+                    tenant_id=tenant,
+                    venue="kalshi",
+                    fill_id=f"f{n}",
+                    venue_order_id="o",
+                    market_id="KX",
+                    outcome="yes",
+                    side=side,
+                    price=Decimal(price),
+                    quantity=Decimal(10),
+                    fee=Decimal(fee),
+                    is_taker=True,
+                    filled_at=T0,
+                )
+            )
+        await session.commit()
+    assert await handle.query(RiskSupervisorWorkflow.pnl) is None
+    await harness.env.sleep(61)
+    await eventually(lambda: _has_pnl(handle))
+    report = await handle.query(RiskSupervisorWorkflow.pnl)
+    assert report is not None
+    assert (report.total.realized, report.total.unrealized, report.total.fees) == (
+        Decimal("0.40"),
+        Decimal(0),
+        Decimal("0.10"),
+    )
+    async with session_factory(harness.engine)() as session:
+        rows = (await session.scalars(select(PnlSnapshot).where(PnlSnapshot.scope == PnlScope.TOTAL.value))).all()
+    assert [(r.tenant_id, r.realized, r.fees) for r in rows] == [(tenant, Decimal("0.4"), Decimal("0.1"))]
+
+
+async def test_continue_as_new_carries_the_whole_state(harness: Harness) -> None:
+    handle = await harness.start(max_history_events=20)
+    first_run = (await handle.describe()).run_id
+    await handle.execute_update(
+        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="audit", actor="ops")
+    )
+    await handle.execute_update(RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=False, actor="ops"))
+    await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key="max_daily_loss", value="7.5"))
+    assert (await reserve(handle, "held")).approved
+    await handle.execute_update(
+        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="after", actor="ops")
+    )
+    await eventually(lambda: _generation_at_least(handle, 1))
+    harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=first_run))  # type: ignore[arg-type]
+    latest = harness.client.get_workflow_handle_for(RiskSupervisorWorkflow.run, handle.id)
+    assert (await latest.describe()).run_id != first_run
+    status = await latest.query(RiskSupervisorWorkflow.status)
+    assert (status.kill_switch, status.kill_reason, status.open_sagas) == (True, "after", ["held"])
+    assert status.balances[Venue.POLYMARKET] == Decimal(1000)
+    assert (await latest.query(RiskSupervisorWorkflow.limits)).max_daily_loss == Decimal("7.5")
+    assert (await latest.execute_update(RiskSupervisorWorkflow.check_and_reserve, arb_request("held"))).approved
+
+
+async def _open_sagas_are(handle: WorkflowHandle[RiskSupervisorWorkflow, None], expected: list[str]) -> bool:
+    return (await handle.query(RiskSupervisorWorkflow.status)).open_sagas == expected
+
+
+async def _breaker_open(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool:
+    return (await handle.query(RiskSupervisorWorkflow.status)).breaker_open
+
+
+async def _published_closed(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool:
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    return not status.breaker_open and status.published_version == status.gate_version
+
+
+async def _stored_breaker_open(store: SqlGateStateStore, tenant: str, expected: bool) -> bool:
+    state = await store.read(tenant)
+    return state is not None and state.breaker_open is expected
+
+
+async def _has_pnl(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool:
+    return await handle.query(RiskSupervisorWorkflow.pnl) is not None
+
+
+async def _generation_at_least(handle: WorkflowHandle[RiskSupervisorWorkflow, None], generation: int) -> bool:
+    return (await handle.query(RiskSupervisorWorkflow.status)).generation >= generation

@@ -1,0 +1,352 @@
+"""The two-leg arbitrage saga: buy YES on one venue and NO on the other, and never stay exposed on one side.
+
+Legs are FAK (fill-and-kill) orders placed by idempotent activities. Whatever the legs
+did — filled, partly filled, rejected, timed out, or the workflow was cancelled while
+they were in flight — the saga first learns the truth from the venues (reconciliation
+by client order id), then makes the position flat: hedge on the other venue within a
+loss budget, hedge with the complement on the same venue, or unwind; cheapest first
+(`workflows.compensation`), retried with backoff until flat, with an alert if it cannot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
+    from activities.sagas import SagaRecordActivities
+    from arbitrage.opportunity import OpportunityLeg
+    from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
+    from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
+    from workflows.arb_types import (
+        ArbSagaInput,
+        ArbState,
+        HedgeStrategy,
+        LegFill,
+        LegOrder,
+        SagaPolicy,
+        SagaStatus,
+        client_order_id,
+    )
+    from workflows.compensation import BookQuote, choose_plan
+
+ZERO = Decimal(0)
+PLACE_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=5),
+    maximum_attempts=8,
+    non_retryable_error_types=[KILL_SWITCH_ERROR, REJECTED_ERROR],
+)
+RECONCILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+
+
+@workflow.defn(name="ArbSaga")
+class ArbSagaWorkflow:
+    def __init__(self) -> None:
+        self._input: ArbSagaInput | None = None
+        self._state = ArbState.PENDING
+        self._strategy: HedgeStrategy | None = None
+        self._legs: dict[str, LegFill] = {}
+        self._compensations: list[LegFill] = []
+        self._alerts: list[str] = []
+
+    @workflow.query(name="state")
+    def state(self) -> SagaStatus:
+        return self._status()
+
+    @workflow.run
+    async def run(self, request: ArbSagaInput) -> SagaStatus:
+        self._input = request
+        opportunity = request.opportunity
+        workflow.upsert_search_attributes(
+            [
+                ARB_PAIR.value_set(opportunity.pair_id),
+                ARB_VENUES.value_set([Venue.POLYMARKET.value, Venue.KALSHI.value]),
+                OPPORTUNITY_ID.value_set(opportunity.opportunity_id),
+                ARB_STATE.value_set(self._state.value),
+            ]
+        )
+        try:
+            await self._place_legs(request)
+            await self._settle(request.policy)
+        except asyncio.CancelledError:
+            self._alerts.append("saga cancelled: legs in flight were finished, getting flat")
+            await self._settle(request.policy)
+            await self._record()
+            raise
+        await self._record()
+        return self._status()
+
+    def _set_state(self, state: ArbState, strategy: HedgeStrategy | None = None) -> None:
+        self._state = state
+        if strategy is not None:
+            self._strategy = strategy
+        workflow.upsert_search_attributes([ARB_STATE.value_set(state.value)])
+
+    def _leg_intent(self, leg: OpportunityLeg, role: str, contracts: Decimal) -> OrderIntent:
+        return OrderIntent(
+            client_order_id=client_order_id(workflow.info().workflow_id, role),
+            venue=leg.venue,
+            market_id=leg.market_id,
+            token_id=leg.token_id,
+            outcome=leg.outcome,
+            side=Side.BUY,
+            price=leg.limit_price,
+            quantity=contracts,
+            time_in_force=TimeInForce.FAK,
+        )
+
+    async def _place_legs(self, request: ArbSagaInput) -> None:
+        opportunity, policy = request.opportunity, request.policy
+        contracts = Decimal(opportunity.contracts)
+        first, second = opportunity.polymarket, opportunity.kalshi
+        if policy.leg_order is LegOrder.RISKIER_FIRST and policy.riskier_venue is Venue.KALSHI:
+            first, second = second, first
+        first_intent = self._leg_intent(first, "leg1", contracts)
+        if policy.leg_order is LegOrder.CONCURRENT:
+            second_intent = self._leg_intent(second, "leg2", contracts)
+            self._set_state(ArbState.LEG1_INITIATED)
+            self._set_state(ArbState.LEG2_INITIATED)
+            await asyncio.gather(self._place(first_intent, policy), self._place(second_intent, policy))
+            return
+        self._set_state(ArbState.LEG1_INITIATED)
+        filled = (await self._place(first_intent, policy)).filled
+        if filled <= 0:
+            return
+        self._set_state(ArbState.LEG1_FILLED)
+        whole = filled.to_integral_value(rounding="ROUND_FLOOR") if second.venue is Venue.KALSHI else filled
+        if whole <= 0:
+            return
+        self._set_state(ArbState.LEG2_INITIATED)
+        await self._place(self._leg_intent(second, "leg2", whole), policy)
+
+    async def _place(self, intent: OrderIntent, policy: SagaPolicy, *, reduces: bool = False) -> LegFill:
+        """Placements are shielded from workflow cancellation: an order in flight is always seen to its end."""
+        placing = asyncio.ensure_future(self._place_and_reconcile(intent, policy, reduces))
+        try:
+            return await asyncio.shield(placing)
+        except asyncio.CancelledError:
+            await placing
+            raise
+
+    async def _place_and_reconcile(self, intent: OrderIntent, policy: SagaPolicy, reduces: bool) -> LegFill:
+        try:
+            order = await workflow.execute_activity_method(
+                OrderActivities.place_order,
+                PlaceOrder(intent=intent, reduces_exposure=reduces),
+                start_to_close_timeout=policy.order_timeout,
+                retry_policy=PLACE_RETRY,
+            )
+        except ActivityError as err:
+            cause = err.cause
+            if isinstance(cause, ApplicationError) and cause.type in (KILL_SWITCH_ERROR, REJECTED_ERROR):
+                fill = LegFill.rejected_intent(intent, cause.message)
+            else:
+                fill = await self._reconcile(intent)
+        else:
+            fill = await self._final(order)
+        self._remember(fill, reduces)
+        return fill
+
+    def _remember(self, fill: LegFill, reduces: bool) -> None:
+        if reduces:
+            self._compensations.append(fill)
+        else:
+            self._legs[fill.intent.client_order_id] = fill
+
+    async def _final(self, order: Order) -> LegFill:
+        """A FAK order is final at once; anything still open (a venue that rested it) is cancelled first."""
+        if not order.status.is_terminal:
+            order = await workflow.execute_activity_method(
+                OrderActivities.cancel_order,
+                order,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RECONCILE_RETRY,
+            )
+        return LegFill.from_order(order)
+
+    async def _reconcile(self, intent: OrderIntent) -> LegFill:
+        """Placement gave up without an answer: ask the venue what exists under this client order id."""
+        found = await workflow.execute_activity_method(
+            OrderActivities.find_order,
+            intent,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECONCILE_RETRY,
+        )
+        if found is None:
+            return LegFill.rejected_intent(intent, "not placed: venue unreachable, no order under this id")
+        return await self._final(found)
+
+    def _pair_outcome(self, venue: Venue, outcome: Outcome) -> Outcome:
+        """Express a holding as the Polymarket outcome it pays with, so the two venues' legs net out."""
+        assert self._input is not None
+        if venue is Venue.POLYMARKET or self._input.pair.aligned:
+            return outcome
+        return outcome.other
+
+    def _net(self) -> dict[Outcome, Decimal]:
+        held = {Outcome.YES: ZERO, Outcome.NO: ZERO}
+        for fill in [*self._legs.values(), *self._compensations]:
+            sign = 1 if fill.intent.side is Side.BUY else -1
+            held[self._pair_outcome(fill.intent.venue, fill.intent.outcome)] += sign * fill.filled
+        return held
+
+    async def _settle(self, policy: SagaPolicy) -> None:
+        held = self._net()
+        if held[Outcome.YES] == held[Outcome.NO] == 0:
+            self._set_state(ArbState.FAILED)
+            return
+        if abs(held[Outcome.YES] - held[Outcome.NO]) <= policy.hedge_tolerance:
+            self._set_state(ArbState.COMPLETED)
+            return
+        await self._compensate(policy)
+
+    def _excess(self) -> Decimal:
+        held = self._net()
+        return abs(held[Outcome.YES] - held[Outcome.NO])
+
+    def _excess_source(self) -> LegFill:
+        """The largest buy on the heavier side: its venue holds the excess, its price is what it cost."""
+        held = self._net()
+        heavy = Outcome.YES if held[Outcome.YES] > held[Outcome.NO] else Outcome.NO
+        buys = [
+            f
+            for f in [*self._legs.values(), *self._compensations]
+            if f.intent.side is Side.BUY
+            and f.filled > 0
+            and self._pair_outcome(f.intent.venue, f.intent.outcome) is heavy
+        ]
+        return max(buys, key=lambda f: f.filled)
+
+    def _markets(self, venue: Venue) -> tuple[Market, Market]:
+        assert self._input is not None
+        pair = self._input.pair
+        return (pair.polymarket, pair.kalshi) if venue is Venue.POLYMARKET else (pair.kalshi, pair.polymarket)
+
+    async def _quote(self, market: Market, outcome: Outcome) -> BookQuote:
+        return await workflow.execute_activity_method(
+            OrderActivities.quote_book,
+            QuoteRequest(venue=market.venue, market_id=market.market_id, token_id=market.yes_token, outcome=outcome),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECONCILE_RETRY,
+        )
+
+    async def _compensate(self, policy: SagaPolicy) -> None:
+        backoff = policy.compensation_backoff
+        refused: set[HedgeStrategy] = set()
+        for attempt in range(policy.max_compensation_attempts):
+            excess = self._excess()
+            if excess <= policy.hedge_tolerance:
+                self._set_state(ArbState.COMPENSATED)
+                return
+            source = self._excess_source()
+            held_market, other_market = self._markets(source.intent.venue)
+            held_outcome = source.intent.outcome
+            other_outcome = self._other_leg_outcome(source)
+            self._set_state(ArbState.COMPENSATING, self._strategy)
+            held_book, complement_book, other_book = await asyncio.gather(
+                self._quote(held_market, held_outcome),
+                self._quote(held_market, held_outcome.other),
+                self._quote(other_market, other_outcome),
+            )
+            per_contract = (source.cost + source.fees) / source.filled
+            plan = choose_plan(
+                excess_contracts=excess,
+                cost_per_contract=per_contract,
+                held_market=held_market,
+                held_outcome=held_outcome,
+                held_book=held_book,
+                same_venue_complement_book=complement_book,
+                other_market=other_market,
+                other_outcome=other_outcome,
+                other_book=other_book,
+                loss_budget_per_contract=policy.hedge_loss_budget,
+                exclude=refused,
+            )
+            if plan is None:
+                refused.clear()
+                await self._alert(f"no way to hedge or unwind {excess} contracts yet (attempt {attempt + 1})")
+            else:
+                self._set_state(ArbState.COMPENSATING, plan.strategy)
+                market = held_market if plan.venue is held_market.venue else other_market
+                contracts = plan.contracts
+                if plan.venue is Venue.KALSHI:
+                    whole = "ROUND_CEILING" if plan.side is Side.BUY else "ROUND_FLOOR"
+                    contracts = contracts.to_integral_value(rounding=whole)
+                if contracts <= 0:
+                    break
+                intent = OrderIntent(
+                    client_order_id="comp-" + client_order_id(workflow.info().workflow_id, "comp", attempt)[3:],
+                    venue=plan.venue,
+                    market_id=market.market_id,
+                    token_id=market.token(plan.outcome).token_id,
+                    outcome=plan.outcome,
+                    side=plan.side,
+                    price=plan.limit_price,
+                    quantity=contracts,
+                    time_in_force=TimeInForce.FAK,
+                )
+                fill = await self._place(intent, policy, reduces=True)
+                if fill.rejected is not None or fill.filled == 0:
+                    refused.add(plan.strategy)
+                if self._excess() <= policy.hedge_tolerance:
+                    self._set_state(ArbState.COMPENSATED)
+                    return
+            await workflow.sleep(backoff)
+            backoff = min(backoff * 2, policy.max_compensation_backoff)
+        self._set_state(ArbState.FAILED)
+        attempts = policy.max_compensation_attempts
+        await self._alert(f"still exposed by {self._excess()} contracts after {attempts} attempts")
+
+    def _other_leg_outcome(self, source: LegFill) -> Outcome:
+        """The outcome the other venue's leg was meant to buy (what completes the pair)."""
+        other = [f for f in self._legs.values() if f.intent.venue is not source.intent.venue]
+        if other:
+            return other[0].intent.outcome
+        assert self._input is not None
+        opportunity = self._input.opportunity
+        leg = opportunity.kalshi if source.intent.venue is Venue.POLYMARKET else opportunity.polymarket
+        return leg.outcome
+
+    async def _alert(self, message: str) -> None:
+        self._alerts.append(message)
+        await workflow.execute_activity_method(
+            SagaRecordActivities.alert,
+            args=[workflow.info().workflow_id, message],
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECONCILE_RETRY,
+        )
+
+    async def _record(self) -> None:
+        await workflow.execute_activity_method(
+            SagaRecordActivities.record_saga,
+            self._status(),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECONCILE_RETRY,
+        )
+
+    def _status(self) -> SagaStatus:
+        opportunity = self._input.opportunity if self._input else None
+        held = self._net() if self._input else {Outcome.YES: ZERO, Outcome.NO: ZERO}
+        fills = [*self._legs.values(), *self._compensations]
+        paid = sum((f.cost + f.fees for f in fills if f.intent.side is Side.BUY), ZERO)
+        received = sum((f.cost - f.fees for f in fills if f.intent.side is Side.SELL), ZERO)
+        return SagaStatus(
+            workflow_id=workflow.info().workflow_id,
+            opportunity_id=opportunity.opportunity_id if opportunity else "",
+            pair_id=opportunity.pair_id if opportunity else "",
+            state=self._state,
+            hedge_strategy=self._strategy,
+            legs=list(self._legs.values()),
+            compensations=list(self._compensations),
+            unmatched=abs(held[Outcome.YES] - held[Outcome.NO]),
+            realized_pnl=min(held[Outcome.YES], held[Outcome.NO]) + received - paid,
+            alerts=list(self._alerts),
+        )

@@ -1,0 +1,135 @@
+"""What an arbitrage saga takes, the states it moves through, and what it reports.
+
+Kept apart from the workflow so the hot process, activities, the CLI and tests can
+import them without pulling in workflow code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from arbitrage.opportunity import Opportunity
+from domain.models import MarketPair, Order, OrderIntent, Outcome, Venue
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ArbState(StrEnum):
+    PENDING = "Pending"
+    LEG1_INITIATED = "Leg1Initiated"
+    LEG1_FILLED = "Leg1Filled"
+    LEG2_INITIATED = "Leg2Initiated"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    COMPENSATING = "Compensating"
+    COMPENSATED = "Compensated"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (ArbState.COMPLETED, ArbState.FAILED, ArbState.COMPENSATED)
+
+
+class HedgeStrategy(StrEnum):
+    """How an unmatched quantity is made flat.
+
+    HEDGE_OTHER_VENUE buys the missing leg where it failed, at a worse price;
+    HEDGE_SAME_VENUE buys the complementary outcome beside the filled leg (YES + NO pays 1);
+    UNWIND sells the filled excess back.
+    """
+
+    HEDGE_OTHER_VENUE = "hedge_other_venue"
+    HEDGE_SAME_VENUE = "hedge_same_venue"
+    UNWIND = "unwind"
+
+
+class LegOrder(StrEnum):
+    CONCURRENT = "concurrent"
+    RISKIER_FIRST = "riskier_first"
+
+
+class SagaPolicy(_Model):
+    leg_order: LegOrder = LegOrder.CONCURRENT
+    riskier_venue: Venue = Venue.POLYMARKET
+    hedge_loss_budget: Decimal = Field(default=Decimal("0.05"), ge=0, description="max loss per contract to hedge")
+    hedge_tolerance: Decimal = Field(default=Decimal(0), ge=0, description="unmatched contracts left as acceptable")
+    max_compensation_attempts: int = Field(default=30, ge=1)
+    compensation_backoff: timedelta = timedelta(seconds=1)
+    max_compensation_backoff: timedelta = timedelta(seconds=30)
+    order_timeout: timedelta = timedelta(seconds=10)
+
+
+class ArbSagaInput(_Model):
+    opportunity: Opportunity
+    pair: MarketPair
+    policy: SagaPolicy = SagaPolicy()
+    tenant_id: str = "default"
+
+
+class LegFill(_Model):
+    """What one placement actually did, in contracts and dollars (fees included in `fees`)."""
+
+    intent: OrderIntent
+    filled: Decimal
+    cost: Decimal
+    fees: Decimal
+    venue_order_id: str | None = None
+    rejected: str | None = None
+
+    @classmethod
+    def from_order(cls, order: Order) -> LegFill:
+        price = order.average_price if order.average_price is not None else order.intent.price
+        return cls(
+            intent=order.intent,
+            filled=order.filled_quantity,
+            cost=order.filled_quantity * price,
+            fees=order.fees_paid,
+            venue_order_id=order.venue_order_id,
+            rejected=order.reject_reason,
+        )
+
+    @classmethod
+    def rejected_intent(cls, intent: OrderIntent, reason: str) -> LegFill:
+        return cls(intent=intent, filled=Decimal(0), cost=Decimal(0), fees=Decimal(0), rejected=reason)
+
+
+class Holding(_Model):
+    """Contracts of one outcome on one venue, with what they cost (fees included)."""
+
+    venue: Venue
+    market_id: str
+    token_id: str
+    outcome: Outcome
+    contracts: Decimal
+    cost: Decimal
+
+
+class SagaStatus(_Model):
+    """The answer to the `state` query and the record the saga leaves behind."""
+
+    workflow_id: str
+    opportunity_id: str
+    pair_id: str
+    state: ArbState
+    hedge_strategy: HedgeStrategy | None = None
+    legs: list[LegFill] = []
+    compensations: list[LegFill] = []
+    unmatched: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)
+    alerts: list[str] = []
+
+
+def client_order_id(workflow_id: str, role: str, attempt: int = 0) -> str:
+    """Deterministic per workflow, leg and attempt: a retried placement reuses it and cannot place twice."""
+    digest = hashlib.sha256(f"{workflow_id}|{role}|{attempt}".encode()).hexdigest()
+    return f"ie-{digest[:29]}"
+
+
+def workflow_id_for(opportunity_id: str) -> str:
+    return f"arb-{opportunity_id}"

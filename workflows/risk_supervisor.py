@@ -1,0 +1,324 @@
+"""The risk supervisor: one long-running workflow per tenant (`risk-supervisor-<tenant>`).
+
+It owns the limits, the risk book (holdings, balances, reservations, daily P&L), the
+circuit breaker and the kill switch. Sagas reserve room with the `check_and_reserve`
+update (idempotent per saga id) and report back with the `saga_finished` signal;
+operators use the `set_limit`, `set_kill_switch` and `reset_breaker` updates, whose
+validators reject bad input before anything is written to history; everyone reads it
+through the `state`, `limits` and `pnl` queries. Every kill-switch or breaker change is
+published to the `risk_gate_state` row that the in-process `RiskGate`s poll (see
+risk/gate.py). Time is `workflow.now()` only, so the history replays; the state is
+carried across continue-as-new when the history grows long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, ValidationError
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.risk import CHECK_AND_RESERVE, RiskActivities
+    from domain.models import Venue
+    from risk.breaker import CircuitBreaker
+    from risk.checks import RiskBook, check_trade
+    from risk.models import (
+        AccountSnapshot,
+        Decision,
+        GatePublication,
+        GateState,
+        KillSwitchChange,
+        LimitChange,
+        Limits,
+        SagaFinished,
+        TradeRequest,
+        supervisor_id,
+    )
+    from risk.pnl import PnlReport
+
+SUPERVISOR = "risk-supervisor"
+FINISHED_SAGAS_KEPT = 1000
+REPUBLISH_AFTER = timedelta(seconds=5)
+PUBLISH_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2), maximum_attempts=5
+)
+
+
+class SupervisorState(BaseModel):
+    """Everything carried across continue-as-new."""
+
+    limits: Limits = Field(default_factory=Limits)
+    book: RiskBook = Field(default_factory=RiskBook)
+    breaker: CircuitBreaker = Field(default_factory=CircuitBreaker)
+    kill_switch: bool = False
+    kill_reason: str = ""
+    gate_version: int = 0
+    finished_sagas: list[str] = Field(default_factory=list)
+    pnl: PnlReport | None = None
+    next_pnl_at: datetime | None = None
+    generation: int = 0
+
+
+class SupervisorInput(BaseModel):
+    """`pnl_interval_seconds` 0 turns periodic P&L snapshots off."""
+
+    tenant_id: str = Field(min_length=1, max_length=46)
+    state: SupervisorState = Field(default_factory=SupervisorState)
+    pnl_interval_seconds: int = Field(default=60, ge=0)
+    max_history_events: int = Field(default=5000, ge=20)
+
+
+class RiskStatus(BaseModel):
+    """The `state` query: what an operator needs at a glance."""
+
+    tenant_id: str
+    kill_switch: bool
+    kill_reason: str
+    breaker_open: bool
+    breaker_reason: str
+    breaker_tripped_at: datetime | None
+    breaker_reopens_at: datetime | None
+    open_sagas: list[str]
+    contracts: Decimal
+    exposure: Decimal
+    exposure_by_venue: dict[Venue, Decimal]
+    balances: dict[Venue, Decimal]
+    net_pnl_today: Decimal
+    gate_version: int
+    published_version: int
+    generation: int
+
+
+def apply_limit_change(limits: Limits, change: LimitChange) -> Limits:
+    """The limits after `KEY = VALUE`, or ValueError saying exactly what is wrong."""
+    if change.key not in Limits.model_fields:
+        raise ValueError(f"unknown limit {change.key!r}; known limits: {', '.join(Limits.model_fields)}")
+    try:
+        return Limits.model_validate({**limits.model_dump(), change.key: change.value})
+    except ValidationError as exc:
+        raise ValueError(f"invalid value {change.value!r} for {change.key}: {exc.errors()[0]['msg']}") from None
+
+
+async def report_saga_finished(tenant_id: str, finished: SagaFinished) -> None:
+    """For saga workflows: release the reservation and feed the breaker (a signal, no activity needed)."""
+    handle = workflow.get_external_workflow_handle(supervisor_id(tenant_id))
+    await handle.signal("saga_finished", finished)
+
+
+@workflow.defn(name="RiskSupervisor")
+class RiskSupervisorWorkflow:
+    @workflow.init
+    def __init__(self, params: SupervisorInput) -> None:
+        self._params = params
+        self._state = params.state
+        self._published = 0
+        self._publishing = 0
+        self._wake = False
+
+    @workflow.run
+    async def run(self, params: SupervisorInput) -> None:
+        await self._publish(SUPERVISOR, "supervisor_started")
+        while True:
+            await self._sleep()
+            now = workflow.now()
+            if self._state.breaker.expire(self._state.limits, now):
+                await self._gate_changed(SUPERVISOR, "breaker_cooled_down")
+            if self._needs_republish():
+                await self._publish(SUPERVISOR, "gate_republished")
+            if self._state.next_pnl_at is not None and now >= self._state.next_pnl_at:
+                await self._snapshot_pnl()
+            info = workflow.info()
+            if info.is_continue_as_new_suggested() or info.get_current_history_length() >= params.max_history_events:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._state.generation += 1
+                workflow.continue_as_new(params.model_copy(update={"state": self._state}))
+
+    # --- saga interface -------------------------------------------------------------------
+
+    @workflow.update(name=CHECK_AND_RESERVE)
+    def check_and_reserve(self, request: TradeRequest) -> Decision:
+        state = self._state
+        if request.saga_id in state.book.reservations:
+            return Decision(saga_id=request.saga_id, approved=True, message="already reserved")
+        now = workflow.now()
+        decision = check_trade(
+            request,
+            state.limits,
+            state.book,
+            today=now.date(),
+            kill_switch=state.kill_switch,
+            breaker_open=state.breaker.is_open(state.limits, now),
+        )
+        if decision.approved:
+            state.book.reserve(request, now)
+        return decision
+
+    @check_and_reserve.validator
+    def _validate_request(self, request: TradeRequest) -> None:
+        if request.saga_id in self._state.finished_sagas:
+            raise ValueError(f"saga {request.saga_id} has already finished; a new trade needs a new saga id")
+        held = self._state.book.reservations.get(request.saga_id)
+        if held is not None and held.request != request:
+            raise ValueError(f"saga {request.saga_id} already reserved a different trade")
+
+    @workflow.signal(name="saga_finished")
+    async def saga_finished(self, finished: SagaFinished) -> None:
+        """A repeated report is ignored; a saga we never reserved for still counts for the breaker."""
+        state = self._state
+        if finished.saga_id in state.finished_sagas:
+            workflow.logger.info("saga %s reported twice; ignored", finished.saga_id)
+            return
+        state.finished_sagas = [*state.finished_sagas[-(FINISHED_SAGAS_KEPT - 1) :], finished.saga_id]
+        now = workflow.now()
+        if state.book.settle(finished, now.date()) is None:
+            workflow.logger.warning("saga %s finished without a reservation", finished.saga_id)
+        if state.breaker.record(finished, state.limits, now):
+            workflow.logger.error("circuit breaker tripped: %s", state.breaker.reason)
+            await self._gate_changed(SUPERVISOR, "breaker_tripped")
+
+    @workflow.signal(name="sync_account")
+    def sync_account(self, snapshot: AccountSnapshot) -> None:
+        self._state.book.sync(snapshot)
+
+    # --- operator interface ---------------------------------------------------------------
+
+    @workflow.update(name="set_limit")
+    def set_limit(self, change: LimitChange) -> Limits:
+        self._state.limits = apply_limit_change(self._state.limits, change)
+        self._wake = True  # a new cool-down may move the breaker's reopening time
+        return self._state.limits
+
+    @set_limit.validator
+    def _validate_limit(self, change: LimitChange) -> None:
+        apply_limit_change(self._state.limits, change)
+
+    @workflow.update(name="set_kill_switch")
+    async def set_kill_switch(self, change: KillSwitchChange) -> RiskStatus:
+        """Returns once the new state is in the gate store, so every gate sees it within its poll interval."""
+        self._state.kill_switch = change.engaged
+        self._state.kill_reason = change.reason if change.engaged else ""
+        await self._gate_changed(change.actor, "kill_switch_on" if change.engaged else "kill_switch_off")
+        return self.status()
+
+    @set_kill_switch.validator
+    def _validate_kill(self, change: KillSwitchChange) -> None:
+        if change.engaged and not change.reason.strip():
+            raise ValueError("engaging the kill switch needs a reason")
+        if not change.actor.strip():
+            raise ValueError("say who is changing the kill switch (actor)")
+
+    @workflow.update(name="reset_breaker")
+    async def reset_breaker(self, actor: str) -> RiskStatus:
+        self._state.breaker.reset()
+        await self._gate_changed(actor, "breaker_reset")
+        return self.status()
+
+    @reset_breaker.validator
+    def _validate_reset(self, actor: str) -> None:
+        if not actor.strip():
+            raise ValueError("say who is resetting the breaker (actor)")
+        if not self._state.breaker.is_open(self._state.limits, workflow.now()):
+            raise ValueError("the circuit breaker is not open")
+
+    @workflow.query(name="state")
+    def status(self) -> RiskStatus:
+        state = self._state
+        now = workflow.now()
+        totals = state.book.totals()
+        return RiskStatus(
+            tenant_id=self._params.tenant_id,
+            kill_switch=state.kill_switch,
+            kill_reason=state.kill_reason,
+            breaker_open=state.breaker.is_open(state.limits, now),
+            breaker_reason=state.breaker.reason,
+            breaker_tripped_at=state.breaker.tripped_at,
+            breaker_reopens_at=state.breaker.reopens_at(state.limits),
+            open_sagas=sorted(state.book.reservations),
+            contracts=totals.contracts,
+            exposure=totals.at_risk,
+            exposure_by_venue=dict(totals.venue_at_risk),
+            balances=dict(state.book.balances),
+            net_pnl_today=state.book.net_pnl_on(now.date()),
+            gate_version=state.gate_version,
+            published_version=self._published,
+            generation=state.generation,
+        )
+
+    @workflow.query(name="limits")
+    def limits(self) -> Limits:
+        return self._state.limits
+
+    @workflow.query(name="pnl")
+    def pnl(self) -> PnlReport | None:
+        return self._state.pnl
+
+    # --- internals ------------------------------------------------------------------------
+
+    async def _sleep(self) -> None:
+        """Until a handler wakes us, or the next timed duty (P&L, breaker cool-down, republish)."""
+        now = workflow.now()
+        state = self._state
+        if self._params.pnl_interval_seconds and state.next_pnl_at is None:
+            state.next_pnl_at = now + timedelta(seconds=self._params.pnl_interval_seconds)
+        deadlines = [t for t in (state.next_pnl_at, state.breaker.reopens_at(state.limits)) if t is not None]
+        if self._needs_republish():
+            deadlines.append(now + REPUBLISH_AFTER)
+        timeout = max(min(deadlines) - now, timedelta(0)) if deadlines else None
+        with contextlib.suppress(TimeoutError):
+            await workflow.wait_condition(lambda: self._wake, timeout=timeout)
+        self._wake = False
+
+    def _needs_republish(self) -> bool:
+        """The newest state is not stored and no publication is under way (a failed one wakes us)."""
+        return self._published < self._state.gate_version and not self._publishing
+
+    async def _gate_changed(self, actor: str, action: str) -> None:
+        self._state.gate_version += 1
+        self._wake = True  # the main loop re-arms its timers (a tripped breaker may have a cool-down)
+        await self._publish(actor, action)
+
+    async def _publish(self, actor: str, action: str) -> None:
+        """Write the gate state; on failure the main loop tries again (gates fail closed meanwhile)."""
+        state = self._state
+        now = workflow.now()
+        gate = GateState(
+            tenant_id=self._params.tenant_id,
+            version=state.gate_version,
+            kill_switch=state.kill_switch,
+            kill_reason=state.kill_reason,
+            breaker_open=state.breaker.is_open(state.limits, now),
+            breaker_reason=state.breaker.reason,
+            updated_at=now,
+        )
+        self._publishing += 1
+        try:
+            await workflow.execute_activity_method(
+                RiskActivities.publish_gate_state,
+                GatePublication(state=gate, actor=actor, action=action),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=PUBLISH_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.exception("could not publish gate state version %d", gate.version)
+            self._wake = True
+            return
+        finally:
+            self._publishing -= 1
+        self._published = max(self._published, gate.version)
+
+    async def _snapshot_pnl(self) -> None:
+        try:
+            self._state.pnl = await workflow.execute_activity_method(
+                RiskActivities.snapshot_pnl,
+                self._params.tenant_id,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=2),
+            )
+        except ActivityError:
+            workflow.logger.exception("P&L snapshot failed; next one at the next interval")
+        self._state.next_pnl_at = workflow.now() + timedelta(seconds=self._params.pnl_interval_seconds)
