@@ -4,8 +4,14 @@ Public: `/`, `/time`, `/book`, `/books`, `/price`, `/prices`, `/midpoint`,
 `/last-trade-price`, `/markets`, `/markets/{condition_id}`, `/tick-size`,
 `/neg-risk`, `/fee-rate`. L1 (ClobAuth signature): `POST /auth/api-key`,
 `GET /auth/derive-api-key`. L2 (HMAC): orders, cancels, `/data/*`,
-`/balance-allowance`. The L2 signature covers the path without its query string,
-exactly what py-clob-client signs.
+`/balance-allowance`, `/v1/heartbeats` (dead-man switch). The L2 signature covers
+the path without its query string, exactly what py-clob-client signs.
+
+Fault hooks (`sandbox.faults`): every order consults `take_rejection()` (400 with
+the configured message), `take_order_timeout()` (the order is placed, then the
+answer stalls until the faults are cleared) and `partial_fill_ratio` (the order
+trades only that share, the rest is cancelled). HTTP latency, hangs and 5xx/429
+bursts come from `FaultMiddleware` around the whole app.
 """
 
 from __future__ import annotations
@@ -238,6 +244,11 @@ def clob_routes(state: PolymarketState) -> list[Route]:
         spenders = [exchange_address(state.chain_id, neg) for neg in (False, True)]
         return json_response({"balance": str(int(balance / MICRO)), "allowances": dict.fromkeys(spenders, MAX_UINT256)})
 
+    async def heartbeat(request: Request) -> Response:
+        creds = await authenticated(request)
+        body = await _json_body(request)
+        return json_response(state.heartbeat(creds, body.get("heartbeat_id") if isinstance(body, dict) else None))
+
     async def update_balance_allowance(request: Request) -> Response:
         await authenticated(request)
         return PlainTextResponse("")
@@ -267,6 +278,8 @@ def clob_routes(state: PolymarketState) -> list[Route]:
         Route("/data/order/{order_id}", get_order, methods=["GET"]),
         Route("/data/orders", get_orders, methods=["GET"]),
         Route("/data/trades", get_trades, methods=["GET"]),
+        Route("/v1/heartbeats", heartbeat, methods=["POST"]),
+        Route("/heartbeats", heartbeat, methods=["POST"]),
         Route("/balance-allowance", balance_allowance, methods=["GET"]),
         Route("/balance-allowance/update", update_balance_allowance, methods=["GET"]),
     ]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,7 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 HOUSE = "sandbox-house"
 GTD_SECURITY_SECONDS = 60
 L1_MAX_AGE_S = 300
+HEARTBEAT_TIMEOUT_S = 10
 MAX_BACKLOG = 100_000
 OVERFLOW = "\x00overflow"
 ORDER_TYPES = {"GTC": TimeInForce.GTC, "GTD": TimeInForce.GTD, "FOK": TimeInForce.FOK, "FAK": TimeInForce.FAK}
@@ -228,6 +230,7 @@ class PolymarketState:
         self.credentials: dict[str, ApiCredentials] = {}
         self.funders: dict[str, str] = {}
         self.subscribers: set[Subscriber] = set()
+        self.heartbeats: dict[str, datetime] = {}
         self._server_secret = secrets.token_bytes(32)
         self._created: set[tuple[str, int]] = set()
         self._gamma_ids = 0
@@ -966,9 +969,19 @@ class PolymarketState:
         }
 
     def expire_orders(self) -> None:
-        """Sweep GTD expiries of every market (the engines also sweep on each submit)."""
+        """Sweep GTD expiries of every market (the engines also sweep on each submit) and lapsed heartbeats."""
         for market in self.markets.values():
             self._publish(market, market.engine.expire())
+        now = self.clock()
+        for api_key, last in list(self.heartbeats.items()):
+            if now - last > timedelta(seconds=HEARTBEAT_TIMEOUT_S):
+                del self.heartbeats[api_key]
+                self.cancel_where(self.credentials[api_key])
+
+    def heartbeat(self, creds: ApiCredentials, heartbeat_id: object) -> dict[str, Any]:
+        """Dead-man switch: once a key sends heartbeats, missing one for 10 s cancels all its orders."""
+        self.heartbeats[creds.api_key] = self.clock()
+        return {"status": "ok", "heartbeat_id": str(heartbeat_id) if heartbeat_id else str(uuid.uuid4())}
 
     def log(self) -> dict[str, Any]:
         return {

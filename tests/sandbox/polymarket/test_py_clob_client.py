@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import httpx
@@ -230,3 +231,20 @@ async def test_l1_headers_must_be_signed_by_the_claimed_address(polymarket: Runn
     nobody = _client(polymarket)
     error = await _rejection(nobody.derive_api_key)
     assert (error.status_code, error.error_msg) == (400, {"error": "Could not derive api key!"})
+
+
+async def test_missed_heartbeat_cancels_the_keys_orders(polymarket: RunningSandbox) -> None:
+    client = await _funded_client(polymarket)
+    signed = await asyncio.to_thread(
+        client.create_order, OrderArgs(token_id=polymarket.market.yes_token, price=0.40, size=10, side=BUY)
+    )
+    order_id = (await asyncio.to_thread(client.post_order, signed))["orderID"]
+    beat = await asyncio.to_thread(client.post_heartbeat, None)
+    assert beat["status"] == "ok" and beat["heartbeat_id"]
+    state = polymarket.state
+    state.expire_orders()
+    assert state.order_json(state.orders[order_id])["status"] == "LIVE"
+    later = state.clock() + timedelta(seconds=11)
+    state.clock = lambda: later
+    state.expire_orders()
+    assert state.order_json(state.orders[order_id])["status"] == "CANCELED"
