@@ -12,10 +12,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from arbitrage.cli import app as pairs_app
 from control.config import ConfigError, Settings, load_settings, masked_dump
 from control.doctor import run_checks
 from control.services import ServiceError, describe_database, open_database
 from control.up import run_up, run_worker
+from sandbox.cli import app as sandbox_app
 from storage import migrate as migrations
 
 app = typer.Typer(
@@ -23,6 +25,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(no_args_is_help=True, help="Inspect the effective configuration")
 app.add_typer(config_app, name="config")
+app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(pairs_app, name="pairs")
 
 console = Console()
 err_console = Console(stderr=True)
