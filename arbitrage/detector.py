@@ -57,6 +57,8 @@ class DetectorConfig:
 
     `kalshi_multiplier` is used for Kalshi markets whose fee rate the listing did not give:
     Kalshi charges takers on every series, so an unknown rate is the standard 0.07, never 0.
+    `polymarket_fee_in_shares` (default, the safe reading): a Polymarket BUY's fee is withheld
+    from the tokens received, so the worst case loses fee/p, not fee (see `domain.fees`).
     """
 
     min_edge: Decimal = Decimal("0.005")
@@ -64,6 +66,7 @@ class DetectorConfig:
     max_contracts: int | None = None
     max_book_age_ns: int = 5_000_000_000
     kalshi_multiplier: Decimal = KALSHI_TAKER_MULTIPLIER
+    polymarket_fee_in_shares: bool = True
 
 
 @dataclass(slots=True)
@@ -87,7 +90,7 @@ class PairWatch:
 def _leg_terms(pair: MarketPair, config: DetectorConfig) -> tuple[LegTerms, LegTerms]:
     kalshi_rate = pair.kalshi.taker_fee_rate or config.kalshi_multiplier
     return (
-        LegTerms.polymarket(rate_units(pair.polymarket.taker_fee_rate)),
+        LegTerms.polymarket(rate_units(pair.polymarket.taker_fee_rate), config.polymarket_fee_in_shares),
         LegTerms.kalshi(rate_units(kalshi_rate)),
     )
 

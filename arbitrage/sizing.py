@@ -40,14 +40,25 @@ def _round_up(fine: int, unit: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class LegTerms:
-    """How one venue charges a taker: fee rate in 1e-4 and the unit (FINE) its debits round up to."""
+    """How one venue charges a taker: fee rate in 1e-4 and the unit (FINE) its debits round up to.
+
+    `fee_in_shares`: the fee is withheld from the tokens bought (r x q x p(1-p) dollars is
+    r x q x (1-p) tokens), so the hedge is short that many tokens and the worst case loses
+    r x (1-p) per contract instead of r x p(1-p). Either way the marginal cost per contract
+    rises with p while r < 1, which is all `best_size` relies on.
+    """
 
     rate_units: int
     rounding_fine: int
+    fee_in_shares: bool = False
 
     @classmethod
-    def polymarket(cls, rate_units: int) -> LegTerms:
-        return cls(rate_units, FINE_PER_MICRO)
+    def polymarket(cls, rate_units: int, fee_in_shares: bool = False) -> LegTerms:
+        return cls(rate_units, FINE_PER_MICRO, fee_in_shares)
+
+    def fee_weight(self, price: int) -> int:
+        """Per 1e-2 contract at `price`: the fee basis in 1e-10 (times the rate in 1e-4 gives FINE)."""
+        return PRICE_SCALE * (PRICE_SCALE - price) if self.fee_in_shares else price * (PRICE_SCALE - price)
 
     @classmethod
     def kalshi(cls, multiplier_units: int) -> LegTerms:
@@ -69,7 +80,7 @@ class Leg:
         for price, qty in levels:
             size += qty
             cost += price * qty
-            feeq += qty * price * (PRICE_SCALE - price)
+            feeq += qty * terms.fee_weight(price)
             self.cum_size.append(size)
             self.cum_cost.append(cost)
             self.cum_feeq.append(feeq)
@@ -86,7 +97,7 @@ class Leg:
         price = self.levels[i][0]
         before = self.cum_size[i - 1] if i else 0
         cost = (self.cum_cost[i - 1] if i else 0) + price * (units - before)
-        feeq = (self.cum_feeq[i - 1] if i else 0) + (units - before) * price * (PRICE_SCALE - price)
+        feeq = (self.cum_feeq[i - 1] if i else 0) + (units - before) * self.terms.fee_weight(price)
         return cost * FINE_PER_COST_UNIT, self.terms.rate_units * feeq
 
     def charged(self, units: int) -> tuple[int, int]:
@@ -142,7 +153,7 @@ class Sizing:
 
 def contract_cost(price: int, terms: LegTerms) -> int:
     """Cost in FINE of one contract at `price` including the exact (unrounded) fee."""
-    return SIZE_SCALE * (price * FINE_PER_COST_UNIT + terms.rate_units * price * (PRICE_SCALE - price))
+    return SIZE_SCALE * (price * FINE_PER_COST_UNIT + terms.rate_units * terms.fee_weight(price))
 
 
 def contract_cost_table(terms: LegTerms) -> list[int]:

@@ -12,12 +12,14 @@ Polymarket (docs.polymarket.com/trading/fees): takers on fee-enabled markets pay
 ``C x feeRate x p x (1 - p)`` in USDC, makers pay nothing. The venue computes it at match
 time at sub-cent precision (reported as floored to 1e-5); we charge ourselves the exact
 amount rounded *up* to the USDC unit (1e-6), which is never less than what is taken.
+Fees are taken from what the taker receives; on a BUY that is the outcome token, so the
+fee ``C x r x p(1-p)`` dollars arrives as ``C x r x (1-p)`` fewer tokens
+(`polymarket_fee_in_shares`), and a hedge sized in tokens must count those.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from domain.money import CENT, MICRO, ONE, ZERO, Rounding, check_price, quantize
@@ -30,7 +32,8 @@ FillLevel = tuple[Decimal, Decimal]
 """(price in dollars, quantity) of one price level an order fills against."""
 
 
-def _exact_fee(rate: Decimal, fills: Iterable[FillLevel]) -> Decimal:
+def _exact_fee(rate: Decimal, fills: Iterable[FillLevel], *, per_token: bool = False) -> Decimal:
+    """rate x sum of q x p(1-p) (dollars), or with `per_token` rate x sum of q x (1-p) (tokens)."""
     if rate < 0:
         raise ValueError(f"fee rate must not be negative, got {rate}")
     total = ZERO
@@ -38,13 +41,11 @@ def _exact_fee(rate: Decimal, fills: Iterable[FillLevel]) -> Decimal:
         check_price(price)
         if quantity < 0:
             raise ValueError(f"fill quantity must not be negative, got {quantity}")
-        total += quantity * price * (ONE - price)
+        total += quantity * (ONE - price) if per_token else quantity * price * (ONE - price)
     return rate * total
 
 
-def kalshi_fee(
-    contracts: Decimal | int, price: Decimal, multiplier: Decimal = KALSHI_TAKER_MULTIPLIER
-) -> Decimal:
+def kalshi_fee(contracts: Decimal | int, price: Decimal, multiplier: Decimal = KALSHI_TAKER_MULTIPLIER) -> Decimal:
     """Fee in dollars of one Kalshi order of `contracts` at one price."""
     return kalshi_order_fee([(price, Decimal(contracts))], multiplier)
 
@@ -64,17 +65,7 @@ def polymarket_order_fee(fills: Iterable[FillLevel], fee_rate: Decimal) -> Decim
     return quantize(_exact_fee(fee_rate, fills), MICRO, Rounding.UP)
 
 
-@dataclass(frozen=True, slots=True)
-class FeeSchedule:
-    """The taker fee parameters of one market, as the detector needs them.
-
-    `kalshi_multiplier` applies to Kalshi orders (0.07 by default), `polymarket_rate` to
-    Polymarket taker fills (0 on fee-free markets). Both are charged on every order we take.
-    """
-
-    kalshi_multiplier: Decimal = KALSHI_TAKER_MULTIPLIER
-    polymarket_rate: Decimal = ZERO
-
-    def __post_init__(self) -> None:
-        if self.kalshi_multiplier < 0 or self.polymarket_rate < 0:
-            raise ValueError("fee rates must not be negative")
+def polymarket_fee_in_shares(fills: Iterable[FillLevel], fee_rate: Decimal) -> Decimal:
+    """Tokens withheld from a BUY when the fee is collected in the token bought: the dollar fee
+    divided by each fill's price, rounded up to 1e-6 tokens (what the hedge may be short)."""
+    return quantize(_exact_fee(fee_rate, fills, per_token=True), MICRO, Rounding.UP)

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from domain.fees import (
     KALSHI_MAKER_MULTIPLIER,
     KALSHI_REDUCED_TAKER_MULTIPLIER,
-    FeeSchedule,
     kalshi_fee,
     kalshi_order_fee,
     polymarket_fee,
+    polymarket_fee_in_shares,
     polymarket_order_fee,
 )
 
@@ -79,8 +79,6 @@ def test_bad_inputs_are_rejected() -> None:
         polymarket_fee(D(-1), D("0.5"), D("0.03"))
     with pytest.raises(ValueError):
         polymarket_fee(D(1), D("0.5"), D("-0.01"))
-    with pytest.raises(ValueError):
-        FeeSchedule(kalshi_multiplier=D("-0.07"))
 
 
 cents = st.integers(min_value=0, max_value=100).map(lambda c: D(c) / 100)
@@ -102,3 +100,13 @@ def test_polymarket_fee_rounds_up_to_one_usdc_unit(fills: list[tuple[D, D]], rat
     exact = rate * sum((q * p * (1 - p) for p, q in fills), D(0))
     fee = polymarket_order_fee(fills, rate)
     assert exact <= fee < exact + D("0.000001")
+
+
+def test_polymarket_fee_withheld_in_tokens_on_a_buy() -> None:
+    # 100 @ 0.40, rate 0.03: fee 0.72 USDC = 1.8 tokens at 0.40 (0.03 * 100 * 0.60)
+    assert polymarket_fee(100, D("0.40"), D("0.03")) == D("0.72")
+    assert polymarket_fee_in_shares([(D("0.40"), D(100))], D("0.03")) == D("1.8")
+    # 3 @ 0.333, rate 0.07: 0.07 * 3 * 0.667 = 0.14007 tokens exactly
+    assert polymarket_fee_in_shares([(D("0.333"), D(3))], D("0.07")) == D("0.14007")
+    # 7 @ 0.3331: 0.07 * 7 * 0.6669 = 0.326781 exactly; 0.07 * 7.01 * 0.6669 = 0.32724783 rounds up
+    assert polymarket_fee_in_shares([(D("0.3331"), D("7.01"))], D("0.07")) == D("0.327248")

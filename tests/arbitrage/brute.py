@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from domain.fees import kalshi_order_fee, polymarket_order_fee
+from domain.fees import kalshi_order_fee, polymarket_fee_in_shares, polymarket_order_fee
 from domain.money import CENT, MICRO, Rounding, quantize
 
 Book = list[tuple[Decimal, Decimal]]
@@ -26,15 +26,20 @@ def walk(levels: Book, contracts: int) -> list[tuple[Decimal, Decimal]]:
     return fills
 
 
-def unrounded(poly: Book, kalshi: Book, poly_rate: Decimal, kalshi_mult: Decimal, contracts: int) -> Decimal:
+def unrounded(
+    poly: Book, kalshi: Book, poly_rate: Decimal, kalshi_mult: Decimal, contracts: int, in_shares: bool = False
+) -> Decimal:
+    """Worst-case profit before venue rounding; `in_shares`: the Polymarket fee is withheld in tokens."""
     total = Decimal(contracts)
-    for levels, rate in ((poly, poly_rate), (kalshi, kalshi_mult)):
+    for levels, rate, per_token in ((poly, poly_rate, in_shares), (kalshi, kalshi_mult, False)):
         for price, qty in walk(levels, contracts):
-            total -= price * qty + rate * qty * price * (1 - price)
+            total -= price * qty + rate * qty * ((1 - price) if per_token else price * (1 - price))
     return total
 
 
-def charged_profit(poly: Book, kalshi: Book, poly_rate: Decimal, kalshi_mult: Decimal, contracts: int) -> Decimal:
+def charged_profit(
+    poly: Book, kalshi: Book, poly_rate: Decimal, kalshi_mult: Decimal, contracts: int, in_shares: bool = False
+) -> Decimal:
     pf = walk(poly, contracts)
     kf = walk(kalshi, contracts)
     poly_cost = quantize(sum((p * q for p, q in pf), Decimal(0)), MICRO, Rounding.UP)
@@ -42,7 +47,7 @@ def charged_profit(poly: Book, kalshi: Book, poly_rate: Decimal, kalshi_mult: De
     return (
         Decimal(contracts)
         - poly_cost
-        - polymarket_order_fee(pf, poly_rate)
+        - (polymarket_fee_in_shares(pf, poly_rate) if in_shares else polymarket_order_fee(pf, poly_rate))
         - kalshi_cost
         - kalshi_order_fee(kf, kalshi_mult)
     )
@@ -58,6 +63,7 @@ def best(
     max_contracts: int | None,
     min_edge: Decimal,
     min_profit: Decimal,
+    in_shares: bool = False,
 ) -> tuple[int, Decimal] | None:
     depth = min(sum((s for _, s in poly), Decimal(0)), sum((s for _, s in kalshi), Decimal(0)))
     most = int(depth)
@@ -66,13 +72,13 @@ def best(
     worth = 0
     previous = Decimal(0)
     for contracts in range(1, most + 1):
-        current = unrounded(poly, kalshi, poly_rate, kalshi_mult, contracts)
+        current = unrounded(poly, kalshi, poly_rate, kalshi_mult, contracts, in_shares)
         if current - previous < min_edge:
             break
         worth, previous = contracts, current
     found: tuple[int, Decimal] | None = None
     for contracts in range(min_contracts, worth + 1):
-        profit = charged_profit(poly, kalshi, poly_rate, kalshi_mult, contracts)
+        profit = charged_profit(poly, kalshi, poly_rate, kalshi_mult, contracts, in_shares)
         if found is None or profit > found[1]:
             found = (contracts, profit)
     if found is None or found[1] < min_profit:

@@ -144,9 +144,10 @@ poly_levels = st.dictionaries(fine_prices, qty, max_size=4)
     kalshi_asks=levels,
     aligned=st.booleans(),
     poly_rate=st.sampled_from(["0", "0.04"]),
+    in_shares=st.booleans(),
 )
 async def test_detector_matches_brute_force_in_both_directions(
-    poly_bids, poly_asks, kalshi_bids, kalshi_asks, aligned, poly_rate
+    poly_bids, poly_asks, kalshi_bids, kalshi_asks, aligned, poly_rate, in_shares
 ) -> None:
     # keep each book uncrossed, as a venue's own book always is
     if poly_bids and poly_asks and max(poly_bids) >= min(poly_asks):
@@ -154,7 +155,8 @@ async def test_detector_matches_brute_force_in_both_directions(
     if kalshi_bids and kalshi_asks and max(kalshi_bids) >= min(kalshi_asks):
         return
     pair = confirmed_pair(aligned=aligned, poly=poly_market(fee_rate=poly_rate), kalshi=kalshi_market())
-    detector = Detector([pair], CONFIG, clock_ns=Clock())
+    config = DetectorConfig(min_edge=CONFIG.min_edge, min_profit=CONFIG.min_profit, polymarket_fee_in_shares=in_shares)
+    detector = Detector([pair], config, clock_ns=Clock())
     found = await feed(
         detector,
         sorted(poly_bids.items()),
@@ -179,6 +181,7 @@ async def test_detector_matches_brute_force_in_both_directions(
             max_contracts=None,
             min_edge=CONFIG.min_edge,
             min_profit=CONFIG.min_profit,
+            in_shares=in_shares,
         )
         got = by_direction.get(direction)
         assert (None if got is None else (got.contracts, got.expected_profit)) == expected

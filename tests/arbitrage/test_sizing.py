@@ -35,9 +35,10 @@ def leg(levels: list[tuple[Decimal, Decimal]], terms: LegTerms) -> Leg:
     max_contracts=st.sampled_from([None, 7, 40]),
     min_edge=st.sampled_from(["0.0001", "0.001", "0.01"]).map(Decimal),
     min_profit=st.sampled_from(["0.01", "0.05"]).map(Decimal),
+    in_shares=st.booleans(),
 )
 def test_reported_profit_matches_brute_force(
-    poly, kalshi, poly_rate, kalshi_mult, min_contracts, max_contracts, min_edge, min_profit
+    poly, kalshi, poly_rate, kalshi_mult, min_contracts, max_contracts, min_edge, min_profit, in_shares
 ) -> None:
     limits = SizingLimits(
         min_contracts=min_contracts,
@@ -46,7 +47,7 @@ def test_reported_profit_matches_brute_force(
         min_profit_fine=int(min_profit * 10**14),
     )
     found = best_size(
-        leg(poly, LegTerms.polymarket(rate_units(poly_rate))),
+        leg(poly, LegTerms.polymarket(rate_units(poly_rate), in_shares)),
         leg(kalshi, LegTerms.kalshi(rate_units(kalshi_mult))),
         limits,
     )
@@ -59,6 +60,7 @@ def test_reported_profit_matches_brute_force(
         max_contracts=max_contracts,
         min_edge=min_edge,
         min_profit=min_profit,
+        in_shares=in_shares,
     )
     if expected is None:
         assert found is None
@@ -66,7 +68,7 @@ def test_reported_profit_matches_brute_force(
     assert found is not None
     reported = fine_to_dollars(found.profit)
     # The profit it reports is what the venues would actually charge for that size...
-    assert reported == brute.charged_profit(poly, kalshi, poly_rate, kalshi_mult, found.contracts)
+    assert reported == brute.charged_profit(poly, kalshi, poly_rate, kalshi_mult, found.contracts, in_shares)
     # ...and it is the best any size can do.
     assert (found.contracts, reported) == expected
 
@@ -111,3 +113,15 @@ def test_cent_rounding_can_make_a_smaller_size_strictly_better() -> None:
     found = best_size(poly, kalshi, SizingLimits(min_profit_fine=10**12))
     assert found is not None
     assert (found.contracts, fine_to_dollars(found.profit)) == (8, Decimal("0.012486"))
+
+
+def test_fee_withheld_in_tokens_costs_more_than_the_same_fee_in_usdc() -> None:
+    # 100 @ 0.40 on Polymarket (rate 0.03) + 100 Kalshi NO @ 0.50 (0.07): fee in USDC 0.72,
+    # in tokens 1.8 (worth $1.80 in the state where the Polymarket leg pays).
+    levels = [(Decimal("0.40"), Decimal(100))]
+    kalshi = leg([(Decimal("0.50"), Decimal(100))], LegTerms.kalshi(700))
+    usdc = best_size(leg(levels, LegTerms.polymarket(300)), kalshi, SizingLimits())
+    tokens = best_size(leg(levels, LegTerms.polymarket(300, fee_in_shares=True)), kalshi, SizingLimits())
+    assert usdc is not None and tokens is not None
+    assert fine_to_dollars(usdc.profit) == Decimal("100") - 40 - Decimal("0.72") - 50 - Decimal("1.75")
+    assert fine_to_dollars(tokens.profit) == Decimal("100") - 40 - Decimal("1.8") - 50 - Decimal("1.75")
