@@ -322,12 +322,12 @@ class _Budget:
     def try_spend(self, order: _Order, amount: Decimal, from_reservation: bool) -> bool:
         used = self._reserved_used.get(order.order_id, ZERO)
         from_res = min(amount, order.reserved_cash - used) if from_reservation else ZERO
-        extra = max(amount - from_res, ZERO)
+        extra = amount - from_res
         owner = order.request.owner
         free_used = self._free_used.get(owner, ZERO)
         if extra > self._ledger.account(owner).available_cash - free_used:
             return False
-        self._reserved_used[order.order_id] = used + max(from_res, ZERO)
+        self._reserved_used[order.order_id] = used + from_res
         self._free_used[owner] = free_used + extra
         return True
 

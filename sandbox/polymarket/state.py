@@ -446,8 +446,8 @@ class PolymarketState:
             )
         record, request = self._order_request(creds, order, order_id, market, order_type, post_only)
         if fill_ratio is not None and not post_only:
-            capped = (request.quantity * fill_ratio).quantize(MICRO)
-            if 0 < capped < request.quantity:
+            capped = max(quantize(request.quantity * fill_ratio, MICRO, Rounding.DOWN), market.min_size)
+            if capped < request.quantity:
                 request = replace(request, quantity=capped, time_in_force=TimeInForce.FAK, expires_at=None)
                 self.faults.note_partial_fill()
         execution = market.engine.submit(request)
@@ -502,7 +502,6 @@ class PolymarketState:
             expires_at=expires_at,
             order_id=order_id,
             post_only=post_only,
-            tag=record,
         )
         return record, request
 
