@@ -171,6 +171,13 @@ class Detector:
         states = {id(s): s for group in self._by_market.values() for s in group}.values()
         return [(s.pair, s.polymarket, s.kalshi) for s in states]
 
+    def touch(self, venue: Venue, now: int) -> None:
+        """The venue's feed is alive (a heartbeat or any frame on the connection) at `now`: its
+        in-sync books are current even if quiet. Freshness means "still subscribed", not "changed"."""
+        for (book_venue, _), book in self.books.items():
+            if book_venue is venue and book.in_sync:
+                book.updated_ns = max(book.updated_ns, now)
+
     def book(self, venue: Venue, market_id: str) -> IntBook:
         """The book a writer updates in place before calling `evaluate`/`on_update`."""
         return self.books[(venue, market_id)]

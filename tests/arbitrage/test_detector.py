@@ -9,7 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbitrage.detector import Detector, DetectorConfig
-from arbitrage.opportunity import Decision, Direction, InMemoryRecorder, Opportunity, OutcomeKind
+from arbitrage.opportunity import (
+    Decision,
+    Direction,
+    InMemoryRecorder,
+    Opportunity,
+    OutcomeKind,
+    ns_to_datetime,
+)
 from domain.models import Outcome, PairStatus, Venue
 from tests.arbitrage import brute
 from tests.arbitrage.factories import (
@@ -96,6 +103,15 @@ async def test_stale_or_out_of_sync_books_are_skipped() -> None:
     clock.now = T0_NS
     detector.book(Venue.KALSHI, "KX-TEST").in_sync = False
     assert await detector.on_update(Venue.KALSHI, "KX-TEST") == []
+
+
+async def test_a_quiet_book_stays_fresh_while_its_feed_is_alive() -> None:
+    detector, clock = make()
+    await feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
+    clock.now = T0_NS + CONFIG.max_book_age_ns + 1
+    detector.touch(Venue.KALSHI, clock.now)  # heartbeat: the Kalshi book did not change, but is live
+    fresh = snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]), at=ns_to_datetime(clock.now))
+    assert len(await detector.on_snapshot(fresh)) == 1
 
 
 async def test_risk_rejection_is_logged_as_skipped_and_not_emitted() -> None:
