@@ -1,0 +1,68 @@
+"""Turn each approved opportunity into exactly one saga workflow, as fast as Temporal allows.
+
+Eager start lets the in-process worker pick up the first workflow task straight from
+the start response (no extra round trip through the matching service). The workflow
+id is derived from the opportunity id with a reuse policy that rejects duplicates, so
+an opportunity seen twice — by a replay, a reconnect, a second hot process — still
+yields one saga.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from arbitrage.opportunity import Opportunity, OpportunityRecorder, OutcomeKind
+from domain.models import MarketPair
+from workflows.arb_saga import ArbSagaWorkflow
+from workflows.arb_types import ArbSagaInput, SagaPolicy, SagaStatus, workflow_id_for
+
+log = logging.getLogger(__name__)
+
+
+class SagaLauncher:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        pairs: Mapping[str, MarketPair],
+        recorder: OpportunityRecorder,
+        policy: SagaPolicy | None = None,
+        tenant_id: str = "default",
+    ) -> None:
+        self._client = client
+        self._task_queue = task_queue
+        self._pairs = pairs
+        self._recorder = recorder
+        self._policy = policy or SagaPolicy()
+        self._tenant = tenant_id
+        self.started: list[WorkflowHandle[ArbSagaWorkflow, SagaStatus]] = []
+        self.duplicates = 0
+
+    async def launch(self, opportunity: Opportunity) -> WorkflowHandle[ArbSagaWorkflow, SagaStatus] | None:
+        pair = self._pairs.get(opportunity.pair_id)
+        if pair is None:
+            await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "pair not loaded")
+            return None
+        request = ArbSagaInput(opportunity=opportunity, pair=pair, policy=self._policy, tenant_id=self._tenant)
+        try:
+            handle = await self._client.start_workflow(
+                ArbSagaWorkflow.run,
+                request,
+                id=workflow_id_for(opportunity.opportunity_id),
+                task_queue=self._task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                request_eager_start=True,
+            )
+        except WorkflowAlreadyStartedError:
+            self.duplicates += 1
+            await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "saga already exists")
+            return None
+        await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.TAKEN, handle.id)
+        self.started.append(handle)
+        return handle
