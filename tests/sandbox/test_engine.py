@@ -342,10 +342,19 @@ def _check_invariants(engine: MatchingEngine, ledger: Ledger, initial: Decimal) 
             )
 
 
+FEE_MODELS = (
+    PolymarketFees(D(0)),
+    PolymarketFees(D("0.02")),
+    PolymarketFees(D("0.07")),
+    KalshiFees(),
+    KalshiFees(maker_multiplier=D("0.0175")),
+)
+
+
 @settings(max_examples=150, deadline=None)
-@given(actions=st.lists(action_strategy, max_size=60), fee_rate=st.sampled_from(("0", "0.02", "0.07")))
-def test_random_flow_conserves_value_and_never_crosses(actions, fee_rate):
-    engine, ledger = make(fees=PolymarketFees(D(fee_rate)))
+@given(actions=st.lists(action_strategy, max_size=60), fees=st.sampled_from(FEE_MODELS))
+def test_random_flow_conserves_value_and_never_crosses(actions, fees):
+    engine, ledger = make(fees=fees)
     for who in OWNERS:
         ledger.grant_position(who, M, YES, D(50))
         ledger.grant_position(who, M, NO, D(50))

@@ -13,11 +13,14 @@ from eth_account import Account
 from py_clob_client.client import ClobClient
 from py_clob_client.clob_types import (
     ApiCreds,
+    AssetType,
+    BalanceAllowanceParams,
     CreateOrderOptions,
     MarketOrderArgs,
     OpenOrderParams,
     OrderArgs,
     OrderType,
+    PostOrdersArgs,
     RequestArgs,
 )
 from py_clob_client.exceptions import PolyApiException
@@ -248,3 +251,28 @@ async def test_missed_heartbeat_cancels_the_keys_orders(polymarket: RunningSandb
     state.clock = lambda: later
     state.expire_orders()
     assert state.order_json(state.orders[order_id])["status"] == "CANCELED"
+
+
+async def test_batch_orders_cancel_many_and_balances(polymarket: RunningSandbox) -> None:
+    client = await _funded_client(polymarket, usdc=10_000_000)
+    yes = polymarket.market.yes_token
+
+    async def signed(price: float, size: float) -> PostOrdersArgs:
+        order = await asyncio.to_thread(client.create_order, OrderArgs(token_id=yes, price=price, size=size, side=BUY))
+        return PostOrdersArgs(order=order, orderType=OrderType.GTC)
+
+    batch = [await signed(0.40, 10), await signed(0.41, 10), await signed(0.30, 100)]
+    results = await asyncio.to_thread(client.post_orders, batch)
+    assert [(r["success"], r["errorMsg"]) for r in results] == [
+        (True, ""),
+        (True, ""),
+        (False, "not enough balance / allowance"),
+    ]
+    collateral = BalanceAllowanceParams(asset_type=AssetType.COLLATERAL)
+    balance = await asyncio.to_thread(client.get_balance_allowance, collateral)
+    assert balance["balance"] == str(10_000_000 - 4_000_000 - 4_100_000)
+    first, second = results[0]["orderID"], results[1]["orderID"]
+    cancelled = await asyncio.to_thread(client.cancel_orders, [first, "0xunknown"])
+    assert cancelled == {"canceled": [first], "not_canceled": {"0xunknown": "order not found"}}
+    assert await asyncio.to_thread(client.cancel_all) == {"canceled": [second], "not_canceled": {}}
+    assert (await asyncio.to_thread(client.get_balance_allowance, collateral))["balance"] == "10000000"
