@@ -14,6 +14,7 @@ never need a lock.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -70,9 +71,10 @@ class _Side:
         else:
             raise BookIntegrityError(f"delta {delta} at {price} leaves negative size {size}")
 
-    def clear(self) -> None:
-        self.prices.clear()
-        self.sizes.clear()
+    def load(self, prices: list[Decimal], sizes: dict[Decimal, Decimal]) -> None:
+        """Take levels checked by `_checked_levels` (a snapshot), replacing all current ones."""
+        self.prices = prices
+        self.sizes = sizes
 
     def ascending(self) -> tuple[Level, ...]:
         sizes = self.sizes
@@ -81,6 +83,22 @@ class _Side:
     def descending(self) -> tuple[Level, ...]:
         sizes = self.sizes
         return tuple((p, sizes[p]) for p in reversed(self.prices))
+
+
+def _checked_levels(levels: Iterable[Level]) -> tuple[list[Decimal], dict[Decimal, Decimal]]:
+    """A snapshot side as sorted prices + sizes, checked as a whole (same rules as `_Side.set`).
+
+    Building the dict and sorting once is several times cheaper than inserting level by
+    level, and nothing is changed when any level is bad. Zero sizes are dropped and a
+    repeated price keeps its last size, as sequential `set` calls would.
+    """
+    sizes = {p: s for p, s in levels if s}
+    if sizes:
+        if min(sizes.values()) < 0:
+            raise BookIntegrityError(f"negative size in snapshot: {min(sizes.values())}")
+        if min(sizes) < ZERO or max(sizes) > ONE:
+            raise BookIntegrityError(f"snapshot price outside [0, 1]: {min(sizes)}..{max(sizes)}")
+    return sorted(sizes), sizes
 
 
 def _complement(levels: tuple[Level, ...]) -> tuple[Level, ...]:
@@ -172,13 +190,11 @@ class OrderBook:
         at: datetime | None = None,
         hash: str | None = None,
     ) -> None:
-        """Load a full snapshot; the book becomes in sync."""
-        self._bids.clear()
-        self._asks.clear()
-        for price, size in yes_bids:
-            self._bids.set(price, size)
-        for price, size in yes_asks:
-            self._asks.set(price, size)
+        """Load a full snapshot; the book becomes in sync. A bad level raises and changes nothing."""
+        bids = _checked_levels(yes_bids)
+        asks = _checked_levels(yes_asks)
+        self._bids.load(*bids)
+        self._asks.load(*asks)
         self.in_sync = True
         self.hash = hash
         self._touched(sequence, at)
@@ -194,9 +210,15 @@ class OrderBook:
         at: datetime | None = None,
     ) -> None:
         """Set the absolute size at a level of `outcome`'s bids or asks (0 removes it)."""
-        side, yes_price = self._yes_side(outcome, is_bid, price)
-        side.set(yes_price, size)
-        self._touched(sequence, at)
+        # The Polymarket stream's hot path: NO -> YES mapping and `_touched` inlined as in `apply_delta`.
+        if outcome is _YES:
+            (self._bids if is_bid else self._asks).set(price, size)
+        else:
+            (self._asks if is_bid else self._bids).set(ONE - price, size)
+        self.sequence = self.sequence + 1 if sequence is None else sequence
+        if at is not None:
+            self.updated_at = at
+        self._snapshot = None
 
     def apply_delta(
         self,
@@ -209,7 +231,7 @@ class OrderBook:
         at: datetime | None = None,
     ) -> None:
         """Add `delta` contracts at a level (Kalshi-style); a negative result raises and changes nothing."""
-        # The Kalshi stream's hot path: `_yes_side` and `_touched` inlined, enum member read once.
+        # The Kalshi stream's hot path: NO -> YES mapping and `_touched` inlined, enum member read once.
         if outcome is _YES:
             (self._bids if is_bid else self._asks).add(price, delta)
         else:
@@ -218,11 +240,6 @@ class OrderBook:
         if at is not None:
             self.updated_at = at
         self._snapshot = None
-
-    def _yes_side(self, outcome: Outcome, is_bid: bool, price: Decimal) -> tuple[_Side, Decimal]:
-        if outcome is Outcome.YES:
-            return (self._bids if is_bid else self._asks), price
-        return (self._asks if is_bid else self._bids), ONE - price
 
     def best_yes_bid(self) -> Decimal | None:
         """Cheap top-of-book read for the writer (no snapshot built), e.g. to check venue-sent BBOs."""

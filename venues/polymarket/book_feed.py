@@ -130,14 +130,19 @@ class PolymarketBookFeed:
                     self.resolved[entry[0].market_id] = event.winning_asset_id
                     entry[0].mark_out_of_sync()
 
-    def _apply_book(self, event: BookEvent) -> None:
+    def apply_rest_snapshot(self, event: BookEvent) -> None:
+        """A `GET /book` answer: applied unless the stream already moved the book past its timestamp."""
+        self.counters.messages += 1
+        self._apply_book(event, only_if_newer=True)
+
+    def _apply_book(self, event: BookEvent, only_if_newer: bool = False) -> None:
         entry = self._tokens.get(event.asset_id)
         if entry is None:
             self.counters.unknown_assets += 1
             return
         book, is_yes = entry
         at = _at(event.timestamp_ms)
-        if book.in_sync and book.updated_at is not None and at < book.updated_at:
+        if only_if_newer and book.in_sync and book.updated_at is not None and at < book.updated_at:
             # A REST snapshot fetched before deltas we already applied: it would roll the book back.
             self.counters.stale_snapshots += 1
             return

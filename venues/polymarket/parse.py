@@ -52,6 +52,10 @@ UNPUBLISHED_FEE_RATE = Decimal("0.07")
 
 _PRICE_CACHE: dict[str, Decimal] = {}
 _PRICE_CACHE_LIMIT = 100_000
+# Sizes repeat less than prices but still a lot (round lots, resting orders re-sent in
+# every book); the cache is simply emptied when full, which bounds its memory.
+_SIZE_CACHE: dict[object, Decimal] = {}
+_SIZE_CACHE_LIMIT = 200_000
 
 
 def price(text: str) -> Decimal:
@@ -68,9 +72,16 @@ def price(text: str) -> Decimal:
 
 
 def size(text: object) -> Decimal:
+    """A non-negative size as Decimal, cached."""
+    cached = _SIZE_CACHE.get(text)
+    if cached is not None:
+        return cached
     value = number(text, "size")
     if value < 0:
         raise PolymarketParseError(f"negative size {text!r}")
+    if len(_SIZE_CACHE) >= _SIZE_CACHE_LIMIT:
+        _SIZE_CACHE.clear()
+    _SIZE_CACHE[text] = value
     return value
 
 
@@ -123,9 +134,16 @@ def _is_buy(raw: object) -> bool:
 
 
 def _levels(raw: object) -> list[Level]:
-    if not isinstance(raw, list):
-        raise PolymarketParseError(f"book side {raw!r} is not a list")
-    return [(price(lvl["price"]), size(lvl["size"])) for lvl in raw]
+    """Book levels; the cache lookups of `price`/`size` are inlined (this is most of a `book`'s cost)."""
+    if type(raw) is not list:
+        raise PolymarketParseError(f"book side {raw!r:.100} is not a list")
+    prices, sizes = _PRICE_CACHE.get, _SIZE_CACHE.get
+    levels = []
+    for level in raw:
+        p, s = level["price"], level["size"]
+        dp, ds = prices(p), sizes(s)
+        levels.append((price(p) if dp is None else dp, size(s) if ds is None else ds))
+    return levels
 
 
 def loads(data: bytes | str) -> Any:

@@ -132,7 +132,7 @@ class MarketStream:
         assert self._rest is not None
         try:
             event = await self._rest.get_book(self.feed.yes_token(market_id))
-            self.feed.apply(event)
+            self.feed.apply_rest_snapshot(event)
             self.resyncs += 1
         except (VenueError, PolymarketParseError) as exc:
             self.resync_errors += 1

@@ -4,7 +4,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import orjson
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from venues.polymarket import parse
@@ -139,6 +139,7 @@ prices = st.integers(min_value=1, max_value=99).map(lambda c: D(c) / 100)
 sizes = st.integers(min_value=0, max_value=10_000).map(lambda c: D(c) / 100)
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(prices, sizes, st.booleans()), max_size=60))
 def test_yes_entries_and_mirrored_no_entries_build_the_same_book(changes: list[tuple[D, D, bool]]) -> None:
     via_yes, via_no, via_both = PolymarketBookFeed(), PolymarketBookFeed(), PolymarketBookFeed()
