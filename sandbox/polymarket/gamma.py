@@ -184,7 +184,7 @@ _TRADE_KEYS = (
 
 
 def data_routes(state: PolymarketState) -> list[Route]:
-    def wallet_activity(request: Request) -> list[dict[str, Any]]:
+    def wallet_activity(request: Request, *, taker_only: bool = False) -> list[dict[str, Any]]:
         params = request.query_params
         user = params.get("user", "").lower()
         if not user:
@@ -194,7 +194,10 @@ def data_routes(state: PolymarketState) -> list[Route]:
         kinds = {k.upper() for value in params.getlist("type") for k in value.split(",") if k}
         start, end = int_param(params.get("start"), "start"), int_param(params.get("end"), "end")
         found = []
-        for item in state.activity:
+        for entry in state.activity:
+            item = entry.row
+            if taker_only and not entry.taker:
+                continue
             if item["proxyWallet"] != user or (markets and item["conditionId"] not in markets):
                 continue
             if (kinds and item["type"] not in kinds) or (side and item["side"] != side):
@@ -212,7 +215,9 @@ def data_routes(state: PolymarketState) -> list[Route]:
         return json_response(wallet_activity(request))
 
     async def trades(request: Request) -> Response:
-        return json_response([{key: item[key] for key in _TRADE_KEYS} for item in wallet_activity(request)])
+        taker_only = _flag(request, "takerOnly") is not False  # the Data API defaults takerOnly to true
+        rows = wallet_activity(request, taker_only=taker_only)
+        return json_response([{key: item[key] for key in _TRADE_KEYS} for item in rows])
 
     async def positions(request: Request) -> Response:
         user = request.query_params.get("user", "")

@@ -198,6 +198,14 @@ class Subscriber:
 
 
 @dataclass(frozen=True, slots=True)
+class Activity:
+    """One Data API activity row of a wallet, and whether the wallet was the taker (`/trades?takerOnly`)."""
+
+    taker: bool
+    row: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceResult:
     body: dict[str, Any]
 
@@ -226,7 +234,7 @@ class PolymarketState:
         self.tokens: dict[str, SandboxMarket] = {}
         self.orders: dict[str, OrderRecord] = {}
         self.trades: list[TradeRecord] = []
-        self.activity: list[dict[str, Any]] = []
+        self.activity: list[Activity] = []
         self.credentials: dict[str, ApiCredentials] = {}
         self.funders: dict[str, str] = {}
         self.subscribers: set[Subscriber] = set()
@@ -721,32 +729,36 @@ class PolymarketState:
         size: Decimal,
         at: datetime,
         transaction_hash: str,
+        taker: bool,
     ) -> None:
         outcome = market.outcome_of(token_id)
         self.activity.append(
-            {
-                "proxyWallet": wallet.lower(),
-                "timestamp": unix_s(at),
-                "conditionId": market.condition_id,
-                "type": "TRADE",
-                "size": wire_float(size),
-                "usdcSize": wire_float(price * size),
-                "transactionHash": transaction_hash,
-                "price": wire_float(price),
-                "asset": token_id,
-                "side": side,
-                "outcomeIndex": market.index(outcome),
-                "title": market.question,
-                "slug": market.slug,
-                "icon": "",
-                "eventSlug": market.event_slug,
-                "outcome": market.label(outcome),
-                "name": "",
-                "pseudonym": "",
-                "bio": "",
-                "profileImage": "",
-                "profileImageOptimized": "",
-            }
+            Activity(
+                taker,
+                {
+                    "proxyWallet": wallet.lower(),
+                    "timestamp": unix_s(at),
+                    "conditionId": market.condition_id,
+                    "type": "TRADE",
+                    "size": wire_float(size),
+                    "usdcSize": wire_float(price * size),
+                    "transactionHash": transaction_hash,
+                    "price": wire_float(price),
+                    "asset": token_id,
+                    "side": side,
+                    "outcomeIndex": market.index(outcome),
+                    "title": market.question,
+                    "slug": market.slug,
+                    "icon": "",
+                    "eventSlug": market.event_slug,
+                    "outcome": market.label(outcome),
+                    "name": "",
+                    "pseudonym": "",
+                    "bio": "",
+                    "profileImage": "",
+                    "profileImageOptimized": "",
+                },
+            )
         )
 
     def leader_trade(
@@ -774,6 +786,7 @@ class PolymarketState:
                 size=size,
                 at=self.clock(),
                 transaction_hash=tx,
+                taker=True,
             )
             return {"executed": False, "transactionHash": tx, "filled": num(size)}
         request = OrderRequest(wallet, market.outcome_of(token_id), _side_of(side), price, size, TimeInForce.FAK)
@@ -846,6 +859,7 @@ class PolymarketState:
                     size=trade.quantity,
                     at=trade.at,
                     transaction_hash=record.transaction_hash,
+                    taker=leg is taker,
                 )
         for owner in {o for o in (taker.owner, maker.owner) if o is not None}:
             message = self.trade_json(record, owner, status="MATCHED") | {

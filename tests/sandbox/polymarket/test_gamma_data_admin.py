@@ -53,6 +53,18 @@ async def test_wallet_trades_show_in_the_data_api(polymarket: RunningSandbox) ->
     assert [(p["asset"], p["size"]) for p in positions] == [(polymarket.market.yes_token, 10.0)]
     assert nobody == []
 
+    await place(client, polymarket.market.yes_token, 0.50, 5, BUY)  # rests, then a leader sells into it
+    seller = "0x2222222222222222222222222222222222222222"
+    polymarket.state.fund(seller, 0, {polymarket.market.yes_token: Decimal(5)})
+    polymarket.state.leader_trade(
+        seller, polymarket.market.yes_token, "SELL", Decimal("0.50"), Decimal(5), execute=True
+    )
+    async with httpx.AsyncClient(base_url=polymarket.urls.data_api) as data:
+        activity = (await data.get("/activity", params={"user": wallet})).json()
+        taker_only = (await data.get("/trades", params={"user": wallet})).json()
+        all_fills = (await data.get("/trades", params={"user": wallet, "takerOnly": "false"})).json()
+    assert len(activity) == 2 and len(taker_only) == 1 and len(all_fills) == 2
+
 
 async def test_admin_api_markets_accounts_wallets_leader_trades(polymarket: RunningSandbox) -> None:
     leader = "0x1111111111111111111111111111111111111111"
