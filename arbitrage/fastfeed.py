@@ -202,17 +202,17 @@ class FastFeed:
             return self._reject(Venue.KALSHI, raw, exc)
 
     def _sequence_gap(self, message: dict[str, Any]) -> bool:
+        """True if a frame of this subscription was lost. We do not know which tickers the
+        subscription carries, so every Kalshi book then waits for its next snapshot."""
         sid = message.get("sid")
         seq = message.get("seq")
-        if sid is None or seq is None:
+        if sid is None or type(seq) is not int:
             return False
         seqs = self._kalshi_seq
         last = seqs.get(sid)
         seqs[sid] = seq
         if last is None or seq == last + 1:
             return False
-        # A book on this subscription missed a delta. We do not know which tickers the
-        # subscription carries, so every Kalshi book waits for its next snapshot.
         for book, _ in self._kalshi.values():
             book.in_sync = False
         log.warning("kalshi sid %s sequence gap: %s after %s", sid, seq, last)
@@ -254,7 +254,7 @@ class FastFeed:
     def _kalshi_snapshot(self, message: dict[str, Any], now: int) -> list[Opportunity]:
         body = message["msg"]
         target = self._kalshi.get(body["market_ticker"])
-        self._sequence_gap(message)
+        self._sequence_gap(message)  # a gap taints the other books; this one is whole again below
         if target is None:
             return _NONE
         book, watch = target

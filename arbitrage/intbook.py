@@ -62,17 +62,33 @@ class IntBook:
 
     def add_bid(self, price: int, delta: int) -> bool:
         """Kalshi-style delta; False (and nothing changed) if it would leave a negative size."""
-        size = self.bids.get(price, 0) + delta
-        if size < 0:
+        bids = self.bids
+        size = bids.get(price, 0) + delta
+        if size > 0:
+            bids[price] = size
+            best = self.best_bid
+            if best is None or price > best:
+                self.best_bid = price
+        elif size == 0:
+            if bids.pop(price, None) is not None and price == self.best_bid:
+                self.best_bid = max(bids) if bids else None
+        else:
             return False
-        self.set_bid(price, size)
         return True
 
     def add_ask(self, price: int, delta: int) -> bool:
-        size = self.asks.get(price, 0) + delta
-        if size < 0:
+        asks = self.asks
+        size = asks.get(price, 0) + delta
+        if size > 0:
+            asks[price] = size
+            best = self.best_ask
+            if best is None or price < best:
+                self.best_ask = price
+        elif size == 0:
+            if asks.pop(price, None) is not None and price == self.best_ask:
+                self.best_ask = min(asks) if asks else None
+        else:
             return False
-        self.set_ask(price, size)
         return True
 
     def best_ask_of(self, yes: bool) -> int | None:

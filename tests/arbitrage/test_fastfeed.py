@@ -113,3 +113,23 @@ def test_kalshi_negative_delta_or_sequence_gap_puts_the_book_out_of_sync() -> No
     assert book.in_sync
     feed.kalshi(delta(6, "1.00"), T0_NS)  # seq 5 never came
     assert not book.in_sync
+
+
+def test_a_gap_seen_on_a_snapshot_taints_the_other_books_of_the_subscription() -> None:
+    poly_a, poly_b = poly_market(market_id="0xa"), poly_market(market_id="0xb")
+    pairs = [
+        confirmed_pair(poly=poly_a, kalshi=kalshi_market(ticker="KX-A"), pair_id="a"),
+        confirmed_pair(poly=poly_b, kalshi=kalshi_market(ticker="KX-B"), pair_id="b"),
+    ]
+    detector = Detector(pairs, DetectorConfig(), clock_ns=lambda: T0_NS)
+    feed = FastFeed(detector)
+
+    def snap(ticker: str, seq: int) -> bytes:
+        body = {"market_ticker": ticker, "yes_dollars_fp": [["0.40", "1.00"]], "no_dollars_fp": []}
+        return orjson.dumps({"type": "orderbook_snapshot", "sid": 3, "seq": seq, "msg": body})
+
+    feed.kalshi(snap("KX-A", 1), T0_NS)
+    feed.kalshi(snap("KX-B", 2), T0_NS)
+    feed.kalshi(snap("KX-A", 4), T0_NS)  # seq 3 (maybe a KX-B delta) was lost
+    assert detector.book(Venue.KALSHI, "KX-A").in_sync
+    assert not detector.book(Venue.KALSHI, "KX-B").in_sync
