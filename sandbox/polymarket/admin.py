@@ -3,6 +3,7 @@
     POST /_sandbox/markets                     create a market, optionally with a book
     POST /_sandbox/markets/seed                from recorded data: {"gamma": {...}, "book": {...}}
     POST /_sandbox/markets/{condition_id}/tick-size   {"tick_size": "0.001"} (sends tick_size_change)
+    POST /_sandbox/markets/{condition_id}/resolve     {"winning_asset_id": token} or {"winning_outcome": "Yes"}
     POST /_sandbox/accounts/{address}/fund     {"usdc": micro, "positions": {token_id: "shares"}}
     GET  /_sandbox/accounts/{address}          cash (micro USDC) and positions
     POST /_sandbox/wallets                     {"signer": addr, "funder": addr}: signer trades for funder
@@ -152,6 +153,16 @@ def admin_routes(state: PolymarketState) -> list[Route]:
             raise ClobError(400, f"missing {exc}") from exc
         return json_response(result)
 
+    async def resolve(request: Request) -> Response:
+        market = state.markets.get(request.path_params["condition_id"])
+        if market is None:
+            raise ClobError(404, "market not found")
+        body = await _body(request)
+        winner = body.get("winning_asset_id")
+        if winner is None and body.get("winning_outcome") in market.outcomes:
+            winner = market.yes_token if body["winning_outcome"] == market.outcomes[0] else market.no_token
+        return json_response(state.resolve(market, str(winner)))
+
     async def expire(_: Request) -> Response:
         state.expire_orders()
         return json_response({"ok": True})
@@ -161,6 +172,7 @@ def admin_routes(state: PolymarketState) -> list[Route]:
         Route(f"{p}/markets", create_market, methods=["POST"]),
         Route(f"{p}/markets/seed", seed, methods=["POST"]),
         Route(f"{p}/markets/{{condition_id}}/tick-size", tick_size, methods=["POST"]),
+        Route(f"{p}/markets/{{condition_id}}/resolve", resolve, methods=["POST"]),
         Route(f"{p}/accounts/{{address}}/fund", fund, methods=["POST"]),
         Route(f"{p}/accounts/{{address}}", account, methods=["GET"]),
         Route(f"{p}/wallets", wallets, methods=["POST"]),

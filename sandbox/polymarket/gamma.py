@@ -12,20 +12,25 @@ the same server, so a client configured with separate base URLs reaches them:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from domain.models import Outcome
-from domain.money import ONE
+from domain.money import ONE, ZERO
 from sandbox.polymarket.state import HOUSE, PolymarketState, SandboxMarket
 from sandbox.polymarket.wire import ClobError, int_param, json_response, num, wire_float
 
 GAMMA_PREFIX = "/gamma"
 DATA_PREFIX = "/data-api"
+
+
+def _json_string(items: list[str]) -> str:
+    """Gamma nests some lists as JSON text, written with ", " between items (`"[\"Yes\", \"No\"]"`)."""
+    return json.dumps(items)
 
 
 def _iso(market: SandboxMarket) -> str | None:
@@ -52,6 +57,8 @@ def gamma_market_json(state: PolymarketState, market: SandboxMarket) -> dict[str
     mid = (best_bid + best_ask) / 2 if best_bid is not None and best_ask is not None else None
     last = market.engine.last_trade_price
     yes_price = last if last is not None else mid
+    if market.winner is not None:
+        yes_price = ONE if market.winner is Outcome.YES else ZERO
     prices = [num(yes_price), num(ONE - yes_price)] if yes_price is not None else ["0", "0"]
     ours: dict[str, Any] = {
         "id": market.gamma_id,
@@ -60,8 +67,8 @@ def gamma_market_json(state: PolymarketState, market: SandboxMarket) -> dict[str
         "slug": market.slug,
         "endDate": _iso(market),
         "description": market.description,
-        "outcomes": orjson.dumps(list(market.outcomes)).decode(),
-        "outcomePrices": orjson.dumps(prices).decode(),
+        "outcomes": _json_string(list(market.outcomes)),
+        "outcomePrices": _json_string(prices),
         "active": market.active,
         "closed": market.closed,
         "archived": market.gamma_extra.get("archived", False),
@@ -69,7 +76,7 @@ def gamma_market_json(state: PolymarketState, market: SandboxMarket) -> dict[str
         "acceptingOrders": market.active and not market.closed,
         "orderPriceMinTickSize": wire_float(market.tick_size),
         "orderMinSize": wire_float(market.min_size),
-        "clobTokenIds": orjson.dumps([market.yes_token, market.no_token]).decode(),
+        "clobTokenIds": _json_string([market.yes_token, market.no_token]),
         "negRisk": market.neg_risk,
         "makerBaseFee": 0,
         "takerBaseFee": market.fee_rate_bps,

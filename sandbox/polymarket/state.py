@@ -106,6 +106,7 @@ class SandboxMarket:
     event_title: str = ""
     active: bool = True
     closed: bool = False
+    winner: Outcome | None = None
     gamma_extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -185,6 +186,7 @@ class Subscriber:
     assets: set[str] = field(default_factory=set)
     api_key: str | None = None
     markets: set[str] | None = None
+    custom_features: bool = False
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
 
@@ -239,6 +241,7 @@ class PolymarketState:
         self.funders: dict[str, str] = {}
         self.subscribers: set[Subscriber] = set()
         self.heartbeats: dict[str, datetime] = {}
+        self._best: dict[str, tuple[Decimal | None, Decimal | None]] = {}
         self._server_secret = secrets.token_bytes(32)
         self._created: set[tuple[str, int]] = set()
         self._gamma_ids = 0
@@ -693,7 +696,12 @@ class PolymarketState:
             bids, asks = self.levels(market, token)
             mid = (bids[0][0] + asks[0][0]) / 2 if bids and asks else Decimal("0.5")
             tokens.append(
-                {"token_id": token, "outcome": market.label(outcome), "price": wire_float(mid), "winner": False}
+                {
+                    "token_id": token,
+                    "outcome": market.label(outcome),
+                    "price": wire_float(mid),
+                    "winner": market.winner is outcome,
+                }
             )
         return {
             "enable_order_book": True,
@@ -950,6 +958,33 @@ class PolymarketState:
         for sub in list(self.subscribers):
             if sub.channel == "market" and sub.assets & {market.yes_token, market.no_token}:
                 sub.deliver(text)
+        for token, (bids, asks) in tops.items():
+            best = (bids[0][0] if bids else None, asks[0][0] if asks else None)
+            if self._best.get(token) != best:
+                self._best[token] = best
+                self._best_bid_ask(market, token, best, at)
+
+    def _best_bid_ask(
+        self, market: SandboxMarket, token: str, best: tuple[Decimal | None, Decimal | None], at: datetime
+    ) -> None:
+        """The opt-in `best_bid_ask` event (subscribe with `custom_feature_enabled: true`)."""
+        bid, ask = best
+        message = {
+            "event_type": "best_bid_ask",
+            "market": market.condition_id,
+            "asset_id": token,
+            "best_bid": num(bid) if bid is not None else "0",
+            "best_ask": num(ask) if ask is not None else "0",
+            "spread": num(ask - bid) if bid is not None and ask is not None else "0",
+            "timestamp": unix_ms(at),
+        }
+        self._send_custom({token}, message)
+
+    def _send_custom(self, tokens: set[str], message: dict[str, Any]) -> None:
+        text = orjson.dumps(message).decode()
+        for sub in list(self.subscribers):
+            if sub.channel == "market" and sub.custom_features and sub.assets & tokens:
+                sub.deliver(text)
 
     def send_market(self, token: str, message: dict[str, Any]) -> None:
         text = orjson.dumps(message).decode()
@@ -990,6 +1025,72 @@ class PolymarketState:
             if now - last > timedelta(seconds=HEARTBEAT_TIMEOUT_S):
                 del self.heartbeats[api_key]
                 self.cancel_where(self.credentials[api_key])
+
+    def resolve(self, market: SandboxMarket, winning_token: str) -> dict[str, Any]:
+        """Resolve a market: cancel its orders, pay each winning token 1 USDC, burn all tokens.
+
+        Wallets paid get a Data API `REDEEM` row; subscribers with custom features get
+        `market_resolved`.
+        """
+        if winning_token not in (market.yes_token, market.no_token):
+            raise ClobError(400, f"{winning_token} is not a token of market {market.condition_id}")
+        if market.winner is not None:
+            raise ClobError(400, f"market {market.condition_id} is already resolved")
+        winner = market.outcome_of(winning_token)
+        self._publish(market, market.engine.close())
+        payout_yes = ONE if winner is Outcome.YES else ZERO
+        payouts = {}
+        for acct in self.ledger.accounts():
+            yes = acct.positions.get((market.condition_id, Outcome.YES))
+            no = acct.positions.get((market.condition_id, Outcome.NO))
+            paid = (yes.quantity if yes else ZERO) * payout_yes + (no.quantity if no else ZERO) * (ONE - payout_yes)
+            if paid and acct.account_id != HOUSE:
+                payouts[acct.account_id] = paid
+        self.ledger.settle(market.condition_id, payout_yes)
+        market.winner, market.closed, market.active = winner, True, False
+        now = self.clock()
+        for wallet, paid in payouts.items():
+            self.activity.append(Activity(True, self._redeem_row(wallet, market, paid, now)))
+        self._send_custom(
+            {market.yes_token, market.no_token},
+            {
+                "event_type": "market_resolved",
+                "id": market.gamma_id,
+                "market": market.condition_id,
+                "assets_ids": [market.yes_token, market.no_token],
+                "winning_asset_id": winning_token,
+                "winning_outcome": market.label(winner),
+                "timestamp": unix_ms(now),
+                "tags": [],
+            },
+        )
+        return {"winning_asset_id": winning_token, "payouts_usdc": {w: int(p / MICRO) for w, p in payouts.items()}}
+
+    @staticmethod
+    def _redeem_row(wallet: str, market: SandboxMarket, paid: Decimal, at: datetime) -> dict[str, Any]:
+        return {
+            "proxyWallet": wallet.lower(),
+            "timestamp": unix_s(at),
+            "conditionId": market.condition_id,
+            "type": "REDEEM",
+            "size": wire_float(paid),
+            "usdcSize": wire_float(paid),
+            "transactionHash": "0x" + secrets.token_hex(32),
+            "price": 0,
+            "asset": "",
+            "side": "",
+            "outcomeIndex": 999,
+            "title": market.question,
+            "slug": market.slug,
+            "icon": "",
+            "eventSlug": market.event_slug,
+            "outcome": "",
+            "name": "",
+            "pseudonym": "",
+            "bio": "",
+            "profileImage": "",
+            "profileImageOptimized": "",
+        }
 
     def heartbeat(self, creds: ApiCredentials, heartbeat_id: object) -> dict[str, Any]:
         """Dead-man switch: once a key sends heartbeats, missing one for 10 s cancels all its orders."""

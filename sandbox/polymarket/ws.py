@@ -3,7 +3,8 @@
 Market: `{"assets_ids": [...], "type": "market"}` subscribes (later messages with
 `"operation": "subscribe" | "unsubscribe"` change the set) and answers with one
 JSON array holding a `book` per asset; then `price_change`, `last_trade_price`
-and `tick_size_change` follow as they happen. User: `{"auth": {apiKey, secret,
+and `tick_size_change` follow as they happen, plus `best_bid_ask` and
+`market_resolved` for subscriptions with `"custom_feature_enabled": true`. User: `{"auth": {apiKey, secret,
 passphrase}, "markets": [...], "type": "user"}`, then `order` and `trade` events of
 that key. Text `PING` is answered `PONG` on both.
 
@@ -89,6 +90,8 @@ def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
             return True
         known = [a for a in assets if a in state.tokens]
         sub.assets.update(known)
+        if "custom_feature_enabled" in message:
+            sub.custom_features = bool(message["custom_feature_enabled"])
         if known and message.get("initial_dump", True):
             sub.deliver(orjson.dumps([state.book_message(a) for a in known]).decode())
         return True

@@ -105,3 +105,31 @@ async def test_tick_size_change_reaches_subscribers_and_rules(polymarket: Runnin
         "0.001",
     )
     assert tick == {"minimum_tick_size": 0.001}
+
+
+async def test_resolution_pays_winners_and_is_announced(polymarket: RunningSandbox) -> None:
+    market = polymarket.market
+    yes_holder, no_holder = await funded_client(polymarket), await funded_client(polymarket)
+    subscribe = {"assets_ids": [market.yes_token], "type": "market", "custom_feature_enabled": True}
+    async with connect(polymarket.urls.ws_market) as ws, httpx.AsyncClient(base_url=polymarket.urls.clob) as http:
+        await ws.send(orjson.dumps(subscribe).decode())
+        await _next(ws)
+        await place(yes_holder, market.yes_token, 0.50, 10, BUY)
+        quote = await _next(ws, "best_bid_ask")
+        assert (quote["best_bid"], quote["best_ask"], quote["spread"]) == ("0.5", "0.55", "0.05")
+        await place(no_holder, market.no_token, 0.50, 10, BUY, "FOK")  # mints 10 YES + 10 NO at 0.50 each
+        resolved = await http.post(f"/_sandbox/markets/{market.condition_id}/resolve", json={"winning_outcome": "Yes"})
+        announcement = await _next(ws, "market_resolved")
+        gamma = (await http.get(f"/gamma/markets/{market.gamma_id}")).json()
+        redeemed = (
+            await http.get("/data-api/activity", params={"user": yes_holder.get_address(), "type": "REDEEM"})
+        ).json()
+        clob_market = (await http.get(f"/markets/{market.condition_id}")).json()
+    assert resolved.json()["payouts_usdc"] == {yes_holder.get_address(): 10_000_000}
+    assert (announcement["winning_asset_id"], announcement["winning_outcome"]) == (market.yes_token, "Yes")
+    assert (gamma["closed"], gamma["outcomePrices"]) == (True, '["1", "0"]')
+    assert [(r["type"], r["usdcSize"]) for r in redeemed] == [("REDEEM", 10.0)]
+    assert [t["winner"] for t in clob_market["tokens"]] == [True, False]
+    assert polymarket.state.account_view(yes_holder.get_address())["usdc"] == 1_000_000_000 - 5_000_000 + 10_000_000
+    assert polymarket.state.account_view(no_holder.get_address())["usdc"] == 1_000_000_000 - 5_000_000
+    assert polymarket.state.book_summary(market.yes_token)["bids"] == []
