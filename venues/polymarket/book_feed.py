@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
+_YES, _NO = Outcome.YES, Outcome.NO
 
 
 @dataclass(slots=True)
@@ -174,7 +175,7 @@ class PolymarketBookFeed:
             if not book.in_sync:
                 continue
             try:
-                book.set_level(Outcome.YES if is_yes else Outcome.NO, change.is_bid, change.price, change.size, at=at)
+                book.set_level(_YES if is_yes else _NO, change.is_bid, change.price, change.size, at=at)
             except BookIntegrityError as exc:
                 self.counters.integrity_errors += 1
                 self._desync(book, f"bad level: {exc}")

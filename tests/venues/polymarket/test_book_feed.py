@@ -154,3 +154,30 @@ def test_yes_entries_and_mirrored_no_entries_build_the_same_book(changes: list[t
         via_both.apply(PriceChangeEvent("m", [yes, no], n))
     a, b, c = (f.book("m").snapshot() for f in (via_yes, via_no, via_both))
     assert (a.yes_bids, a.yes_asks) == (b.yes_bids, b.yes_asks) == (c.yes_bids, c.yes_asks)
+
+
+def test_a_bad_snapshot_changes_nothing() -> None:
+    feed = PolymarketBookFeed()
+    feed.add_tokens("m", "yes", "no")
+    feed.apply(BookEvent("m", "yes", [(D("0.4"), D("1"))], [(D("0.6"), D("2"))], 1, "h"))
+    before = feed.book("m").snapshot()
+    feed.apply(BookEvent("m", "yes", [(D("0.3"), D("5"))], [(D("0.7"), D("-1"))], 2, "h2"))
+    after = feed.book("m").snapshot()
+    assert (after.yes_bids, after.yes_asks) == (before.yes_bids, before.yes_asks)
+    assert feed.counters.integrity_errors == 1 and not after.in_sync
+
+
+def test_rest_snapshot_older_than_the_stream_is_ignored() -> None:
+    feed = PolymarketBookFeed()
+    feed.add_tokens("m", "yes", "no")
+    feed.apply(BookEvent("m", "yes", [(D("0.4"), D("1"))], [(D("0.6"), D("2"))], 1_000, "h"))
+    feed.apply(PriceChangeEvent("m", [PriceChange("yes", D("0.45"), D("3"), True, "h2", D("0.45"), D("0.6"))], 2_000))
+    stale = BookEvent("m", "yes", [(D("0.4"), D("1"))], [(D("0.6"), D("2"))], 1_500, "h-rest")
+    feed.apply_rest_snapshot(stale)
+    assert feed.book("m").best_yes_bid() == D("0.45") and feed.counters.stale_snapshots == 1
+    feed.book("m").mark_out_of_sync()
+    feed.apply_rest_snapshot(stale)  # out of sync: any snapshot is better than none
+    assert feed.book("m").best_yes_bid() == D("0.4") and feed.book("m").in_sync
+    fresh = BookEvent("m", "yes", [(D("0.5"), D("1"))], [(D("0.6"), D("2"))], 3_000, "h3")
+    feed.apply_rest_snapshot(fresh)
+    assert feed.book("m").best_yes_bid() == D("0.5")

@@ -13,6 +13,7 @@ import orjson
 import pytest
 
 from domain.models import Market, OrderIntent, OrderStatus, Outcome, Side, TimeInForce, Venue
+from venues.base import TradingClient
 from venues.errors import (
     AuthenticationError,
     DuplicateOrderError,
@@ -432,3 +433,8 @@ async def test_balance_and_positions(shared_data: Path) -> None:
     assert len(positions) == len(raw)
     assert positions[0].outcome is Outcome.NO and positions[0].quantity == D("271790.1")
     assert venue.requests[-1].url.params["user"] == Wallet(KEY).address
+
+
+async def test_client_is_a_trading_client() -> None:
+    async with PolymarketClient(CLOB) as client:
+        assert isinstance(client, TradingClient)
