@@ -75,3 +75,15 @@ async def test_socket_dropped_after_n_messages(polymarket: RunningSandbox) -> No
         assert await asyncio.wait_for(ws.recv(), 2) == "PONG"
         with pytest.raises(ConnectionClosed):
             await asyncio.wait_for(ws.recv(), 2)
+
+
+async def test_lost_update_and_drop_now(polymarket: RunningSandbox) -> None:
+    polymarket.state.faults.configure(seq_gaps=1)
+    async with connect(polymarket.urls.ws_market) as ws:
+        await ws.send(orjson.dumps({"assets_ids": [polymarket.market.yes_token]}).decode())
+        await ws.send("PING")
+        assert await asyncio.wait_for(ws.recv(), 2) == "PONG"  # the book snapshot was the lost message
+        polymarket.state.faults.configure(drop_ws_now=True)
+        with pytest.raises(ConnectionClosed):
+            await asyncio.wait_for(ws.recv(), 2)
+    assert polymarket.state.faults.fired["seq_gap"] == 1 and polymarket.state.faults.fired["ws_drop"] == 1
