@@ -1,7 +1,10 @@
 """`inertial sandbox`: both sandbox venues on fixed local ports, optionally with a scenario or a replay.
 
 Mount with `app.add_typer(sandbox.cli.app, name="sandbox")`: the callback is the
-command itself, so `inertial sandbox --scenario twin` runs it. Stops on Ctrl-C.
+command itself, so `inertial sandbox --scenario twin` runs it. By default each
+venue runs in its own process (Polymarket in a child), so the two books move on
+two cores; both run the scenario with one seed, so they follow one price walk.
+`--one-process` keeps them together. Ctrl-C (or SIGTERM) stops both.
 """
 
 from __future__ import annotations
@@ -9,15 +12,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
-from sandbox.runner import run_sandboxes
+from sandbox.runner import VENUES, run_sandboxes
 from sandbox.scenarios import SCENARIOS
 
 app = typer.Typer(help="Local Polymarket and Kalshi venues that behave like the real ones on the wire.")
+
+
+@dataclass(frozen=True)
+class Plan:
+    host: str
+    polymarket_port: int
+    kalshi_port: int
+    scenario: str | None
+    replay: Path | None
+    speed: float
+    rate: float
+    seed: int
+    data_dir: Path | None
 
 
 @app.callback(invoke_without_command=True)
@@ -28,44 +46,50 @@ def sandbox(
     scenario: str | None = typer.Option(None, help=f"Named scenario: {', '.join(sorted(SCENARIOS))}."),
     replay: Path | None = typer.Option(None, exists=True, dir_okay=False, help="Recorded stream to replay."),
     speed: float = typer.Option(1.0, min=0, help="Replay speed multiple (0 = as fast as possible)."),
-    rate: float = typer.Option(200.0, min=1, help="Scenario book updates per second."),
+    rate: float = typer.Option(200.0, min=1, help="Scenario book updates per second (both venues together)."),
     seed: int = typer.Option(0, help="Scenario random seed (same seed, same books)."),
     data_dir: Path | None = typer.Option(None, help="Recorded data for the `recorded` scenario."),
+    one_process: bool = typer.Option(False, "--one-process", help="Run both venues in this process."),
 ) -> None:
     if scenario is not None and scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
+    plan = Plan(host, polymarket_port, kalshi_port, scenario, replay, speed, rate, seed, data_dir)
+    if one_process:
+        _run(plan, VENUES)
+        return
+    child = multiprocessing.get_context("spawn").Process(target=_run, args=(plan, ("polymarket",)), daemon=True)
+    child.start()
+    try:
+        _run(plan, ("kalshi",))
+    finally:
+        child.terminate()
+        child.join(timeout=10)
+
+
+def _run(plan: Plan, venues: tuple[str, ...]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(host, polymarket_port, kalshi_port, scenario, replay, speed, rate, seed, data_dir))
+        asyncio.run(_serve(plan, venues))
 
 
-async def _serve(
-    host: str,
-    polymarket_port: int,
-    kalshi_port: int,
-    scenario: str | None,
-    replay: Path | None,
-    speed: float,
-    rate: float,
-    seed: int,
-    data_dir: Path | None,
-) -> None:
+async def _serve(plan: Plan, venues: tuple[str, ...]) -> None:
     async with run_sandboxes(
-        host,
-        kalshi_port,
-        polymarket_port,
-        scenario=scenario,
-        replay=replay,
-        seed=seed,
-        rate=rate,
-        speed=speed,
-        data_dir=data_dir,
+        plan.host,
+        plan.kalshi_port,
+        plan.polymarket_port,
+        scenario=plan.scenario,
+        replay=plan.replay,
+        seed=plan.seed,
+        rate=plan.rate,
+        speed=plan.speed,
+        data_dir=plan.data_dir,
+        venues=venues,
     ) as handles:
-        typer.echo(f"kalshi      {handles.kalshi.api_url}   ws {handles.kalshi.ws_url}")
+        if handles.kalshi is not None:
+            typer.echo(f"kalshi      {handles.kalshi.api_url}   ws {handles.kalshi.ws_url}   admin /_sandbox/")
         if handles.polymarket_urls is not None:
             urls = handles.polymarket_urls
-            typer.echo(f"polymarket  {urls.clob}   ws {urls.ws_market}   gamma {urls.gamma}")
-        typer.echo("admin API under /_sandbox/ on both ports (see sandbox/README.md); Ctrl-C stops")
+            typer.echo(f"polymarket  {urls.clob}   ws {urls.ws_market}   gamma {urls.gamma}   admin /_sandbox/")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Installed after the servers started, so these replace uvicorn's per-server handlers.

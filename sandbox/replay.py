@@ -256,13 +256,16 @@ async def replay_file(
     """Replay `path` onto the matching venue; `speed` 0 means as fast as possible."""
     items = load_json_lines(path)
     stats = ReplayStats()
-    kalshi = KalshiReplay(handles.kalshi.venue, stats)
+    kalshi = KalshiReplay(handles.kalshi.venue, stats) if handles.kalshi is not None else None
     polymarket = PolymarketReplay(handles.polymarket, stats, items) if handles.polymarket is not None else None
     meta: dict[str, Any] = {}
     previous: float | None = None
 
     def books() -> list[EngineBook]:
-        return [*kalshi.books.values(), *(polymarket.books.values() if polymarket is not None else ())]
+        return [
+            *(kalshi.books.values() if kalshi is not None else ()),
+            *(polymarket.books.values() if polymarket is not None else ()),
+        ]
 
     for item in items:
         stamp = _seconds(item.get("timestamp", item.get("ts", (item.get("msg") or {}).get("ts"))))
@@ -278,6 +281,9 @@ async def replay_file(
                     continue
                 polymarket.apply(item)
             elif "type" in item:
+                if kalshi is None:
+                    stats.skipped += 1
+                    continue
                 kalshi.apply(item, meta)
             else:
                 stats.malformed += 1

@@ -55,11 +55,14 @@ class KalshiHandle:
         return self.venue.faults
 
 
+VENUES = ("kalshi", "polymarket")
+
+
 @dataclass
 class Sandboxes:
-    """Both running venues (`polymarket` None in unit tests that drive Kalshi alone)."""
+    """The venues running in this process; a venue served by another process (or absent) is None."""
 
-    kalshi: KalshiHandle
+    kalshi: KalshiHandle | None
     polymarket: PolymarketState | None = None
     polymarket_urls: SandboxUrls | None = None
     data_dir: Path | None = None
@@ -75,6 +78,7 @@ async def serve_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> Asy
         port=port,
         log_level="warning",
         lifespan="off",
+        ws="websockets-sansio",
         ws_ping_interval=None,
         timeout_graceful_shutdown=1,
     )
@@ -118,13 +122,25 @@ async def run_sandboxes(
     rate: float | None = None,
     speed: float = 1.0,
     data_dir: Path | None = None,
+    venues: tuple[str, ...] = VENUES,
 ) -> AsyncIterator[Sandboxes]:
-    """Both venues, optionally driven by a named scenario or a recorded stream, stopped on exit."""
+    """The `venues` (both by default), optionally driven by a scenario or a replay, stopped on exit.
+
+    A sandbox split over processes runs one venue in each with the same scenario and
+    seed: scenarios act only on local venues but draw as if they drove both.
+    """
+    unknown = set(venues) - set(VENUES)
+    if unknown:
+        raise ValueError(f"unknown venues {sorted(unknown)}")
     async with contextlib.AsyncExitStack() as stack:
-        kalshi = await stack.enter_async_context(kalshi_sandbox(host=host, port=kalshi_port))
-        state = PolymarketState()
-        urls = await stack.enter_async_context(serve_polymarket(state, host, polymarket_port))
-        handles = Sandboxes(kalshi, state, urls, data_dir)
+        handles = Sandboxes(None, data_dir=data_dir)
+        if "kalshi" in venues:
+            handles.kalshi = await stack.enter_async_context(kalshi_sandbox(host=host, port=kalshi_port))
+        if "polymarket" in venues:
+            handles.polymarket = PolymarketState()
+            handles.polymarket_urls = await stack.enter_async_context(
+                serve_polymarket(handles.polymarket, host, polymarket_port)
+            )
         if scenario is not None:
             handles.scenario = scenarios.start(scenario, handles, seed=seed)
             handles.tasks.append(asyncio.create_task(handles.scenario.run(rate or scenarios.DEFAULT_RATE)))

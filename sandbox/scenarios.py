@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MM_FUNDING_CENTS = 10_000_000_000
 ENGINE_EVENT_CAP = 50_000
+MAX_BACKLOG_S = 0.05
 
 
 class BookDriver(Protocol):
@@ -138,6 +139,28 @@ class PolymarketDriver:
             return
 
 
+class RemoteDriver:
+    """Stands in for a venue another process serves: the same decisions are taken, no order is sent.
+
+    With one seed, each process of a split sandbox makes every random draw of the
+    whole scenario and acts only on its own venue, so both books follow one walk.
+    """
+
+    updates = 0
+
+    def fund(self, owner: str) -> None:
+        return None
+
+    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
+        return "remote"
+
+    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
+        return "remote"
+
+    def cancel(self, owner: str, order_id: str) -> None:
+        return None
+
+
 def _trim_engine_log(engine: Any) -> None:
     """Keep the engine's event history bounded during long high-rate runs (venues keep their own records)."""
     if len(engine.events) > ENGINE_EVENT_CAP:
@@ -202,7 +225,7 @@ class TwinMarkets:
 
     def __init__(
         self,
-        kalshi: KalshiVenue,
+        kalshi: KalshiVenue | None,
         polymarket: PolymarketState | None = None,
         *,
         seed: int = 0,
@@ -226,9 +249,13 @@ class TwinMarkets:
         return sum(ladder.driver.updates for pair in self.pairs for ladder in pair.ladders)
 
     def setup(self) -> None:
+        """List the markets on the venues given and quote them; a venue given as None is remote."""
         for spec in self.specs:
-            self.kalshi.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
-            ladders = [Ladder(KalshiDriver(self.kalshi, spec.kalshi_ticker), "kalshi-mm")]
+            kalshi: BookDriver = RemoteDriver()
+            polymarket: BookDriver = RemoteDriver()
+            if self.kalshi is not None:
+                self.kalshi.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
+                kalshi = KalshiDriver(self.kalshi, spec.kalshi_ticker)
             if self.polymarket is not None:
                 self.polymarket.add_market(
                     question=spec.question,
@@ -236,7 +263,8 @@ class TwinMarkets:
                     yes_token=spec.yes_token,
                     no_token=spec.no_token,
                 )
-                ladders.append(Ladder(PolymarketDriver(self.polymarket, spec.condition_id), "polymarket-mm"))
+                polymarket = PolymarketDriver(self.polymarket, spec.condition_id)
+            ladders = [Ladder(kalshi, "kalshi-mm"), Ladder(polymarket, "polymarket-mm")]
             pair = TwinPair(spec, spec.start_bps, ladders)
             for ladder in ladders:
                 ladder.driver.fund(ladder.owner)
@@ -280,19 +308,29 @@ class TwinMarkets:
         self._requote(pair, ladder, is_bid=self.rng.random() < 0.5, k=self.rng.randrange(self.levels))
 
     async def run(self, rate: float, duration: float | None = None, tick: float = 0.005) -> None:
-        """Step so book updates arrive at about `rate` per second (each step makes about two)."""
+        """Step so book updates arrive at about `rate` per second (each step makes about two).
+
+        Steps run in chunks of one tick's worth with a yield in between, so sockets
+        and HTTP clients are served while the books move. Work owed is capped at
+        `MAX_BACKLOG_S` of steps: a process that cannot keep up delivers what it
+        sustains instead of building a backlog that starves its clients.
+        """
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = last = loop.time()
+        chunk = max(1, int(rate / 2 * tick))
+        cap = max(2.0, rate / 2 * MAX_BACKLOG_S)
         owed = 0.0
-        last = started
-        while duration is None or loop.time() - started < duration:
+        while duration is None or last - started < duration:
+            await asyncio.sleep(tick)
             now = loop.time()
-            owed += (now - last) * rate / 2
+            owed = min(owed + (now - last) * rate / 2, cap)
             last = now
             while owed >= 1:
-                self.step()
-                owed -= 1
-            await asyncio.sleep(tick)
+                for _ in range(min(chunk, int(owed))):
+                    self.step()
+                owed -= min(chunk, int(owed))
+                if owed >= 1:
+                    await asyncio.sleep(0)
 
 
 def load_json_lines(path: Path) -> list[dict[str, Any]]:
@@ -377,7 +415,7 @@ class Scenario(Protocol):
 class RecordedBooks:
     """Static books seeded from recordings (Kalshi KXBTC15M stream, a Polymarket `book` message)."""
 
-    kalshi_ticker: str
+    kalshi_ticker: str | None
     polymarket_condition: str | None
 
     async def run(self, rate: float, duration: float | None = None) -> None:
@@ -385,18 +423,19 @@ class RecordedBooks:
 
 
 def start_twin(handles: Sandboxes, *, seed: int = 0) -> Scenario:
-    twin = TwinMarkets(handles.kalshi.venue, handles.polymarket, seed=seed)
+    twin = TwinMarkets(handles.kalshi.venue if handles.kalshi else None, handles.polymarket, seed=seed)
     twin.setup()
     return twin
 
 
 def start_recorded(handles: Sandboxes, *, seed: int = 0) -> Scenario:
     data = handles.data_dir or DEFAULT_DATA
-    ticker, skipped = seed_kalshi_from_recording(
-        handles.kalshi.venue, data / "mdowis_kalshi-orderbook-streamer" / "KXBTC15M-26APR191215-15.jsonl"
-    )
-    log.info("kalshi %s seeded from recording (%d levels skipped)", ticker, skipped)
-    condition = None
+    ticker = condition = None
+    if handles.kalshi is not None:
+        ticker, skipped = seed_kalshi_from_recording(
+            handles.kalshi.venue, data / "mdowis_kalshi-orderbook-streamer" / "KXBTC15M-26APR191215-15.jsonl"
+        )
+        log.info("kalshi %s seeded from recording (%d levels skipped)", ticker, skipped)
     if handles.polymarket is not None:
         condition = seed_polymarket_from_recording(
             handles.polymarket, data / "nautilus_trader" / "test_data" / "ws_book_snapshot_captured.json"

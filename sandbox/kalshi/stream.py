@@ -227,6 +227,12 @@ class KalshiStream:
         sub.seq += 2 if self.faults.take_seq_gap() else 1
         return b'{"type":"%s","sid":%d,"seq":%d,"msg":%s}' % (kind.encode(), sub.sid, sub.seq, body)
 
+    def wants(self, channel: str, ticker: str) -> bool:
+        """Whether anyone listens, so the venue builds no message nobody reads."""
+        return any(
+            sub.channel == channel and sub.wants(ticker) for conn in self.connections for sub in conn.subs.values()
+        )
+
     def _fanout(self, channel: str, kind: str, ticker: str, msg: dict[str, Any], *, sequenced: bool) -> None:
         body: bytes | None = None
         for conn in self.connections:

@@ -254,7 +254,12 @@ class OrderInput:
 
 
 def _cents(price: Decimal) -> int:
-    return dollars_to_cents(price, Rounding.EXACT)
+    """A book price (always on the cent tick here) in cents; exact, and on the hot path of every update."""
+    cents = price * 100
+    whole = int(cents)
+    if whole != cents:
+        raise ValueError(f"price {price} is not a whole number of cents")
+    return whole
 
 
 def _dollars_to_cents_field(value: Any, name: str) -> int:
@@ -518,19 +523,22 @@ class KalshiVenue:
     # -- engine events -> records and stream ---------------------------------------------------
 
     def _apply(self, market: KalshiMarket, events: tuple[Event, ...]) -> None:
-        bbo_before = market.best_cents()
+        watch_ticker = self.stream.wants("ticker", market.ticker)
+        bbo_before = market.best_cents() if watch_ticker else None
         traded = False
+        stamp: str | None = None
         for event in events:
             if isinstance(event, Trade):
                 self._on_trade(market, event)
-                traded = True
                 self._sync_status(event.maker.order)
                 self._sync_status(event.taker.order)
+                traded = True
             elif isinstance(event, LevelChanged):
-                self._on_level(market, event)
+                stamp = stamp or iso(self.clock())
+                self._on_level(market, event, stamp)
             else:
                 self._sync_status(event.order)
-        if traded or market.best_cents() != bbo_before:
+        if watch_ticker and (traded or market.best_cents() != bbo_before):
             self.stream.ticker(self.ticker_msg(market))
         for listener in self._listeners:
             listener(market, events)
@@ -616,7 +624,7 @@ class KalshiVenue:
             "ts": int(fill.created_time.timestamp()),
         }
 
-    def _on_level(self, market: KalshiMarket, change: LevelChanged) -> None:
+    def _on_level(self, market: KalshiMarket, change: LevelChanged, stamp: str) -> None:
         key = (change.side, change.yes_price)
         before = market.levels.get(key, ZERO)
         if change.size:
@@ -624,7 +632,7 @@ class KalshiVenue:
         else:
             market.levels.pop(key, None)
         delta = change.size - before
-        if delta == 0:
+        if delta == 0 or not self.stream.wants("orderbook_delta", market.ticker):
             return
         side, price = _kalshi_level(change.side, change.yes_price)
         self.stream.book_delta(
@@ -636,7 +644,7 @@ class KalshiVenue:
                 "delta": int(delta),
                 "delta_fp": count_fp(delta),
                 "side": side,
-                "ts": iso(self.clock()),
+                "ts": stamp,
             }
         )
 

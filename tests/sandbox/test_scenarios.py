@@ -25,6 +25,7 @@ POLY_BURST = Path("nautilus_trader/test_data/ws_market_price_change_crossing_bur
 
 def books(twin: TwinMarkets) -> list[object]:
     out: list[object] = []
+    assert twin.kalshi is not None
     for spec in twin.specs:
         out.append(twin.kalshi.book(spec.kalshi_ticker))
         if twin.polymarket is not None:
@@ -50,11 +51,11 @@ async def test_twin_markets_are_deterministic_by_seed() -> None:
 
 
 async def test_twin_markets_open_and_close_arbitrage_windows() -> None:
-    poly_state = PolymarketState()
-    scenario = TwinMarkets(KalshiVenue(), poly_state, seed=3, pairs=1)
+    poly_state, kalshi_venue = PolymarketState(), KalshiVenue()
+    scenario = TwinMarkets(kalshi_venue, poly_state, seed=3, pairs=1)
     scenario.setup()
     spec = scenario.specs[0]
-    kalshi = scenario.kalshi.markets[spec.kalshi_ticker].engine
+    kalshi = kalshi_venue.markets[spec.kalshi_ticker].engine
     poly = poly_state.markets[spec.condition_id].engine
     states = []
     for _ in range(4_000):
@@ -147,7 +148,7 @@ async def test_both_venues_run_the_twin_scenario_on_the_wire(rsa_keys: tuple) ->
 
     assert CliRunner().invoke(app, ["--scenario", "nope"]).exit_code != 0
     async with run_sandboxes(scenario="twin", rate=2_000, seed=5) as handles:
-        assert isinstance(handles.scenario, TwinMarkets)
+        assert isinstance(handles.scenario, TwinMarkets) and handles.kalshi is not None
         spec = handles.scenario.specs[0]
         key_id = handles.kalshi.venue.keys.register("watcher", public_pem(rsa_keys[0]))
         creds = KalshiCredentials(key_id, rsa_keys[0], "", "watcher")
@@ -170,3 +171,21 @@ async def test_both_venues_run_the_twin_scenario_on_the_wire(rsa_keys: tuple) ->
         async with httpx.AsyncClient(base_url=handles.polymarket_urls.clob) as client:
             book = (await client.get("/book", params={"token_id": spec.yes_token})).json()
         assert book["bids"] and book["asks"]
+
+
+async def test_split_processes_build_the_same_books_as_one() -> None:
+    together = twin(11, 300)
+    kalshi_half = TwinMarkets(KalshiVenue(), None, seed=11)
+    poly_half = TwinMarkets(None, PolymarketState(), seed=11)
+    for half in (kalshi_half, poly_half):
+        half.setup()
+        for _ in range(300):
+            half.step()
+    assert kalshi_half.kalshi is not None and poly_half.polymarket is not None
+    for spec in together.specs:
+        assert together.kalshi is not None and together.polymarket is not None
+        assert kalshi_half.kalshi.book(spec.kalshi_ticker) == together.kalshi.book(spec.kalshi_ticker)
+        split = poly_half.polymarket.markets[spec.condition_id].engine
+        whole = together.polymarket.markets[spec.condition_id].engine
+        assert split.levels(BookSide.BID) == whole.levels(BookSide.BID)
+        assert split.levels(BookSide.ASK) == whole.levels(BookSide.ASK)
