@@ -165,3 +165,23 @@ class GateState(_Frozen):
     @property
     def halted(self) -> bool:
         return self.kill_switch or self.breaker_open
+
+
+class GatePublication(_Frozen):
+    """A new gate state and who caused it (kept as an audit event alongside)."""
+
+    state: GateState
+    actor: str
+    action: str
+
+
+class ApprovalRequest(_Frozen):
+    """A saga's request for room, addressed to its tenant's supervisor."""
+
+    tenant_id: str
+    request: TradeRequest
+
+
+def supervisor_id(tenant_id: str) -> str:
+    """The workflow id of the tenant's one risk supervisor."""
+    return f"risk-supervisor-{tenant_id}"

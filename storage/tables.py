@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.models import utc_now
@@ -199,3 +199,16 @@ class AuditEvent(Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     at: Mapped[datetime] = _created()
+
+
+class RiskGateStateRow(Base):
+    """The risk supervisor's kill-switch and breaker state, polled by every process's RiskGate."""
+
+    __tablename__ = "risk_gate_state"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    kill_switch: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    kill_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    breaker_open: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    breaker_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

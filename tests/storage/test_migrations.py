@@ -29,6 +29,7 @@ EXPECTED_TABLES = {
     "sagas",
     "pnl_snapshots",
     "audit_events",
+    "risk_gate_state",
 }
 
 

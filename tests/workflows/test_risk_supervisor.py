@@ -7,14 +7,12 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio import workflow
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
@@ -22,15 +20,14 @@ from temporalio.client import (
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import RetryPolicy
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities.risk import RiskActivities
 from domain.models import Venue
+from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
-    ApprovalRequest,
     Decision,
     KillSwitchChange,
     LimitChange,
@@ -42,29 +39,12 @@ from risk.models import (
 from risk.pnl import PnlScope
 from storage import migrate
 from storage.database import create_engine, session_factory
-from storage.tables import AuditEvent, FillRow, PnlSnapshot
+from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
 from tests.risk.factories import T0, arb_request, funded
-from workflows.risk_supervisor import RiskSupervisorWorkflow, SupervisorInput, report_saga_finished
+from tests.risk.fake_saga import FakeSagaWorkflow
+from workflows.risk_supervisor import RiskSupervisorWorkflow, SupervisorInput
 
 TASK_QUEUE = "risk-test"
-
-
-@workflow.defn(name="FakeSaga")
-class FakeSagaWorkflow:
-    """What an arb saga does with risk: ask for room through the activity, report how it ended."""
-
-    @workflow.run
-    async def run(self, tenant_id: str, outcome: SagaOutcome) -> Decision:
-        saga_id = workflow.info().workflow_id
-        decision = await workflow.execute_activity_method(
-            RiskActivities.request_trade_approval,
-            ApprovalRequest(tenant_id=tenant_id, request=arb_request(saga_id)),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RetryPolicy(maximum_attempts=3),
-        )
-        if decision.approved:
-            await report_saga_finished(tenant_id, SagaFinished(saga_id=saga_id, outcome=outcome))
-        return decision
 
 
 @dataclass
@@ -77,11 +57,14 @@ class Harness:
     def client(self) -> Client:
         return self.env.client
 
+    def control(self, handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> RiskControl:
+        return RiskControl(self.client, handle.id.removeprefix("risk-supervisor-"))
+
     async def start(self, tenant: str | None = None, **params: int) -> WorkflowHandle[RiskSupervisorWorkflow, None]:
         tenant = tenant or f"t{uuid.uuid4().hex[:8]}"
         handle = await self.client.start_workflow(
             RiskSupervisorWorkflow.run,
-            SupervisorInput(tenant_id=tenant, pnl_interval_seconds=0, **params),
+            SupervisorInput(tenant_id=tenant, **{"pnl_interval_seconds": 0, **params}),
             id=supervisor_id(tenant),
             task_queue=TASK_QUEUE,
         )
@@ -178,12 +161,12 @@ async def test_breaker_trips_within_window_not_outside_and_reset_reopens(harness
     tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
     await eventually(lambda: _stored_breaker_open(store, tenant, True))
 
-    status = await handle.execute_update(RiskSupervisorWorkflow.reset_breaker, "alice")
+    status = await harness.control(handle).reset_breaker("alice")
     assert not status.breaker_open and status.published_version == status.gate_version
     assert not (await store.read(tenant)).breaker_open  # type: ignore[union-attr]
     assert (await reserve(handle, "d")).approved
     with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(RiskSupervisorWorkflow.reset_breaker, "alice")
+        await harness.control(handle).reset_breaker("alice")
     assert "not open" in str(info.value.cause)
     async with session_factory(harness.engine)() as session:
         actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant))).all()
@@ -206,42 +189,38 @@ async def test_kill_switch_blocks_new_sagas_and_reaches_the_gate(harness: Harnes
     handle = await harness.start()
     tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
     gate = RiskGate(SqlGateStateStore(harness.engine), tenant)
-    await gate.refresh()
-    assert gate.allows_new_exposure()
+    await eventually(lambda: _refreshed_gate_allows(gate))  # the supervisor publishes when it starts
 
-    status = await handle.execute_update(
-        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="venue outage", actor="bob")
-    )
+    status = await harness.control(handle).kill("venue outage", actor="bob")
     assert status.kill_switch and status.published_version == status.gate_version
     await gate.refresh()  # the update returned after publishing: one poll is enough
     assert gate.refusal() == "kill switch is on: venue outage"
     gate.check(reduces_exposure=True)  # hedges and unwinds still go through
     assert (await reserve(handle, "s1")).code is RejectCode.KILL_SWITCH
 
-    await handle.execute_update(RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=False, actor="bob"))
+    await harness.control(handle).unkill(actor="bob")
     await gate.refresh()
     assert gate.allows_new_exposure()
     assert (await reserve(handle, "s1")).approved
 
 
-@pytest.mark.parametrize(
-    ("update", "arg", "message"),
-    [
-        ("set_limit", LimitChange(key="max_bananas", value="1"), "unknown limit 'max_bananas'"),
-        ("set_limit", LimitChange(key="max_exposure_total", value="-5"), "greater than or equal to 0"),
-        ("set_limit", LimitChange(key="max_open_sagas", value="lots"), "invalid value 'lots' for max_open_sagas"),
-        ("set_kill_switch", KillSwitchChange(engaged=True, reason="  "), "needs a reason"),
-        ("reset_breaker", "carol", "not open"),
-    ],
-)
-async def test_update_validators_reject_bad_input_and_change_nothing(
-    harness: Harness, update: str, arg: object, message: str
-) -> None:
+BAD_UPDATES: list[tuple[str, object, str]] = [
+    ("set_limit", LimitChange(key="max_bananas", value="1"), "unknown limit 'max_bananas'"),
+    ("set_limit", LimitChange(key="max_exposure_total", value="-5"), "greater than or equal to 0"),
+    ("set_limit", LimitChange(key="max_open_sagas", value="lots"), "invalid value 'lots' for max_open_sagas"),
+    ("set_kill_switch", KillSwitchChange(engaged=True, reason="  "), "needs a reason"),
+    ("set_kill_switch", KillSwitchChange(engaged=False, actor=""), "say who"),
+    ("reset_breaker", "carol", "not open"),
+]
+
+
+async def test_update_validators_reject_bad_input_and_change_nothing(harness: Harness) -> None:
     handle = await harness.start()
     before = await handle.query(RiskSupervisorWorkflow.limits)
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(update, arg)
-    assert message in str(info.value.cause)
+    for update, arg, message in BAD_UPDATES:
+        with pytest.raises(WorkflowUpdateFailedError) as info:
+            await handle.execute_update(update, arg)
+        assert message in str(info.value.cause), update
     assert await handle.query(RiskSupervisorWorkflow.limits) == before
     assert not (await handle.query(RiskSupervisorWorkflow.status)).kill_switch
     history = await handle.fetch_history()
@@ -265,6 +244,8 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
     handle = await harness.start(pnl_interval_seconds=60)
     tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
     async with session_factory(harness.engine)() as session:
+        session.add(Tenant(id=tenant, name="test tenant"))
+        await session.flush()
         session.add(
             FillRow(
                 tenant_id=None,
@@ -317,17 +298,13 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
 async def test_continue_as_new_carries_the_whole_state(harness: Harness) -> None:
     handle = await harness.start(max_history_events=20)
     first_run = (await handle.describe()).run_id
-    await handle.execute_update(
-        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="audit", actor="ops")
-    )
-    await handle.execute_update(RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=False, actor="ops"))
+    await harness.control(handle).kill("audit", actor="ops")
+    await harness.control(handle).unkill(actor="ops")
     await handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key="max_daily_loss", value="7.5"))
     assert (await reserve(handle, "held")).approved
-    await handle.execute_update(
-        RiskSupervisorWorkflow.set_kill_switch, KillSwitchChange(engaged=True, reason="after", actor="ops")
-    )
+    await harness.control(handle).kill("after", actor="ops")
     await eventually(lambda: _generation_at_least(handle, 1))
-    harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=first_run))  # type: ignore[arg-type]
+    harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=first_run))
     latest = harness.client.get_workflow_handle_for(RiskSupervisorWorkflow.run, handle.id)
     assert (await latest.describe()).run_id != first_run
     status = await latest.query(RiskSupervisorWorkflow.status)
@@ -361,3 +338,8 @@ async def _has_pnl(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool
 
 async def _generation_at_least(handle: WorkflowHandle[RiskSupervisorWorkflow, None], generation: int) -> bool:
     return (await handle.query(RiskSupervisorWorkflow.status)).generation >= generation
+
+
+async def _refreshed_gate_allows(gate: RiskGate) -> bool:
+    await gate.refresh()
+    return gate.allows_new_exposure()

@@ -1,0 +1,114 @@
+"""Risk activities: publish the gate state, snapshot P&L, and let a saga ask the supervisor for room.
+
+A saga workflow cannot call an update on another workflow, so `request_trade_approval`
+does it through a client; the supervisor's update is idempotent per saga id, so a retried
+activity gets the same answer and never reserves twice.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.client import Client
+
+from domain.models import Fill, Outcome, Side, Venue, utc_now
+from domain.money import MICRO, Rounding, quantize
+from risk.gate import SqlGateStateStore
+from risk.models import ApprovalRequest, Decision, GatePublication, supervisor_id
+from risk.pnl import MarkSource, PnlLedger, PnlReport
+from storage.database import session_factory
+from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
+
+CHECK_AND_RESERVE = "check_and_reserve"
+
+
+def no_marks(venue: Venue, market_id: str, outcome: Outcome, is_long: bool) -> None:
+    """Without live books every open position is marked at its worst case (see risk.pnl)."""
+    return None
+
+
+class RiskActivities:
+    def __init__(self, engine: AsyncEngine, client: Client, marks: MarkSource = no_marks) -> None:
+        self._sessions = session_factory(engine)
+        self._store = SqlGateStateStore(engine)
+        self._client = client
+        self._marks = marks
+
+    @activity.defn(name="publish_gate_state")
+    async def publish_gate_state(self, publication: GatePublication) -> bool:
+        """True when this version is stored (a newer one already there makes it a no-op, False)."""
+        stored = await self._store.write(publication.state)
+        if stored:
+            async with self._sessions() as session:
+                session.add(
+                    AuditEvent(
+                        tenant_id=publication.state.tenant_id,
+                        actor=publication.actor,
+                        action=publication.action,
+                        subject=f"risk-gate:{publication.state.version}",
+                        details=publication.state.model_dump(mode="json"),
+                    )
+                )
+                await session.commit()
+        return stored
+
+    @activity.defn(name="snapshot_pnl")
+    async def snapshot_pnl(self, tenant_id: str) -> PnlReport:
+        """P&L of every fill of the tenant, marked now; one `pnl_snapshots` row per line.
+
+        Rows are rounded to the 1e-6 column unit toward the safe side: P&L down, fees up.
+        The returned report keeps the exact figures.
+        """
+        async with self._sessions() as session:
+            fills = (await session.scalars(select(FillRow).where(FillRow.tenant_id == tenant_id))).all()
+            pairs = (await session.scalars(select(MarketPairRow))).all()
+        pair_of: dict[tuple[Venue, str], str] = {}
+        for pair in pairs:
+            pair_of[(Venue.POLYMARKET, pair.polymarket_condition_id)] = pair.id
+            pair_of[(Venue.KALSHI, pair.kalshi_ticker)] = pair.id
+        ledger = PnlLedger(pair_of)
+        ledger.extend(_to_fill(row) for row in fills)
+        report = ledger.report(self._marks, utc_now())
+        async with self._sessions() as session:
+            for line in report.lines:
+                session.add(
+                    PnlSnapshot(
+                        tenant_id=tenant_id,
+                        scope=line.scope.value,
+                        scope_key=line.key,
+                        realized=quantize(line.realized, MICRO, Rounding.DOWN),
+                        unrealized=quantize(line.unrealized, MICRO, Rounding.DOWN),
+                        fees=quantize(line.fees, MICRO, Rounding.UP),
+                        taken_at=report.as_of,
+                    )
+                )
+            await session.commit()
+        return report
+
+    @activity.defn(name="request_trade_approval")
+    async def request_trade_approval(self, approval: ApprovalRequest) -> Decision:
+        handle = self._client.get_workflow_handle(supervisor_id(approval.tenant_id))
+        return await handle.execute_update(
+            CHECK_AND_RESERVE,
+            approval.request,
+            id=f"reserve-{approval.request.saga_id}",
+            result_type=Decision,
+        )
+
+
+def _to_fill(row: FillRow) -> Fill:
+    return Fill(
+        fill_id=row.fill_id,
+        venue=Venue(row.venue),
+        venue_order_id=row.venue_order_id,
+        client_order_id=row.client_order_id,
+        market_id=row.market_id,
+        outcome=Outcome(row.outcome),
+        side=Side(row.side),
+        price=row.price,
+        quantity=row.quantity,
+        fee=row.fee,
+        is_taker=row.is_taker,
+        filled_at=row.filled_at,
+    )

@@ -1,0 +1,54 @@
+"""Operator access to a tenant's risk supervisor through a Temporal client (CLI, bot, `inertial up`)."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+
+from risk.models import KillSwitchChange, LimitChange, Limits, supervisor_id
+from risk.pnl import PnlReport
+from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
+
+
+class RiskControl:
+    def __init__(self, client: Client, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+        self.handle: WorkflowHandle[RiskSupervisorWorkflow, None] = client.get_workflow_handle_for(
+            RiskSupervisorWorkflow.run, supervisor_id(tenant_id)
+        )
+        self._client = client
+
+    async def ensure_started(self, task_queue: str, **params: int) -> None:
+        """Start the supervisor unless it already runs (then this is a no-op, its state untouched)."""
+        self.handle = await self._client.start_workflow(
+            RiskSupervisorWorkflow.run,
+            SupervisorInput(tenant_id=self.tenant_id, **params),
+            id=supervisor_id(self.tenant_id),
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+
+    async def status(self) -> RiskStatus:
+        return await self.handle.query(RiskSupervisorWorkflow.status)
+
+    async def limits(self) -> Limits:
+        return await self.handle.query(RiskSupervisorWorkflow.limits)
+
+    async def pnl(self) -> PnlReport | None:
+        return await self.handle.query(RiskSupervisorWorkflow.pnl)
+
+    async def kill(self, reason: str, actor: str) -> RiskStatus:
+        return await self._set_kill_switch(KillSwitchChange(engaged=True, reason=reason, actor=actor))
+
+    async def unkill(self, actor: str) -> RiskStatus:
+        return await self._set_kill_switch(KillSwitchChange(engaged=False, actor=actor))
+
+    async def reset_breaker(self, actor: str) -> RiskStatus:
+        return await self.handle.execute_update("reset_breaker", actor, result_type=RiskStatus)
+
+    async def set_limit(self, key: str, value: str) -> Limits:
+        return await self.handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key=key, value=value))
+
+    async def _set_kill_switch(self, change: KillSwitchChange) -> RiskStatus:
+        # by name: the SDK's typing of async update handlers yields a coroutine type
+        return await self.handle.execute_update("set_kill_switch", change, result_type=RiskStatus)

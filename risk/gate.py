@@ -1,0 +1,161 @@
+"""The in-process risk gate every order activity consults before placing new exposure.
+
+Propagation (chosen: database polling). The supervisor workflow is the only writer: on
+every kill-switch or breaker change it bumps `GateState.version` and runs the
+`publish_gate_state` activity, which writes the `risk_gate_state` row (a write with an
+older version is ignored, so concurrent publications cannot go back in time). The kill
+and reset updates return only after that write. Each process runs one `RiskGate` that
+re-reads the row every `poll_interval` seconds; `allows_new_exposure()` is a plain
+attribute check, no I/O and no Temporal round trip per order.
+
+Bound: once a kill update has returned, every running gate refuses new exposure within
+`poll_interval` plus one single-row read. A gate that could not read for longer than
+`max_staleness`, or has never read a state, refuses too (fail closed). Orders that
+reduce exposure (hedges, unwinds, compensations) are always allowed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from risk.models import GateState
+from storage.database import session_factory
+from storage.tables import RiskGateStateRow
+
+log = logging.getLogger(__name__)
+
+
+class TradingHaltedError(Exception):
+    """New exposure refused: kill switch, open breaker, or no recent word from the supervisor."""
+
+
+class GateStateStore(Protocol):
+    async def read(self, tenant_id: str) -> GateState | None: ...
+
+    async def write(self, state: GateState) -> bool:
+        """Store unless a newer version is already there; True when this version is now stored."""
+        ...
+
+
+class SqlGateStateStore:
+    """The `risk_gate_state` table: one row per tenant, shared by every process of a deployment."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = session_factory(engine)
+
+    async def read(self, tenant_id: str) -> GateState | None:
+        async with self._sessions() as session:
+            row = await session.get(RiskGateStateRow, tenant_id)
+            return None if row is None else _to_state(row)
+
+    async def write(self, state: GateState) -> bool:
+        values = state.model_dump(exclude={"tenant_id"})
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(RiskGateStateRow)
+                .where(RiskGateStateRow.tenant_id == state.tenant_id, RiskGateStateRow.version < state.version)
+                .values(**values)
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                await session.commit()
+                return True
+            stored = await session.scalar(
+                select(RiskGateStateRow.version).where(RiskGateStateRow.tenant_id == state.tenant_id)
+            )
+            if stored is not None:
+                return bool(stored == state.version)
+            session.add(RiskGateStateRow(tenant_id=state.tenant_id, **values))
+            try:
+                await session.commit()
+            except IntegrityError:
+                await session.rollback()
+                return await self.write(state)
+            return True
+
+
+def _to_state(row: RiskGateStateRow) -> GateState:
+    return GateState(
+        tenant_id=row.tenant_id,
+        version=row.version,
+        kill_switch=row.kill_switch,
+        kill_reason=row.kill_reason,
+        breaker_open=row.breaker_open,
+        breaker_reason=row.breaker_reason,
+        updated_at=row.updated_at,
+    )
+
+
+class RiskGate:
+    """One per process and tenant; `run()` keeps it current, order activities call `check()`."""
+
+    def __init__(
+        self,
+        store: GateStateStore,
+        tenant_id: str,
+        *,
+        poll_interval: float = 0.25,
+        max_staleness: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0 < poll_interval < max_staleness:
+            raise ValueError("need 0 < poll_interval < max_staleness")
+        self.tenant_id = tenant_id
+        self.poll_interval = poll_interval
+        self.max_staleness = max_staleness
+        self.state: GateState | None = None
+        self.read_failures = 0
+        self._store = store
+        self._clock = clock
+        self._read_at: float | None = None
+
+    async def refresh(self) -> None:
+        """One read; a failed read keeps the last state and lets it age toward `max_staleness`."""
+        try:
+            state = await self._store.read(self.tenant_id)
+        except Exception:
+            self.read_failures += 1
+            log.exception("risk gate for %s could not read its state", self.tenant_id)
+            return
+        self._read_at = self._clock()
+        if state is not None and (self.state is None or state.version >= self.state.version):
+            if self.state is None or state.halted != self.state.halted:
+                log.warning("risk gate for %s: halted=%s (version %d)", self.tenant_id, state.halted, state.version)
+            self.state = state
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        while True:
+            await self.refresh()
+            await asyncio.sleep(self.poll_interval)
+
+    def refusal(self) -> str | None:
+        """Why new exposure is refused right now, or None when it is allowed."""
+        if self._read_at is None or self.state is None:
+            return "risk gate has no state from the supervisor yet"
+        age = self._clock() - self._read_at
+        if age > self.max_staleness:
+            return f"risk gate state is {age:.1f}s old (limit {self.max_staleness}s)"
+        if self.state.kill_switch:
+            return f"kill switch is on: {self.state.kill_reason or 'no reason given'}"
+        if self.state.breaker_open:
+            return f"circuit breaker is open: {self.state.breaker_reason}"
+        return None
+
+    def allows_new_exposure(self) -> bool:
+        return self.refusal() is None
+
+    def check(self, *, reduces_exposure: bool = False) -> None:
+        """Raise TradingHaltedError for an order that adds exposure while trading is halted."""
+        if reduces_exposure:
+            return
+        reason = self.refusal()
+        if reason is not None:
+            raise TradingHaltedError(reason)
