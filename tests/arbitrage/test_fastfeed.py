@@ -7,11 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.fastfeed import FastFeed
+from arbitrage.intbook import IntBook
 from arbitrage.units import price_units, size_units_floor
-from domain.models import Venue
+from domain.book import BookIntegrityError, OrderBook
+from domain.models import Outcome, Venue
 from tests.arbitrage.factories import T0_NS, confirmed_pair, kalshi_market, poly_market
 
 BURST = "nautilus_trader/test_data/ws_market_price_change_crossing_burst.json"
@@ -133,3 +137,54 @@ def test_a_gap_seen_on_a_snapshot_taints_the_other_books_of_the_subscription() -
     feed.kalshi(snap("KX-A", 4), T0_NS)  # seq 3 (maybe a KX-B delta) was lost
     assert detector.book(Venue.KALSHI, "KX-A").in_sync
     assert not detector.book(Venue.KALSHI, "KX-B").in_sync
+
+
+poly_ops = st.lists(
+    st.tuples(
+        st.booleans(),  # YES token (else NO)
+        st.sampled_from(["BUY", "SELL"]),
+        st.integers(min_value=1, max_value=99),  # price in cents
+        st.sampled_from(["0", "5", "12.5", "100", "7.25"]),
+    ),
+    max_size=30,
+)
+kalshi_ops = st.lists(
+    st.tuples(st.sampled_from(["yes", "no"]), st.integers(min_value=1, max_value=99), st.integers(-300, 300)),
+    max_size=30,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(poly=poly_ops, kalshi=kalshi_ops)
+def test_fast_path_books_equal_the_domain_books(poly, kalshi) -> None:
+    """Raw frames through the lean path give the same books as the domain OrderBook."""
+    detector, feed = feed_for()
+    reference_p = OrderBook(Venue.POLYMARKET, "0xcond")
+    reference_k = OrderBook(Venue.KALSHI, "KX-TEST")
+    reference_k.replace([], [])
+    feed.kalshi(orjson.dumps({"type": "orderbook_snapshot", "msg": {"market_ticker": "KX-TEST"}}), T0_NS)
+    for yes, side, cents, size in poly:
+        price = Decimal(cents) / 100
+        feed.polymarket(_change("0xcond-yes" if yes else "0xcond-no", str(price), size, side), T0_NS)
+        reference_p.set_level(Outcome.YES if yes else Outcome.NO, side == "BUY", price, Decimal(size))
+    for side, cents, delta in kalshi:
+        price = Decimal(cents) / 100
+        body = {"market_ticker": "KX-TEST", "price_dollars": str(price), "delta_fp": f"{delta}.00", "side": side}
+        feed.kalshi(orjson.dumps({"type": "orderbook_delta", "msg": body}), T0_NS)
+        try:
+            reference_k.apply_delta(Outcome.YES if side == "yes" else Outcome.NO, True, price, Decimal(delta))
+        except BookIntegrityError:
+            reference_k.mark_out_of_sync()
+            break
+    for venue, market_id, reference in (
+        (Venue.POLYMARKET, "0xcond", reference_p),
+        (Venue.KALSHI, "KX-TEST", reference_k),
+    ):
+        book = detector.book(venue, market_id)
+        snap = reference.snapshot()
+        expected = IntBook(venue, market_id)
+        expected.load(snap, T0_NS)
+        assert (book.bids, book.asks) == (expected.bids, expected.asks)
+        assert (book.best_bid, book.best_ask) == (expected.best_bid, expected.best_ask)
+        if venue is Venue.KALSHI:
+            assert book.in_sync == snap.in_sync
