@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.fastfeed import FastFeed
 from arbitrage.intbook import IntBook
+from arbitrage.opportunity import Direction
 from arbitrage.units import price_units, size_units_floor
 from domain.book import BookIntegrityError, OrderBook
 from domain.models import Outcome, Venue
+from tests.arbitrage import brute
 from tests.arbitrage.factories import T0_NS, confirmed_pair, kalshi_market, poly_market
 
 BURST = "nautilus_trader/test_data/ws_market_price_change_crossing_burst.json"
@@ -188,3 +190,36 @@ def test_fast_path_books_equal_the_domain_books(poly, kalshi) -> None:
         assert (book.best_bid, book.best_ask) == (expected.best_bid, expected.best_ask)
         if venue is Venue.KALSHI:
             assert book.in_sync == snap.in_sync
+
+
+def test_real_polymarket_burst_against_a_kalshi_book_finds_exact_opportunities(shared_data: Path) -> None:
+    """Replay the recorded Polymarket burst against a Kalshi book priced to cross it; every
+    opportunity the hot path reports is the brute-force optimum of the books at that moment."""
+    frames = json.loads((shared_data / BURST).read_text())
+    detector, feed = feed_for(frames[0]["market"], YES_TOKEN, NO_TOKEN)
+    kalshi = {"market_ticker": "KX-TEST", "yes_dollars_fp": [["0.4500", "80.00"], ["0.4400", "300.00"]]}
+    feed.kalshi(orjson.dumps({"type": "orderbook_snapshot", "msg": kalshi}), T0_NS)
+    config = detector.config
+    seen = 0
+    for frame in frames:
+        for opp in feed.polymarket(orjson.dumps(frame), T0_NS):
+            seen += 1
+            poly_book = detector.book(Venue.POLYMARKET, frame["market"])
+            kalshi_book = detector.book(Venue.KALSHI, "KX-TEST")
+
+            def dollars(levels: list[tuple[int, int]]) -> list[tuple[Decimal, Decimal]]:
+                return [(Decimal(p) / 10_000, Decimal(s) / 100) for p, s in levels]
+
+            expected = brute.best(
+                dollars(poly_book.asks_of(True)),
+                dollars(kalshi_book.asks_of(False)),
+                Decimal(0),
+                Decimal("0.07"),
+                min_contracts=1,
+                max_contracts=None,
+                min_edge=config.min_edge,
+                min_profit=config.min_profit,
+            )
+            assert opp.direction is Direction.POLYMARKET_YES
+            assert (opp.contracts, opp.expected_profit) == expected
+    assert seen >= 1
