@@ -162,3 +162,15 @@ async def test_gtd_order_expires_and_is_reported(polymarket: RunningSandbox) -> 
         book = (await http.get("/book", params={"token_id": polymarket.market.yes_token})).json()
     assert {"price": "0.4", "size": "10"} not in book["bids"]
     assert polymarket.state.order_json(polymarket.state.orders[placed["orderID"]])["status"] == "CANCELED"
+
+
+async def test_admin_seeds_a_recorded_gamma_market(polymarket: RunningSandbox, shared_data: Path) -> None:
+    gamma = orjson.loads((shared_data / "jm709_pscanner/market.json").read_bytes())
+    async with httpx.AsyncClient(base_url=polymarket.urls.clob) as http:
+        seeded = await http.post("/_sandbox/markets/seed", json={"gamma": gamma})
+        again = await http.post("/_sandbox/markets/seed", json={"gamma": gamma})
+        listed = (await http.get("/gamma/markets", params={"condition_ids": gamma["conditionId"]})).json()
+    assert seeded.status_code == 200 and seeded.json()["condition_id"] == gamma["conditionId"]
+    assert again.status_code == 400
+    assert [m["clobTokenIds"] for m in listed] == [gamma["clobTokenIds"]]
+    assert listed[0]["question"] == gamma["question"] and listed[0]["slug"] == gamma["slug"]

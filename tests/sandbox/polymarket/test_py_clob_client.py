@@ -276,3 +276,22 @@ async def test_batch_orders_cancel_many_and_balances(polymarket: RunningSandbox)
     assert cancelled == {"canceled": [first], "not_canceled": {"0xunknown": "order not found"}}
     assert await asyncio.to_thread(client.cancel_all) == {"canceled": [second], "not_canceled": {}}
     assert (await asyncio.to_thread(client.get_balance_allowance, collateral))["balance"] == "10000000"
+
+
+async def test_proxy_wallet_orders_need_the_funder_mapping(polymarket: RunningSandbox) -> None:
+    key, proxy = Account.create(), Account.create().address
+    client = ClobClient(host=polymarket.urls.clob, key=key.key.hex(), chain_id=137, signature_type=2, funder=proxy)
+    client.set_api_creds(await asyncio.to_thread(client.create_or_derive_api_creds))
+    polymarket.state.fund(proxy, 10_000_000)
+    args = OrderArgs(token_id=polymarket.market.yes_token, price=0.40, size=10, side=BUY)
+    unmapped = await asyncio.to_thread(client.create_order, args)
+    error = await _rejection(client.post_order, unmapped)
+    assert error.error_msg == {"error": "invalid signature"}
+    async with httpx.AsyncClient(base_url=polymarket.urls.clob) as http:
+        mapped = await http.post("/_sandbox/wallets", json={"signer": key.address, "funder": proxy})
+    assert mapped.status_code == 200
+    placed = await asyncio.to_thread(client.post_order, await asyncio.to_thread(client.create_order, args))
+    assert placed["status"] == "live"
+    assert polymarket.state.account_view(proxy)["usdc_available"] == 6_000_000  # the funder pays, not the signer
+    order = await asyncio.to_thread(client.get_order, placed["orderID"])
+    assert order["maker_address"] == proxy
