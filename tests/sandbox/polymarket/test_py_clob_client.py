@@ -295,3 +295,14 @@ async def test_proxy_wallet_orders_need_the_funder_mapping(polymarket: RunningSa
     assert polymarket.state.account_view(proxy)["usdc_available"] == 6_000_000  # the funder pays, not the signer
     order = await asyncio.to_thread(client.get_order, placed["orderID"])
     assert order["maker_address"] == proxy
+
+
+async def test_neg_risk_market_orders_are_signed_for_the_neg_risk_exchange(polymarket: RunningSandbox) -> None:
+    market = polymarket.state.add_market(question="Neg-risk leg?", neg_risk=True, tick_size=Decimal("0.001"))
+    client = await _funded_client(polymarket)
+    args = OrderArgs(token_id=market.yes_token, price=0.123, size=10, side=BUY)
+    placed = await asyncio.to_thread(client.post_order, await asyncio.to_thread(client.create_order, args))
+    assert placed["status"] == "live"
+    plain_exchange = client.builder.create_order(args, CreateOrderOptions(tick_size="0.001", neg_risk=False))
+    error = await _rejection(client.post_order, plain_exchange)
+    assert error.error_msg == {"error": "invalid signature"}
