@@ -4,7 +4,8 @@ The venue packages parse every field into Decimal-based events, which is right f
 streamers and the stores but costs several times the JSON decode on the book hot path.
 This path decodes with orjson, keeps only what a book level needs (price from a cache of
 price strings, size as an integer of 1e-2 contracts), applies it to `IntBook`s and asks
-the detector. It handles Polymarket `book` and `price_change` (current batched form) and
+the detector. It handles Polymarket `book` and `price_change` (current batched form and the earlier
+one-asset form) and
 Kalshi `orderbook_snapshot` / `orderbook_delta` (dollar/fp strings, or legacy cents/ints).
 Anything malformed is counted and logged, never raised into the stream, and never half
 applied: a frame is validated fully before it touches a book; a Kalshi sequence gap or an
@@ -99,7 +100,9 @@ class FastFeed:
         try:
             message: Any = orjson.loads(raw)
             if type(message) is dict and message.get("event_type") == "price_change":
-                return self._price_change(message["price_changes"], now)
+                changes = message.get("price_changes")
+                if changes is not None:
+                    return self._price_change(changes, now)
             if type(message) is list:
                 found: list[Opportunity] = []
                 for item in message:
@@ -112,7 +115,12 @@ class FastFeed:
     def _polymarket_event(self, message: dict[str, Any], now: int) -> list[Opportunity]:
         kind = message.get("event_type")
         if kind == "price_change":
-            return self._price_change(message["price_changes"], now)
+            changes = message.get("price_changes")
+            if changes is None:  # the earlier form: one asset per message, one level or a `changes` list
+                legacy = message.get("changes")
+                asset = message["asset_id"]
+                changes = [message] if legacy is None else [{**c, "asset_id": asset} for c in legacy]
+            return self._price_change(changes, now)
         if kind == "book":
             return self._poly_book(message, now)
         return _NONE

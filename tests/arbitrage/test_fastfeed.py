@@ -223,3 +223,16 @@ def test_real_polymarket_burst_against_a_kalshi_book_finds_exact_opportunities(s
             assert opp.direction is Direction.POLYMARKET_YES
             assert (opp.contracts, opp.expected_profit) == expected
     assert seen >= 1
+
+
+def test_the_earlier_one_asset_price_change_form_is_applied(shared_data: Path) -> None:
+    frame = json.loads((shared_data / "nautilus_trader/ws_messages/price_change.json").read_text())
+    detector, feed = feed_for(frame["market"], frame["asset_id"], "other-token")
+    feed.polymarket(orjson.dumps(frame), T0_NS)
+    listed = {**frame, "changes": [{"price": "0.5", "side": "BUY", "size": "10"}]}
+    for key in ("price", "side", "size"):
+        del listed[key]
+    feed.polymarket(orjson.dumps(listed), T0_NS)
+    book = detector.book(Venue.POLYMARKET, frame["market"])
+    assert feed.malformed == 0
+    assert (book.asks, book.bids) == ({5140: 2157408}, {5000: 1000})
