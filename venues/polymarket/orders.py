@@ -20,6 +20,7 @@ order hash (the venue's order id) and cannot become a second order.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -54,6 +55,9 @@ class SignatureType(IntEnum):
     POLY_GNOSIS_SAFE = 2
 
 
+IMMEDIATE_USDC_DECIMALS = {OrderSide.BUY: 2, OrderSide.SELL: 4}
+
+
 class OrderType(StrEnum):
     GTC = "GTC"
     GTD = "GTD"
@@ -78,8 +82,17 @@ class OrderAmounts:
     taker_amount: int
 
 
-def order_amounts(side: OrderSide, price: Decimal, size: Decimal, tick_size: Decimal) -> OrderAmounts:
-    """Integer 1e-6 amounts of a limit order: BUY gives price x size USDC for size tokens, SELL the reverse."""
+def order_amounts(
+    side: OrderSide, price: Decimal, size: Decimal, tick_size: Decimal, *, immediate: bool = False
+) -> OrderAmounts:
+    """Integer 1e-6 amounts of a limit order: BUY gives price x size USDC for size tokens, SELL the reverse.
+
+    `immediate` (FOK/FAK) applies the venue's tighter precision for those orders: the
+    USDC amount may carry at most 2 decimals on a BUY and 4 on a SELL (the venue
+    answers "invalid amounts, the market buy orders maker amount supports a max
+    accuracy of 2 decimals..." otherwise). The size is then floored to the largest
+    size whose notional fits, so the limit price stays exact and we never trade more.
+    """
     if tick_size not in _TICKS:
         raise InvalidOrderError(Venue.POLYMARKET, f"unsupported tick size {tick_size}")
     rounding = ROUND_FLOOR if side is OrderSide.BUY else ROUND_CEILING
@@ -87,6 +100,8 @@ def order_amounts(side: OrderSide, price: Decimal, size: Decimal, tick_size: Dec
     if not tick_size <= price <= 1 - tick_size:
         raise InvalidOrderError(Venue.POLYMARKET, f"price {price} outside [{tick_size}, {1 - tick_size}]")
     size = size.quantize(_SIZE_STEP, rounding=ROUND_FLOOR)
+    if immediate:
+        size = _size_with_notional_decimals(size, price, IMMEDIATE_USDC_DECIMALS[side])
     if size <= 0:
         raise InvalidOrderError(Venue.POLYMARKET, f"size {size} must be at least {_SIZE_STEP}")
     shares = int(size * MICRO)
@@ -94,6 +109,16 @@ def order_amounts(side: OrderSide, price: Decimal, size: Decimal, tick_size: Dec
     if side is OrderSide.BUY:
         return OrderAmounts(side, price, size, notional, shares)
     return OrderAmounts(side, price, size, shares, notional)
+
+
+def _size_with_notional_decimals(size: Decimal, price: Decimal, decimals: int) -> Decimal:
+    """Largest size <= `size` (in 0.01 steps) whose notional size x price has at most `decimals` decimals."""
+    exponent = -price.as_tuple().exponent  # type: ignore[operator]
+    ticks = int(price.scaleb(exponent))  # price = ticks / 10**exponent
+    modulus = 10 ** max(0, exponent + SIZE_DECIMALS - decimals)
+    step = modulus // math.gcd(ticks, modulus)  # in hundredths of a share
+    cents = int(size.scaleb(SIZE_DECIMALS))
+    return Decimal(cents - cents % step).scaleb(-SIZE_DECIMALS)
 
 
 def salt_for(client_order_id: str) -> int:
@@ -185,8 +210,9 @@ class OrderSigner:
         fee_rate_bps: int = 0,
         expiration: int = 0,
         nonce: int = 0,
+        immediate: bool = False,
     ) -> tuple[SignedOrder, OrderAmounts]:
-        amounts = order_amounts(side, price, size, tick_size)
+        amounts = order_amounts(side, price, size, tick_size, immediate=immediate)
         return self.sign_amounts(
             token_id=token_id,
             amounts=amounts,
@@ -261,6 +287,7 @@ class OrderSigner:
             salt=salt_for(intent.client_order_id),
             fee_rate_bps=fee_rate_bps,
             expiration=gtd_expiration(intent.expires_at) if intent.time_in_force is TimeInForce.GTD else 0,
+            immediate=intent.time_in_force in (TimeInForce.FOK, TimeInForce.FAK),
         )
         return order
 

@@ -305,3 +305,45 @@ def test_l2_headers_match_py_clob_client(method: str, path: str, body: str | Non
 def test_wallet_address_matches_eth_account() -> None:
     assert Wallet(KEY).address == RefSigner(KEY, POLYGON).address()
     assert "s3cr3t" not in repr(ApiCreds("k", "s3cr3t", "p4ss"))
+
+
+@pytest.mark.parametrize(
+    ("side", "price", "size", "tick", "expected_size"),
+    [
+        (OrderSide.BUY, "0.53", "5", "0.01", "5"),  # recorded FAK: 2.65 USDC for 5 shares
+        (OrderSide.BUY, "0.47", "10", "0.01", "10"),  # recorded FAK: 4.70 USDC for 10 shares
+        (OrderSide.BUY, "0.58", "1.74", "0.01", "1.5"),  # 1.0092 USDC would be rejected; 0.87 is not
+        (OrderSide.BUY, "0.50", "7.37", "0.01", "7.36"),
+        (OrderSide.BUY, "0.985", "9.98", "0.001", "8"),
+        (OrderSide.SELL, "0.58", "1.74", "0.01", "1.74"),  # SELL allows 4 decimals of USDC
+        (OrderSide.SELL, "0.001", "1.01", "0.001", "1"),
+    ],
+)
+def test_immediate_orders_fit_the_venue_precision(
+    side: OrderSide, price: str, size: str, tick: str, expected_size: str
+) -> None:
+    amounts = order_amounts(side, D(price), D(size), D(tick), immediate=True)
+    assert amounts.size == D(expected_size)
+
+
+@given(
+    tick=st.sampled_from(TICKS),
+    ticks=st.integers(min_value=1, max_value=9999),
+    cents=st.integers(min_value=1, max_value=1_000_000),
+    side=st.sampled_from(list(OrderSide)),
+)
+def test_immediate_amounts_are_exact_and_never_larger(tick: str, ticks: int, cents: int, side: OrderSide) -> None:
+    steps = int(1 / D(tick))
+    price = D(1 + ticks % (steps - 1)) * D(tick)
+    size = D(cents) / 100
+    try:
+        amounts = order_amounts(side, price, size, D(tick), immediate=True)
+    except InvalidOrderError:
+        return  # too small to express at this price
+    if side is OrderSide.BUY:
+        usdc, shares = amounts.maker_amount, amounts.taker_amount
+    else:
+        usdc, shares = amounts.taker_amount, amounts.maker_amount
+    assert usdc % 10 ** (6 - (2 if side is OrderSide.BUY else 4)) == 0
+    assert shares % 10_000 == 0 and amounts.size <= size
+    assert D(usdc) / D(shares) == price  # the limit price is kept exactly
