@@ -1,0 +1,156 @@
+"""`inertial risk ...`: read and drive a tenant's risk supervisor through Temporal.
+
+Talks to the configured Temporal address, or to the embedded dev server started by
+`inertial up` (127.0.0.1:<temporal.dev_server_port>); it never starts a server itself.
+User errors print one line and exit 1 (2 for configuration problems).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from control.config import ConfigError, load_settings
+from risk.control import RiskControl
+from temporal.client import connect
+from workflows.risk_supervisor import RiskStatus
+
+app = typer.Typer(no_args_is_help=True, help="Risk manager: status, kill switch, circuit breaker, limits")
+
+T = TypeVar("T")
+
+TENANT = typer.Option("default", "--tenant", help="Tenant whose supervisor to address")
+ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default cli:<user>")
+
+
+class CliError(Exception):
+    """One line for the user."""
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]]) -> T:
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        raise _fail(f"config error: {exc}", code=2) from None
+    cfg = settings.temporal
+    address = cfg.address or f"127.0.0.1:{cfg.dev_server_port}"
+
+    async def go() -> T:
+        try:
+            client = await connect(address, cfg.namespace)
+        except RuntimeError as exc:
+            raise CliError(f"cannot reach Temporal at {address}: {exc} (is `inertial up` running?)") from None
+        try:
+            return await action(RiskControl(client, tenant))
+        except WorkflowUpdateFailedError as exc:
+            raise CliError(str(exc.cause or exc)) from None
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                raise CliError(f"no risk supervisor for tenant {tenant!r} (start it with `inertial up`)") from None
+            raise CliError(f"Temporal refused: {exc.message}") from None
+
+    try:
+        return asyncio.run(go())
+    except CliError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _actor(actor: str | None) -> str:
+    return actor or f"cli:{getpass.getuser()}"
+
+
+def _print_status(status: RiskStatus) -> None:
+    kill = f"ON ({status.kill_reason})" if status.kill_switch else "off"
+    if status.breaker_open:
+        until = f", reopens {status.breaker_reopens_at.isoformat()}" if status.breaker_reopens_at else ""
+        breaker = f"OPEN ({status.breaker_reason}{until})"
+    else:
+        breaker = "closed"
+    venues = ", ".join(f"{v.value} {a}" for v, a in sorted(status.exposure_by_venue.items())) or "none"
+    balances = ", ".join(f"{v.value} {b}" for v, b in sorted(status.balances.items())) or "not synced"
+    lines = [
+        f"tenant          {status.tenant_id}",
+        f"kill switch     {kill}",
+        f"circuit breaker {breaker}",
+        f"open sagas      {len(status.open_sagas)} {' '.join(status.open_sagas)}".rstrip(),
+        f"exposure        {status.exposure} ({venues}); {status.contracts} contracts",
+        f"balances        {balances}",
+        f"net P&L today   {status.net_pnl_today}",
+        f"gate version    {status.gate_version} (published {status.published_version})",
+    ]
+    typer.echo("\n".join(lines))
+    if status.published_version < status.gate_version:
+        typer.echo("warning: the latest state is not yet published to the order gates", err=True)
+
+
+@app.command()
+def status(
+    tenant: str = TENANT,
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable status, limits and P&L"),
+) -> None:
+    """Kill switch, breaker, open sagas, exposure and limits."""
+
+    async def read(control: RiskControl) -> tuple[RiskStatus, str]:
+        state = await control.status()
+        limits = await control.limits()
+        if as_json:
+            pnl = await control.pnl()
+            payload = {
+                "state": state.model_dump(mode="json"),
+                "limits": limits.model_dump(mode="json"),
+                "pnl": pnl.model_dump(mode="json") if pnl else None,
+            }
+            return state, json.dumps(payload, indent=2)
+        return state, "\n".join(f"  {key} = {value}" for key, value in limits.model_dump().items())
+
+    state, rest = _call(tenant, read)
+    if as_json:
+        typer.echo(rest)
+        return
+    _print_status(state)
+    typer.echo("limits:\n" + rest)
+
+
+@app.command()
+def kill(
+    reason: str = typer.Option(..., "--reason", help="Why (shown to everyone and kept in the audit log)"),
+    tenant: str = TENANT,
+    actor: str | None = ACTOR,
+) -> None:
+    """Stop all new exposure now; sagas in flight still hedge and unwind. Returns once order gates can see it."""
+    _print_status(_call(tenant, lambda c: c.kill(reason, _actor(actor))))
+
+
+@app.command()
+def unkill(tenant: str = TENANT, actor: str | None = ACTOR) -> None:
+    """Allow new exposure again."""
+    _print_status(_call(tenant, lambda c: c.unkill(_actor(actor))))
+
+
+@app.command("reset-breaker")
+def reset_breaker(tenant: str = TENANT, actor: str | None = ACTOR) -> None:
+    """Close an open circuit breaker (its failure window starts empty)."""
+    _print_status(_call(tenant, lambda c: c.reset_breaker(_actor(actor))))
+
+
+@app.command("set-limit")
+def set_limit(
+    key: str = typer.Argument(..., help="Limit name, e.g. max_exposure_total (see `inertial risk status`)"),
+    value: str = typer.Argument(..., help="New value: dollars/contracts as decimals, counts and seconds as integers"),
+    tenant: str = TENANT,
+) -> None:
+    """Change one limit; bad keys and values are refused with the reason."""
+    limits = _call(tenant, lambda c: c.set_limit(key, value))
+    typer.echo(f"{key} = {getattr(limits, key)}")

@@ -1,0 +1,101 @@
+"""`inertial risk ...` against a real dev server with a supervisor and its worker running."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+from typer.testing import CliRunner
+
+from activities.risk import RiskActivities
+from risk.cli import app
+from risk.control import RiskControl
+from storage import migrate
+from storage.database import create_engine
+from workflows.risk_supervisor import RiskSupervisorWorkflow
+
+
+@pytest.fixture
+async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[tuple[str, dict[str, str]]]:
+    """A supervisor for a fresh tenant, and the environment that points the CLI at the server."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'risk.db'}")
+    await migrate.upgrade(engine)
+    client = dev_server_env.client
+    queue = f"risk-cli-{uuid.uuid4().hex[:8]}"
+    tenant = f"cli{uuid.uuid4().hex[:8]}"
+    risk = RiskActivities(engine, client)
+    async with Worker(
+        client,
+        task_queue=queue,
+        workflows=[RiskSupervisorWorkflow],
+        activities=[risk.publish_gate_state, risk.snapshot_pnl, risk.request_trade_approval],
+    ):
+        control = RiskControl(client, tenant)
+        await control.ensure_started(queue, pnl_interval_seconds=0)
+        await control.ensure_started(queue, pnl_interval_seconds=0)  # idempotent: the running one is kept
+        env = {
+            "INERTIAL_TEMPORAL__ADDRESS": client.service_client.config.target_host,
+            "INERTIAL_TEMPORAL__NAMESPACE": client.namespace,
+            "INERTIAL_DATA_DIR": str(tmp_path),
+        }
+        yield tenant, env
+        await control.handle.terminate("test over")
+    await engine.dispose()
+
+
+async def invoke(env: dict[str, str], *args: str) -> Result:
+    """The CLI runs its own event loop, so it runs in a thread while the worker serves on ours."""
+    return await asyncio.to_thread(lambda: CliRunner().invoke(app, list(args), env=env))
+
+
+async def test_status_kill_unkill_reset_and_set_limit(running: tuple[str, dict[str, str]]) -> None:
+    tenant, env = running
+    result = await invoke(env, "status", "--tenant", tenant)
+    assert result.exit_code == 0, result.output
+    assert "kill switch     off" in result.output and "max_open_sagas = 5" in result.output
+
+    result = await invoke(env, "kill", "--tenant", tenant, "--reason", "exchange halted", "--actor", "dana")
+    assert result.exit_code == 0, result.output
+    assert "kill switch     ON (exchange halted)" in result.output
+
+    result = await invoke(env, "status", "--tenant", tenant, "--json")
+    payload = json.loads(result.output)
+    assert payload["state"]["kill_switch"] is True
+    assert payload["state"]["published_version"] == payload["state"]["gate_version"]
+    assert payload["limits"]["max_exposure_total"] == "1000"
+
+    result = await invoke(env, "unkill", "--tenant", tenant)
+    assert result.exit_code == 0 and "kill switch     off" in result.output
+
+    result = await invoke(env, "set-limit", "max_exposure_total", "250.5", "--tenant", tenant)
+    assert (result.exit_code, result.output.strip()) == (0, "max_exposure_total = 250.5")
+
+    result = await invoke(env, "set-limit", "--tenant", tenant, "--", "max_exposure_total", "-1")
+    assert result.exit_code == 1
+    assert "greater than or equal to 0" in result.output and "Traceback" not in result.output
+
+    result = await invoke(env, "reset-breaker", "--tenant", tenant)
+    assert result.exit_code == 1 and "circuit breaker is not open" in result.output
+
+
+async def test_unknown_tenant_and_unreachable_server_are_one_line_errors(
+    running: tuple[str, dict[str, str]],
+) -> None:
+    _, env = running
+    result = await invoke(env, "status", "--tenant", "nobody")
+    assert result.exit_code == 1
+    assert result.output.strip() == "error: no risk supervisor for tenant 'nobody' (start it with `inertial up`)"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        closed_port = sock.getsockname()[1]
+    result = await invoke({**env, "INERTIAL_TEMPORAL__ADDRESS": f"127.0.0.1:{closed_port}"}, "status")
+    assert result.exit_code == 1 and "cannot reach Temporal" in result.output
