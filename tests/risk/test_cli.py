@@ -10,10 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from activities.risk import RiskActivities
 from risk.cli import app
