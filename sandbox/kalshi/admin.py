@@ -1,8 +1,22 @@
 """`/_sandbox/...` admin API of the Kalshi sandbox: listings, books, accounts, keys, logs, leader trades.
 
-Unauthenticated on purpose (the sandbox binds to loopback): tests and scenarios
-drive the venue through it. Naming is shared with the Polymarket sandbox; the
-full reference with bodies is in sandbox/README.md. Errors use Kalshi's shape.
+    POST /_sandbox/series                      {"ticker", "title"?}
+    POST /_sandbox/events                      {"event_ticker", "series_ticker"?, "title"?}
+    POST /_sandbox/markets                     {"ticker", "event_ticker"?, "series_ticker"?, "title"?, ...}
+    POST /_sandbox/markets/{ticker}/book       {"yes": [[cents, count]], "no": [...], "account"?, "replace"?}
+    POST /_sandbox/markets/{ticker}/resolve    {"result": "yes" | "no"}: close, cancel, pay out
+    GET  /_sandbox/accounts                    every account
+    GET  /_sandbox/accounts/{account}          balance, reservations, positions, open orders
+    POST /_sandbox/accounts/{account}/fund     {"cents": n}
+    POST /_sandbox/accounts/{account}/positions {"ticker", "side", "count"}: grant contracts
+    POST /_sandbox/keys                        {"account", "public_key_pem", "key_id"?} -> {"key_id"}
+    GET  /_sandbox/log[?account=]              every order and fill
+    POST /_sandbox/leader-trades               {"account", "ticker", "side", "action", "count", "price"}
+    GET|POST|DELETE /_sandbox/faults           fault injection (sandbox.faults)
+
+Unauthenticated on purpose (the sandbox binds to loopback) and outside the fault
+middleware. Names match the Polymarket sandbox's where the operation is the same;
+sandbox/README.md has the full reference. Errors use Kalshi's error shape.
 """
 
 from __future__ import annotations
@@ -153,23 +167,22 @@ def admin_routes(venue: KalshiVenue) -> list[BaseRoute]:
         key_id = venue.keys.register(body["account"], body["public_key_pem"], body.get("key_id"))
         return {"key_id": key_id, "account": body["account"]}
 
-    def order_log(_: dict[str, Any], request: Request) -> Any:
+    def log(_: dict[str, Any], request: Request) -> Any:
         account = request.query_params.get("account")
         return {
             "orders": [
                 {**o.to_json(), "account": o.account}
                 for o in venue.orders.values()
                 if account is None or o.account == account
-            ]
-        }
-
-    def fill_log(_: dict[str, Any], request: Request) -> Any:
-        account = request.query_params.get("account")
-        return {
+            ],
             "fills": [
                 {**f.to_json(), "account": f.account} for f in venue.fills if account is None or f.account == account
-            ]
+            ],
         }
+
+    def resolve(body: dict[str, Any], request: Request) -> Any:
+        market = venue.resolve(request.path_params["ticker"], str(body["result"]))
+        return {"ticker": market.ticker, "status": market.status, "result": market.result}
 
     def trade(body: dict[str, Any], _: Request) -> Any:
         order = leader_trade(
@@ -194,9 +207,9 @@ def admin_routes(venue: KalshiVenue) -> list[BaseRoute]:
         Route(f"{p}/accounts/{{account}}/fund", handler(fund), methods=["POST"]),
         Route(f"{p}/accounts/{{account}}/positions", handler(grant), methods=["POST"]),
         Route(f"{p}/keys", handler(register_key), methods=["POST"]),
-        Route(f"{p}/orders", handler(order_log), methods=["GET"]),
-        Route(f"{p}/fills", handler(fill_log), methods=["GET"]),
-        Route(f"{p}/trades", handler(trade), methods=["POST"]),
+        Route(f"{p}/markets/{{ticker}}/resolve", handler(resolve), methods=["POST"]),
+        Route(f"{p}/log", handler(log), methods=["GET"]),
+        Route(f"{p}/leader-trades", handler(trade), methods=["POST"]),
         *fault_routes(venue.faults),
     ]
 

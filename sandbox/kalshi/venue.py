@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from domain.models import OrderStatus, Outcome, Side, TimeInForce, utc_now
-from domain.money import CENT, ZERO, Rounding, dollars_to_cents
+from domain.money import CENT, ONE, ZERO, Rounding, dollars_to_cents
 from sandbox.engine import (
     BookSide,
     Event,
@@ -413,6 +413,16 @@ class KalshiVenue:
         if found is None:
             raise KalshiError(404, "market_not_found", "market not found")
         return found
+
+    def resolve(self, ticker: str, result: str) -> KalshiMarket:
+        """Settle a market: cancel its orders, stop trading, pay 100 cents per winning contract."""
+        if result not in ("yes", "no"):
+            raise KalshiError(400, "invalid_parameters", details="result must be yes or no")
+        market = self.market(ticker)
+        self._apply(market, market.engine.close())
+        self.ledger.settle(ticker, ONE if result == "yes" else ZERO)
+        market.status, market.result = "settled", result
+        return market
 
     def on_events(self, listener: Callable[[KalshiMarket, tuple[Event, ...]], None]) -> None:
         """Observe every engine event batch (scenarios and benchmarks count book updates with this)."""

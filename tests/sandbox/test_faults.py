@@ -92,7 +92,7 @@ async def test_order_timeout_places_the_order_but_the_client_never_hears(sb: Kal
     await admin(sb, "POST", {"timeout_orders": 1})
     with pytest.raises(httpx.ReadTimeout):
         await kalshi_call(sb, "POST", ORDERS, buy_yes(client_order_id="lost-1"), wait_s=0.3)
-    log = (await kalshi_call(sb, "GET", "/_sandbox/orders")).json()["orders"]
+    log = (await kalshi_call(sb, "GET", "/_sandbox/log")).json()["orders"]
     assert [(o["client_order_id"], o["status"]) for o in log] == [("lost-1", "resting")]
     retry = await kalshi_call(sb, "POST", ORDERS, buy_yes(client_order_id="lost-1"))
     assert retry.status_code == 409
