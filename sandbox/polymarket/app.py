@@ -104,7 +104,13 @@ async def serve(
     state: PolymarketState, host: str = "127.0.0.1", port: int = 0, *, sweep_interval_s: float = 0.25
 ) -> AsyncIterator[SandboxUrls]:
     config = uvicorn.Config(
-        build_app(state), host=host, port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+        build_app(state),
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        ws="websockets-sansio",
+        timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
