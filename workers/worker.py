@@ -15,11 +15,13 @@ from temporalio.worker import Worker
 
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
+from activities.risk import RiskActivities
 from activities.sagas import SagaRecordActivities
 from domain.models import Venue
 from venues.base import TradingClient
 from workflows.arb_saga import ArbSagaWorkflow
 from workflows.health import HealthCheckWorkflow
+from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 
 def _always_allowed() -> bool:
@@ -37,10 +39,11 @@ def build_worker(
     health = HealthActivities(engine)
     orders = OrderActivities(venues or {}, trading_allowed)
     records = SagaRecordActivities(engine)
+    risk = RiskActivities(engine, client)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HealthCheckWorkflow, ArbSagaWorkflow],
+        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow],
         activities=[
             health.check_database,
             orders.place_order,
@@ -49,5 +52,8 @@ def build_worker(
             orders.quote_book,
             records.record_saga,
             records.alert,
+            risk.publish_gate_state,
+            risk.snapshot_pnl,
+            risk.request_trade_approval,
         ],
     )
