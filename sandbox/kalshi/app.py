@@ -113,6 +113,7 @@ class KalshiApi:
         async def guarded(request: Request) -> Response:
             try:
                 account = self.venue.keys.authenticate(request.headers, request.method, request.url.path, _now_ms())
+                self.venue.expire_due()
                 return await handler(request, account)
             except AuthFailure as exc:
                 return _auth_error(exc)

@@ -424,6 +424,13 @@ class KalshiVenue:
         market.status, market.result = "settled", result
         return market
 
+    def expire_due(self) -> None:
+        """Cancel GTD orders whose time has come (the engines also sweep on every submit)."""
+        for market in self.markets.values():
+            events = market.engine.expire()
+            if events:
+                self._apply(market, events)
+
     def on_events(self, listener: Callable[[KalshiMarket, tuple[Event, ...]], None]) -> None:
         """Observe every engine event batch (scenarios and benchmarks count book updates with this)."""
         self._listeners.append(listener)

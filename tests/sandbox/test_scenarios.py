@@ -189,3 +189,12 @@ async def test_split_processes_build_the_same_books_as_one() -> None:
         whole = together.polymarket.markets[spec.condition_id].engine
         assert split.levels(BookSide.BID) == whole.levels(BookSide.BID)
         assert split.levels(BookSide.ASK) == whole.levels(BookSide.ASK)
+
+
+async def test_sandboxes_fixture_serves_both_venues(sandboxes: Sandboxes) -> None:
+    assert sandboxes.kalshi is not None and sandboxes.polymarket_urls is not None
+    async with httpx.AsyncClient() as client:
+        kalshi = await client.get(f"{sandboxes.kalshi.api_url}/exchange/status")
+        polymarket = await client.get(f"{sandboxes.polymarket_urls.clob}/")
+    assert kalshi.json() == {"exchange_active": True, "trading_active": True}
+    assert polymarket.status_code == 200

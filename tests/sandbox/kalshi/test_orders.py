@@ -149,3 +149,18 @@ async def test_resting_order_reserves_balance(market: KalshiSandbox) -> None:
     balance = (await kalshi_call(market, "GET", "/trade-api/v2/portfolio/balance")).json()
     # 100 x 40c reserved plus the largest fee the order could pay (0.07 x 100 x 0.4 x 0.6 = 168c).
     assert balance["balance"] == 100_000 - 4_000 - 168
+
+
+async def test_good_till_date_order_expires(market: KalshiSandbox) -> None:
+    import asyncio
+    import time
+
+    expires = int(time.time()) + 1
+    placed = (await place(market, order(yes_price=30, expiration_ts=expires))).json()["order"]
+    assert placed["status"] == "resting" and placed["expiration_time"] is not None
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    got = (await kalshi_call(market, "GET", f"{ORDERS}/{placed['order_id']}")).json()["order"]
+    assert got["status"] == "canceled"
+    assert market.venue.balance_cents(ACCOUNT) == 100_000
+    past = await place(market, order(yes_price=30, expiration_ts=int(time.time()) - 5))
+    assert past.json()["order"]["status"] == "canceled"
