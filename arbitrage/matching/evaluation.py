@@ -26,6 +26,7 @@ from venues.polymarket.parse import gamma_events
 
 NBA_DIR = "steffenmax_arb-bot"
 PMXT = "jon-becker_prediction-market-analysis/candidates.jsonl"
+FINALS = "adityanbhosale_kalshi-polymarket-microstructure/markets.yaml"
 TITLES = "ildarflame_prediction-markets-data/ground-truth-pairs.csv"
 
 
@@ -118,6 +119,29 @@ def load_pmxt(data: Path) -> tuple[list[Market], list[Market], Truth]:
     return polymarket, kalshi, truth
 
 
+def load_finals(data: Path) -> tuple[list[Market], list[Market], Truth]:
+    """Three hand-curated NBA Finals pairs, Kalshi side known only by ticker; every NBA game
+    moneyline of the steffenmax listing is added on the Polymarket side as a distractor."""
+    import yaml  # a dev dependency: only this evaluation reads YAML
+
+    polymarket, _, _ = load_nba(data)
+    kalshi, truth = [], Truth()
+    for pair in yaml.safe_load((data / FINALS).read_text()):
+        poly, ticker = pair["polymarket"], pair["kalshi"]["ticker"]
+        polymarket.append(
+            Market(
+                venue=Venue.POLYMARKET,
+                market_id=poly["condition_id"],
+                title=pair["description"],
+                yes_token=poly["yes_token_id"],
+                no_token=poly["no_token_id"],
+            )
+        )
+        kalshi.append(Market(venue=Venue.KALSHI, market_id=ticker, title="", yes_token="yes", no_token="no"))
+        truth.pairs[ticker] = (poly["condition_id"], True)
+    return polymarket, kalshi, truth
+
+
 def load_titles(data: Path) -> tuple[list[Market], list[Market], Truth]:
     polymarket, kalshi, truth = [], [], Truth()
     with (data / TITLES).open() as handle:
@@ -182,7 +206,13 @@ def evaluate(
 
 
 def main(data: Path) -> None:
-    for name, loader in (("nba games", load_nba), ("pmxt identity", load_pmxt), ("titles", load_titles)):
+    loaders = (
+        ("nba games", load_nba),
+        ("nba finals (ticker only)", load_finals),
+        ("pmxt identity", load_pmxt),
+        ("titles", load_titles),
+    )
+    for name, loader in loaders:
         polymarket, kalshi, truth = loader(data)
         # the hard cases are meant to be found and flagged, so they are scored without the cut-off
         cut = 0.0 if name == "pmxt identity" else 0.5

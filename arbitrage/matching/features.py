@@ -216,6 +216,10 @@ def extract(market: Market, teams: TeamAliases, *, title_only: bool = False) -> 
     padded = f" {text} "
     direction = {"up" for w in UP_WORDS if f" {w} " in padded} | {"down" for w in DOWN_WORDS if f" {w} " in padded}
     found_teams = teams.find(title)
+    if team_leg is not None and not found_teams:
+        # a ticker-only Kalshi market (KXNBA-26-OKC): its team is in the ticker, not the title
+        found_teams = [team_leg]
+        text = f"{text} {normalize(teams.display(team_leg) or '')}".strip()
     if team_leg is None and market.venue is Venue.POLYMARKET and len(found_teams) >= 2 and " vs" in title.lower():
         team_leg = found_teams[0]
     names = {m.lower() for m in re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b", title)}

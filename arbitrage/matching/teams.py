@@ -53,6 +53,7 @@ class TeamAliases:
     def __init__(self) -> None:
         self._aliases: dict[str, str] = {}
         self._codes: dict[str, str] = {}
+        self._display: dict[str, str] = {}
         self._pattern: re.Pattern[str] | None = None
 
     @classmethod
@@ -62,6 +63,7 @@ class TeamAliases:
             canonical = f"NBA:{code}"
             aliases.add(canonical, city, nickname, f"{city} {nickname}")
             aliases._codes[code.lower()] = canonical
+            aliases._display[canonical] = f"{city} {nickname}"
         aliases.add("NBA:LAL", "LA Lakers", "L.A. Lakers")
         aliases.add("NBA:LAC", "LA Clippers", "L.A. Clippers")
         aliases.add("NBA:PHI", "Sixers")
@@ -82,6 +84,10 @@ class TeamAliases:
                 alias = key[len(prefix) :].replace("_", " ")
                 self._codes.setdefault(alias, canonical)
                 self._codes.setdefault(code.lower(), canonical)
+
+    def display(self, canonical: str) -> str | None:
+        """A name the other venue would write ("Oklahoma City Thunder"), for ticker-only markets."""
+        return self._display.get(canonical)
 
     def code(self, text: str) -> str | None:
         """A bare team code as tickers write it ("MEM", "mem")."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
 from arbitrage.matching import embeddings
 from arbitrage.matching.candidates import CandidateGenerator, RiskFlag
-from arbitrage.matching.evaluation import evaluate, load_nba, load_pmxt, load_titles
+from arbitrage.matching.evaluation import evaluate, load_finals, load_nba, load_pmxt, load_titles
+from arbitrage.matching.features import extract
+from arbitrage.matching.teams import TeamAliases
 from domain.models import Market, Venue
 
 
@@ -110,6 +113,32 @@ def test_real_nba_pairs_are_found_with_the_right_alignment(shared_data: Path) ->
     assert score.truth >= 30
     assert score.precision >= 0.95 and score.recall >= 0.95
     assert score.aligned_correct == score.correct
+
+
+def test_ticker_only_finals_pairs_beat_every_game_moneyline(shared_data: Path) -> None:
+    score, found = evaluate("finals", *load_finals(shared_data))
+    assert score.correct == score.truth == 3
+    assert all(RiskFlag.TEAMS_DIFFER not in c[0].risk_flags for c in found.values())
+
+
+def test_dates_and_years_are_read_from_real_kalshi_tickers(shared_data: Path) -> None:
+    pairs = json.loads((shared_data / "mobinhariri_kalshi-polymarket-microstructure/pairs.json").read_text())
+    features = {name: extract(kalshi(f"{name}", p["kalshi"]), TeamAliases.default()) for name, p in pairs.items()}
+    assert features["fed_cuts_0"].dates == {date(2026, 12, 31)}
+    assert features["eth_sep_3000"].dates == {date(2026, 9, 30)}
+    assert 2026 in features["btc100k_sep2026"].years
+    # "SEP"/"DEC" and "T0" are not team codes
+    assert all(f.team_leg is None for f in features.values())
+
+
+def test_team_aliases_extend_with_a_code_cache(shared_data: Path) -> None:
+    cache = json.loads((shared_data / "tydog99_polymarket-kalshi-arbitrage-bot/kalshi_team_cache.json").read_text())
+    aliases = TeamAliases.default()
+    aliases.extend(cache["mappings"], "bundesliga")
+    aliases.extend(cache["mappings"], "nba")
+    assert aliases.code("bayern") == aliases.code("BMU") == "BUNDESLIGA:BMU"
+    assert aliases.code("mem") == "NBA:MEM"  # the built-in code wins over the cache's spelling
+    assert aliases.code("nonsense") is None
 
 
 def test_pmxt_identity_pairs_are_found_and_the_different_dates_flagged(shared_data: Path) -> None:
