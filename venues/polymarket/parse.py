@@ -138,12 +138,8 @@ def _levels(raw: object) -> list[Level]:
     if type(raw) is not list:
         raise PolymarketParseError(f"book side {raw!r:.100} is not a list")
     prices, sizes = _PRICE_CACHE.get, _SIZE_CACHE.get
-    levels = []
-    for level in raw:
-        p, s = level["price"], level["size"]
-        dp, ds = prices(p), sizes(s)
-        levels.append((price(p) if dp is None else dp, size(s) if ds is None else ds))
-    return levels
+    # `or` falls back on a miss (None) and on a zero (falsy, rare), both handled by the slow path.
+    return [(prices(lvl["price"]) or price(lvl["price"]), sizes(lvl["size"]) or size(lvl["size"])) for lvl in raw]
 
 
 def loads(data: bytes | str) -> Any:
