@@ -1,6 +1,6 @@
 """Cross-venue arbitrage detector: on every book change of a confirmed pair, is YES + NO < $1?
 
-Hot path (`evaluate`, synchronous): the changed book's pairs are looked up, both books must
+Hot path (`check`, synchronous; `evaluate` looks the pairs up by market): both books must
 be in sync and fresh, and for each direction the two best asks are checked in O(1) against
 `min_edge` with the exact per-contract fee slope. Only when the top crosses is depth walked
 (`arbitrage.sizing.best_size`, exact). A crossing that persists over many updates is one
