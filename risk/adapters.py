@@ -1,0 +1,60 @@
+"""Where risk meets the arbitrage detector and saga: request from an opportunity, report from a
+saga's final status, and the detector's pre-trade hook backed by the in-process gate."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from arbitrage.opportunity import Decision as ScreenDecision
+from arbitrage.opportunity import Opportunity
+from domain.models import Side
+from risk.gate import RiskGate
+from risk.models import SagaFinished, SagaOutcome, TradeLeg, TradeRequest
+from workflows.arb_types import ArbState, SagaStatus
+
+_OUTCOMES = {
+    ArbState.COMPLETED: SagaOutcome.COMPLETED,
+    ArbState.COMPENSATED: SagaOutcome.COMPENSATED,
+    ArbState.FAILED: SagaOutcome.FAILED,
+}
+
+
+def trade_request(opportunity: Opportunity, saga_id: str) -> TradeRequest:
+    """Both legs at their limit prices: the most the FAK orders can cost, so reservations never fall short."""
+    legs = tuple(
+        TradeLeg(
+            venue=leg.venue,
+            market_id=leg.market_id,
+            outcome=leg.outcome,
+            side=Side.BUY,
+            price=leg.limit_price,
+            quantity=Decimal(leg.contracts),
+            fee=leg.fee,
+        )
+        for leg in (opportunity.polymarket, opportunity.kalshi)
+    )
+    return TradeRequest(saga_id=saga_id, pair_id=opportunity.pair_id, legs=legs)
+
+
+def saga_finished(status: SagaStatus) -> SagaFinished:
+    """The saga's `realized_pnl` already includes fees; here fees are split out (net stays the same)."""
+    outcome = _OUTCOMES.get(status.state)
+    if outcome is None:
+        raise ValueError(f"saga {status.workflow_id} is {status.state.value}, not finished")
+    fees = sum((fill.fees for fill in (*status.legs, *status.compensations)), Decimal(0))
+    return SagaFinished(saga_id=status.workflow_id, outcome=outcome, realized_pnl=status.realized_pnl + fees, fees=fees)
+
+
+class GateScreen:
+    """The detector's risk hook in the hot process: nothing is emitted while the gate refuses new exposure.
+
+    Limits are not checked here (the supervisor's `check_and_reserve` is the authority);
+    this only stops sagas from being started for nothing when trading is halted.
+    """
+
+    def __init__(self, gate: RiskGate) -> None:
+        self._gate = gate
+
+    def check(self, opportunity: Opportunity) -> ScreenDecision:
+        reason = self._gate.refusal()
+        return ScreenDecision(approved=reason is None, reason=reason)
