@@ -10,7 +10,7 @@ Tydog99 arbitrage bot keeps).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 # code, city as Kalshi writes it, nickname as Polymarket writes it
 NBA_TEAMS: tuple[tuple[str, str, str], ...] = (
@@ -104,7 +104,3 @@ class TeamAliases:
             if team not in seen:
                 seen.append(team)
         return seen
-
-    def codes_in(self, parts: Iterable[str]) -> list[str]:
-        found = [self.code(part) for part in parts]
-        return [c for c in found if c is not None]
