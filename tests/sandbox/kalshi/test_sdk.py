@@ -128,3 +128,47 @@ async def test_sdk_duplicate_client_order_id_is_409(kalshi_sandbox: KalshiSandbo
         await asyncio.to_thread(twice)
     assert caught.value.status == 409
     assert '"order_already_exists"' in (caught.value.body or "")
+
+
+async def test_sdk_parses_every_other_endpoint(kalshi_sandbox: KalshiSandbox) -> None:
+    venue = kalshi_sandbox.venue
+    venue.add_market(TICKER, "KXSANDBOX-26DEC31", "Will the sandbox pass?", series_ticker="KXSANDBOX")
+    seed_book(venue, TICKER, yes=[(30, 10)], no=[(65, 10)])
+
+    def calls() -> dict[str, Any]:
+        client = sdk_client(kalshi_sandbox)
+        batch = client.batch_create_orders(
+            orders=[
+                {"ticker": TICKER, "side": "yes", "action": "buy", "count": 2, "yes_price": 35},
+                {"ticker": TICKER, "side": "yes", "action": "buy", "count": 2, "yes_price": 20},
+            ]
+        )
+        resting = [o.order.order_id for o in batch.orders if o.order and o.order.status.value == "resting"]
+        return {
+            "status": client.get_exchange_status(),
+            "series": client.get_series("KXSANDBOX"),
+            "events": client.get_events(with_nested_markets=True),
+            "event": client.get_event("KXSANDBOX-26DEC31"),
+            "market": client.get_market(TICKER),
+            "batch": batch,
+            "order": client.get_order(resting[0]),
+            "orders": client.get_orders(ticker=TICKER),
+            "canceled": client.batch_cancel_orders(ids=resting),
+            "fills": client.get_fills(),
+            "positions": client.get_positions(),
+        }
+
+    out = await asyncio.to_thread(calls)
+    assert out["status"].trading_active is True
+    assert out["series"].series.fee_multiplier == 0.07
+    assert [e.event_ticker for e in out["events"].events] == ["KXSANDBOX-26DEC31"]
+    assert out["events"].events[0].markets[0].ticker == TICKER
+    assert out["event"].markets[0].yes_bid == 30
+    assert out["market"].market.no_ask == 70
+    assert [o.order.status.value for o in out["batch"].orders] == ["executed", "resting"]
+    assert out["order"].order.yes_price == 20
+    assert len(out["orders"].orders) == 2
+    assert [c.reduced_by for c in out["canceled"].orders] == [2]
+    assert [f.count for f in out["fills"].fills] == [2]
+    assert out["positions"].market_positions[0].position == 2
+    assert out["positions"].event_positions[0].event_ticker == "KXSANDBOX-26DEC31"
