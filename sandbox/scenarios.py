@@ -100,6 +100,7 @@ class KalshiDriver:
     def cancel(self, owner: str, order_id: str) -> None:
         with contextlib.suppress(KalshiError):
             self.venue.cancel(owner, order_id)
+        self.venue.forget(order_id)
         _trim_engine_log(self.venue.markets[self.ticker].engine)
 
 

@@ -533,6 +533,13 @@ class KalshiVenue:
         self._apply(market, execution.events)
         return record, reduced
 
+    def forget(self, order_id: str) -> None:
+        """Drop a finished order's record (scenario market makers churn millions; their log is not wanted)."""
+        record = self.orders.get(order_id)
+        if record is not None and record.status != "resting":
+            del self.orders[order_id]
+            self._client_ids.pop((record.account, record.client_order_id), None)
+
     def apply_engine_events(self, market: KalshiMarket, events: tuple[Event, ...]) -> None:
         """Record and publish events from engine calls made outside `place`/`cancel` (e.g. cancel_owner)."""
         self._apply(market, events)

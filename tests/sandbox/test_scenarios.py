@@ -48,6 +48,8 @@ async def test_twin_markets_are_deterministic_by_seed() -> None:
     assert books(first) != books(other)
     assert first.specs[0].condition_id == again.specs[0].condition_id
     assert first.updates >= 2 * 400
+    assert first.kalshi is not None
+    assert len(first.kalshi.orders) <= 2 * first.levels * len(first.specs)  # churned quotes are not kept
 
 
 async def test_twin_markets_open_and_close_arbitrage_windows() -> None:
