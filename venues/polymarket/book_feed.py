@@ -65,6 +65,8 @@ class PolymarketBookFeed:
         self.tick_sizes: dict[str, Decimal] = {}
         self.resolved: dict[str, str] = {}
         self.on_desync = on_desync
+        self.on_book: Callable[[OrderBook], None] | None = None
+        self._touched: set[OrderBook] = set()
         self._books: dict[str, OrderBook] = {}
         self._tokens: dict[str, tuple[OrderBook, bool]] = {}
         self._yes_tokens: dict[str, str] = {}
@@ -99,6 +101,16 @@ class PolymarketBookFeed:
     def mark_all_out_of_sync(self) -> None:
         for book in self._books.values():
             book.mark_out_of_sync()
+        self._touched.update(self._books.values())
+        self._flush()
+
+    def _flush(self) -> None:
+        """Tell the listener (the hot loop) once per changed book per frame, after the whole frame applied."""
+        touched, self._touched = self._touched, set()
+        listener = self.on_book
+        if listener is not None:
+            for book in touched:
+                listener(book)
 
     def on_frame(self, data: bytes | str) -> None:
         """Parse and apply one market-channel frame; bad input is logged and counted, never raised."""
@@ -110,6 +122,7 @@ class PolymarketBookFeed:
             return
         for event in events:
             self.apply(event)
+        self._flush()
 
     def apply(self, event: MarketEvent) -> None:
         self.counters.messages += 1
@@ -135,6 +148,7 @@ class PolymarketBookFeed:
         """A `GET /book` answer: applied unless the stream already moved the book past its timestamp."""
         self.counters.messages += 1
         self._apply_book(event, only_if_newer=True)
+        self._flush()
 
     def _apply_book(self, event: BookEvent, only_if_newer: bool = False) -> None:
         entry = self._tokens.get(event.asset_id)
@@ -159,6 +173,7 @@ class PolymarketBookFeed:
             self._desync(book, f"bad snapshot: {exc}")
             self.counters.integrity_errors += 1
             return
+        self._touched.add(book)
         if event.tick_size is not None:
             self.tick_sizes[book.market_id] = event.tick_size
 
@@ -180,6 +195,7 @@ class PolymarketBookFeed:
                 self.counters.integrity_errors += 1
                 self._desync(book, f"bad level: {exc}")
                 continue
+            self._touched.add(book)
             if is_yes and change.hash is not None:
                 book.hash = change.hash
             if change.best_bid is not None or change.best_ask is not None:
@@ -210,5 +226,6 @@ class PolymarketBookFeed:
     def _desync(self, book: OrderBook, why: str) -> None:
         log.warning("polymarket book %s out of sync: %s", book.market_id, why)
         book.mark_out_of_sync()
+        self._touched.add(book)
         if self.on_desync is not None:
             self.on_desync(book.market_id)

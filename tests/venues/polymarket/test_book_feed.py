@@ -181,3 +181,27 @@ def test_rest_snapshot_older_than_the_stream_is_ignored() -> None:
     fresh = BookEvent("m", "yes", [(D("0.5"), D("1"))], [(D("0.6"), D("2"))], 3_000, "h3")
     feed.apply_rest_snapshot(fresh)
     assert feed.book("m").best_yes_bid() == D("0.5")
+
+
+def test_listener_hears_each_changed_book_once_per_frame() -> None:
+    from domain.models import Market, Venue
+
+    feed = PolymarketBookFeed()
+    feed.add_market(Market(venue=Venue.POLYMARKET, market_id="0xc", title="t", yes_token="Y", no_token="N"))
+    heard: list[tuple[str, bool, int]] = []
+    feed.on_book = lambda book: heard.append((book.market_id, book.in_sync, len(book.snapshot().yes_bids)))
+    book = (
+        b'{"event_type":"book","asset_id":"Y","market":"0xc","timestamp":"1","hash":"h",'
+        b'"bids":[{"price":"0.4","size":"5"}],"asks":[]}'
+    )
+    change = (
+        b'[{"event_type":"price_change","market":"0xc","timestamp":"2","price_changes":['
+        b'{"asset_id":"Y","price":"0.41","size":"3","side":"BUY","hash":"h2"},'
+        b'{"asset_id":"N","price":"0.59","size":"3","side":"SELL"}]}]'
+    )
+    feed.on_frame(book)
+    feed.on_frame(change)
+    feed.on_frame(b"not json")
+    assert heard == [("0xc", True, 1), ("0xc", True, 2)]
+    feed.mark_all_out_of_sync()
+    assert heard[-1] == ("0xc", False, 2)
