@@ -7,6 +7,9 @@ activity gets the same answer and never reserves twice.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
@@ -15,7 +18,7 @@ from temporalio.client import Client
 from domain.models import Fill, Outcome, Side, Venue, utc_now
 from domain.money import MICRO, Rounding, quantize
 from risk.gate import SqlGateStateStore
-from risk.models import ApprovalRequest, Decision, GatePublication, supervisor_id
+from risk.models import ApprovalRequest, Decision, GatePublication, GateState, supervisor_id
 from risk.pnl import MarkSource, PnlLedger, PnlReport
 from storage.database import session_factory
 from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
@@ -35,6 +38,10 @@ class RiskActivities:
         self._client = client
         self._marks = marks
 
+    def activities(self) -> list[Callable[..., Awaitable[Any]]]:
+        """Every risk activity, for a worker's registration list."""
+        return [self.publish_gate_state, self.read_gate_state, self.snapshot_pnl, self.request_trade_approval]
+
     @activity.defn(name="publish_gate_state")
     async def publish_gate_state(self, publication: GatePublication) -> bool:
         """True when this version is stored (a newer one already there makes it a no-op, False)."""
@@ -52,6 +59,10 @@ class RiskActivities:
                 )
                 await session.commit()
         return stored
+
+    @activity.defn(name="read_gate_state")
+    async def read_gate_state(self, tenant_id: str) -> GateState | None:
+        return await self._store.read(tenant_id)
 
     @activity.defn(name="snapshot_pnl")
     async def snapshot_pnl(self, tenant_id: str) -> PnlReport:

@@ -50,10 +50,10 @@ class CircuitBreaker(BaseModel):
         failures = sum(1 for e in self.events if e.failed)
         loss = -sum((e.net_pnl for e in self.events), Decimal(0))
         if failures >= limits.breaker_max_failures:
-            self._trip(now, f"{failures} failed sagas within {limits.breaker_window_seconds}s")
+            self.trip(now, f"{failures} failed sagas within {limits.breaker_window_seconds}s")
             return True
         if loss > limits.breaker_max_loss:
-            self._trip(now, f"lost {loss} within {limits.breaker_window_seconds}s, limit {limits.breaker_max_loss}")
+            self.trip(now, f"lost {loss} within {limits.breaker_window_seconds}s, limit {limits.breaker_max_loss}")
             return True
         return False
 
@@ -70,6 +70,6 @@ class CircuitBreaker(BaseModel):
         self.tripped_at = None
         self.reason = ""
 
-    def _trip(self, now: UtcDatetime, reason: str) -> None:
+    def trip(self, now: UtcDatetime, reason: str) -> None:
         self.tripped_at = now
         self.reason = reason

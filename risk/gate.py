@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from risk.models import GateState
@@ -49,6 +50,7 @@ class SqlGateStateStore:
     """The `risk_gate_state` table: one row per tenant, shared by every process of a deployment."""
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
         self._sessions = session_factory(engine)
 
     async def read(self, tenant_id: str) -> GateState | None:
@@ -57,28 +59,22 @@ class SqlGateStateStore:
             return None if row is None else _to_state(row)
 
     async def write(self, state: GateState) -> bool:
+        """One atomic upsert that only ever raises the version (INSERT ... ON CONFLICT DO UPDATE WHERE)."""
         values = state.model_dump(exclude={"tenant_id"})
+        insert = postgresql_insert if self._engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(RiskGateStateRow).values(tenant_id=state.tenant_id, **values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[RiskGateStateRow.tenant_id],
+            set_={key: statement.excluded[key] for key in values},
+            where=RiskGateStateRow.version < statement.excluded.version,
+        )
         async with self._sessions() as session:
-            result = await session.execute(
-                update(RiskGateStateRow)
-                .where(RiskGateStateRow.tenant_id == state.tenant_id, RiskGateStateRow.version < state.version)
-                .values(**values)
-            )
-            if result.rowcount:  # type: ignore[attr-defined]
-                await session.commit()
-                return True
+            await session.execute(statement)
             stored = await session.scalar(
                 select(RiskGateStateRow.version).where(RiskGateStateRow.tenant_id == state.tenant_id)
             )
-            if stored is not None:
-                return bool(stored == state.version)
-            session.add(RiskGateStateRow(tenant_id=state.tenant_id, **values))
-            try:
-                await session.commit()
-            except IntegrityError:
-                await session.rollback()
-                return await self.write(state)
-            return True
+            await session.commit()
+        return bool(stored == state.version)
 
 
 def _to_state(row: RiskGateStateRow) -> GateState:

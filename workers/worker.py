@@ -52,8 +52,6 @@ def build_worker(
             orders.quote_book,
             records.record_saga,
             records.alert,
-            risk.publish_gate_state,
-            risk.snapshot_pnl,
-            risk.request_trade_approval,
+            *risk.activities(),
         ],
     )

@@ -14,7 +14,7 @@ carried across continue-as-new when the history grows long.
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from risk.pnl import PnlReport
 
 SUPERVISOR = "risk-supervisor"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FINISHED_SAGAS_KEPT = 1000
 REPUBLISH_AFTER = timedelta(seconds=5)
 PUBLISH_RETRY = RetryPolicy(
@@ -122,6 +123,9 @@ class RiskSupervisorWorkflow:
 
     @workflow.run
     async def run(self, params: SupervisorInput) -> None:
+        if self._state.gate_version == 0:
+            await self._recover_halt()
+            self._bump_gate_version()
         await self._publish(SUPERVISOR, "supervisor_started")
         while True:
             await self._sleep()
@@ -277,8 +281,30 @@ class RiskSupervisorWorkflow:
         """The newest state is not stored and no publication is under way (a failed one wakes us)."""
         return self._published < self._state.gate_version and not self._publishing
 
+    def _bump_gate_version(self) -> None:
+        """Microseconds of workflow time (at least +1): a supervisor started afresh for a tenant still
+        publishes versions above its predecessor's, so its gate states are not ignored as old."""
+        now_us = (workflow.now() - EPOCH) // timedelta(microseconds=1)
+        self._state.gate_version = max(self._state.gate_version + 1, now_us)
+
+    async def _recover_halt(self) -> None:
+        """A fresh supervisor keeps a halt its predecessor published: a restart must never un-kill."""
+        stored = await workflow.execute_activity_method(
+            RiskActivities.read_gate_state,
+            self._params.tenant_id,
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=PUBLISH_RETRY,
+        )
+        if stored is None:
+            return
+        state = self._state
+        if stored.kill_switch:
+            state.kill_switch, state.kill_reason = True, stored.kill_reason
+        if stored.breaker_open:
+            state.breaker.trip(workflow.now(), f"{stored.breaker_reason} (open before the supervisor restarted)")
+
     async def _gate_changed(self, actor: str, action: str) -> None:
-        self._state.gate_version += 1
+        self._bump_gate_version()
         self._wake = True  # the main loop re-arms its timers (a tripped breaker may have a cool-down)
         await self._publish(actor, action)
 

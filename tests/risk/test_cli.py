@@ -35,7 +35,7 @@ async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncI
         client,
         task_queue=queue,
         workflows=[RiskSupervisorWorkflow],
-        activities=[risk.publish_gate_state, risk.snapshot_pnl, risk.request_trade_approval],
+        activities=risk.activities(),
     ):
         control = RiskControl(client, tenant)
         await control.ensure_started(queue, pnl_interval_seconds=0)

@@ -60,9 +60,11 @@ async def test_store_keeps_only_the_newest_version(engine: AsyncEngine) -> None:
 
 async def test_concurrent_first_writes_converge_on_the_highest_version(engine: AsyncEngine) -> None:
     store = SqlGateStateStore(engine)
-    await asyncio.gather(*(store.write(gate_state(v, kill=v % 2 == 0)) for v in range(1, 7)))
+    versions = sorted(range(1, 21), key=lambda v: (v * 7) % 20)  # out of order
+    results = await asyncio.gather(*(store.write(gate_state(v, kill=v % 2 == 0)) for v in versions))
     stored = await store.read("t1")
-    assert stored is not None and stored.version == 6 and stored.kill_switch
+    assert stored is not None and stored.version == 20 and stored.kill_switch
+    assert results[versions.index(20)]
 
 
 class MemoryStore:

@@ -84,14 +84,15 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
         client,
         task_queue=TASK_QUEUE,
         workflows=[RiskSupervisorWorkflow, FakeSagaWorkflow],
-        activities=[risk.publish_gate_state, risk.snapshot_pnl, risk.request_trade_approval],
+        activities=risk.activities(),
     ):
         yield h
         histories: list[WorkflowHistory] = []
         for handle in h.handles:
             histories.append(await handle.fetch_history())
-            if (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-                await handle.terminate("test over")
+            described = await handle.describe()
+            if described.status is WorkflowExecutionStatus.RUNNING:
+                await h.client.get_workflow_handle(handle.id, run_id=described.run_id).terminate("test over")
     replayer = Replayer(workflows=[RiskSupervisorWorkflow, FakeSagaWorkflow], data_converter=client.data_converter)
     for history in histories:
         await replayer.replay_workflow(history)
@@ -343,3 +344,37 @@ async def _generation_at_least(handle: WorkflowHandle[RiskSupervisorWorkflow, No
 async def _refreshed_gate_allows(gate: RiskGate) -> bool:
     await gate.refresh()
     return gate.allows_new_exposure()
+
+
+async def test_a_supervisor_started_afresh_keeps_the_halt_and_publishes_above_the_old_versions(
+    harness: Harness,
+) -> None:
+    handle = await harness.start()
+    tenant = handle.id.removeprefix("risk-supervisor-")
+    await harness.control(handle).set_limit("breaker_max_failures", "1")
+    assert (await reserve(handle, "a")).approved
+    await fail(handle, "a")
+    await eventually(lambda: _breaker_open(handle))
+    killed = await harness.control(handle).kill("fat finger", actor="ops")
+    await handle.terminate("operator restarted it")
+    harness.handles.remove(handle)  # its history is still replayed at teardown, by run id:
+    harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=(await handle.describe()).run_id))
+
+    await harness.env.sleep(5)
+    fresh = await harness.start(tenant)
+    await eventually(lambda: _published_and_settled(fresh))
+    status = await fresh.query(RiskSupervisorWorkflow.status)
+    assert (status.kill_switch, status.kill_reason, status.breaker_open) == (True, "fat finger", True)
+    assert "before the supervisor restarted" in status.breaker_reason
+    assert status.gate_version > killed.gate_version
+
+    store = SqlGateStateStore(harness.engine)
+    unkilled = await harness.control(fresh).unkill(actor="ops")
+    await harness.control(fresh).reset_breaker("ops")
+    stored = await store.read(tenant)
+    assert stored is not None and not stored.halted and stored.version > unkilled.gate_version
+
+
+async def _published_and_settled(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool:
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    return status.published_version == status.gate_version > 0
