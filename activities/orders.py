@@ -86,5 +86,5 @@ class OrderActivities:
 
     @activity.defn(name="quote_book")
     async def quote_book(self, request: QuoteRequest) -> BookQuote:
-        book = await self._client(request.venue).get_book(request.market_id, request.token_id)
+        book = await self._client(request.venue).market_book(request.market_id, request.token_id)
         return BookQuote(asks=list(book.asks(request.outcome)), bids=list(book.bids(request.outcome)))

@@ -32,7 +32,7 @@ class TradingClient(Protocol):
         """Cancel what is left; returns the final state (a fully filled order stays filled)."""
         ...
 
-    async def get_book(self, market_id: str, token_id: str) -> BookSnapshot:
+    async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
         """A fresh REST snapshot of the market's book (`token_id`: the YES token on Polymarket)."""
         ...
 

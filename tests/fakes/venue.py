@@ -97,7 +97,7 @@ class FakeVenue:
     async def cancel_order(self, order: Order) -> Order:
         return self.orders[order.intent.client_order_id]
 
-    async def get_book(self, market_id: str, token_id: str) -> BookSnapshot:
+    async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
         return self.books[market_id].snapshot()
 
     async def get_balance(self) -> Balance:

@@ -45,7 +45,7 @@ class KalshiTradingClient:
             report = await self.client.get_order(venue_order_id)
         return to_domain_order(order.intent, report)
 
-    async def get_book(self, market_id: str, token_id: str) -> BookSnapshot:
+    async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
         """A REST snapshot; `token_id` is not needed on Kalshi (both sides live in one book)."""
         levels = await self.client.get_orderbook(market_id)
         book = OrderBook(Venue.KALSHI, market_id)

@@ -127,7 +127,7 @@ async def test_cancel_without_venue_id_reconciles_by_client_order_id(trading: Ka
 
 
 async def test_rest_book_maps_no_bids_to_yes_asks(trading: KalshiTradingClient) -> None:
-    snap = await trading.get_book("KXBTC-25MAR15-B100000", "KXBTC-25MAR15-B100000:yes")
+    snap = await trading.market_book("KXBTC-25MAR15-B100000", "KXBTC-25MAR15-B100000:yes")
     assert snap.in_sync and snap.updated_at is not None
     assert snap.best_bid() == D("0.42") and snap.best_ask() == D("0.44")
     assert snap.yes_asks == ((D("0.44"), D(17)), (D("0.46"), D(400)))
