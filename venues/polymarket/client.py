@@ -15,12 +15,14 @@ the identical order (same hash, same venue order id) rather than a second one.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import orjson
 
+from domain.book import BookSnapshot, OrderBook
 from domain.models import Balance, Market, Order, OrderIntent, OrderStatus, Outcome, Position, Side, TimeInForce, Venue
 from domain.money import micro_to_dollars
 from venues.errors import OrderNotFoundError, RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
@@ -41,6 +43,7 @@ from venues.polymarket.orders import ORDER_TYPE_FOR, OrderSigner, OrderType, Sig
 from venues.ratelimit import RequestKind, VenueRateLimiter
 
 V = Venue.POLYMARKET
+ONE = Decimal(1)
 FIRST_CURSOR = "MA=="
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -378,6 +381,17 @@ class PolymarketClient:
             if order.venue_order_id in result.canceled:
                 return order.model_copy(update={"status": OrderStatus.CANCELED})
             raise
+
+    async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
+        """A fresh REST snapshot as a normalized YES book (a NO token's book, if the market is known, is mirrored)."""
+        event = await self.get_book(token_id)
+        market = self._markets.get(market_id)
+        bids, asks = event.bids, event.asks
+        if market is not None and token_id == market.no_token:
+            bids, asks = [(ONE - p, q) for p, q in event.asks], [(ONE - p, q) for p, q in event.bids]
+        book = OrderBook(V, market_id)
+        book.replace(bids, asks, at=datetime.fromtimestamp(event.timestamp_ms / 1000, UTC), hash=event.hash)
+        return book.snapshot()
 
     async def get_balance(self) -> Balance:
         """USDC on the CLOB account; `available` leaves out what open BUY orders reserve."""

@@ -435,6 +435,18 @@ async def test_balance_and_positions(shared_data: Path) -> None:
     assert venue.requests[-1].url.params["user"] == Wallet(KEY).address
 
 
+async def test_market_book_is_a_normalized_snapshot(shared_data: Path) -> None:
+    venue = Venue_()
+    client = make_client(venue)
+    raw = json.loads((shared_data / "nautilus_trader/http_responses/book.json").read_bytes())
+    venue.on("GET", f"{CLOB}/book", raw)
+    yes_view = await client.market_book("0xcond", YES)
+    assert yes_view.in_sync and yes_view.best_bid() == D("0.1") and yes_view.best_ask() == D("0.14")
+    assert yes_view.hash == raw["hash"] and yes_view.market_id == "0xcond"
+    no_view = await client.market_book("0xcond", NO)  # NO token: its bids are YES asks
+    assert no_view.best_ask() == D("0.9") and no_view.best_bid() == D("0.86")
+
+
 async def test_client_is_a_trading_client() -> None:
     async with PolymarketClient(CLOB) as client:
         assert isinstance(client, TradingClient)
