@@ -26,7 +26,7 @@ from domain.money import CENT, Rounding, dollars_to_cents
 from sandbox.faults import FaultMiddleware
 from sandbox.kalshi.admin import admin_routes
 from sandbox.kalshi.auth import AuthFailure
-from sandbox.kalshi.venue import KalshiError, KalshiMarket, KalshiOrder, KalshiVenue, parse_order
+from sandbox.kalshi.venue import BadRequest, KalshiError, KalshiMarket, KalshiOrder, KalshiVenue, parse_order
 from sandbox.kalshi.wire import (
     count_fp,
     dollars_str,
@@ -118,7 +118,7 @@ class KalshiApi:
             except AuthFailure as exc:
                 return _auth_error(exc)
             except KalshiError as exc:
-                return error_response(exc.status, exc.code, exc.message, exc.details)
+                return kalshi_error_response(exc)
 
         return guarded
 
@@ -146,7 +146,7 @@ class KalshiApi:
             ]
             page, cursor = _page(request, events, maximum=200)
         except KalshiError as exc:
-            return error_response(exc.status, exc.code, exc.message, exc.details)
+            return kalshi_error_response(exc)
         out = []
         for event in page:
             body = event_json(self.venue, event)
@@ -182,7 +182,7 @@ class KalshiApi:
         try:
             page, cursor = _page(request, markets)
         except KalshiError as exc:
-            return error_response(exc.status, exc.code, exc.message, exc.details)
+            return kalshi_error_response(exc)
         return json_response({"markets": [market_json(m) for m in page], "cursor": cursor})
 
     async def market(self, request: Request) -> Response:
@@ -368,7 +368,13 @@ async def _json_body(request: Request) -> Any:
     try:
         return orjson.loads(await request.body())
     except orjson.JSONDecodeError as exc:
-        raise KalshiError(400, "bad_request", "bad request", details=str(exc)) from exc
+        raise BadRequest(str(exc)) from exc
+
+
+def kalshi_error_response(exc: KalshiError) -> Response:
+    if exc.top_level:
+        return json_response({"code": exc.code, "message": exc.message, "details": exc.details or ""}, exc.status)
+    return error_response(exc.status, exc.code, exc.message, exc.details)
 
 
 def _status_matches(market: KalshiMarket, status: str) -> bool:

@@ -59,12 +59,52 @@ TIF = {
 class KalshiError(Exception):
     """A request the venue refuses: HTTP status plus Kalshi's error code, message and details."""
 
+    top_level = False
+
     def __init__(self, status: int, code: str, message: str | None = None, details: str | None = None) -> None:
         super().__init__(f"{status} {code}: {details or message or ''}")
         self.status = status
         self.code = code
         self.message = message or code.replace("_", " ")
         self.details = details
+
+
+class BadRequest(KalshiError):
+    """A body the API cannot decode (malformed JSON, a field of the wrong type): the venue answers
+    `{"code": "bad_request", ...}` at the top level of the body instead of under `error`."""
+
+    top_level = True
+
+    def __init__(self, details: str) -> None:
+        super().__init__(400, "bad_request", "bad request", details)
+
+
+INT_FIELDS = ("count", "yes_price", "no_price", "expiration_ts", "buy_max_cost", "sell_position_floor")
+STR_FIELDS = (
+    "ticker",
+    "side",
+    "action",
+    "type",
+    "client_order_id",
+    "time_in_force",
+    "yes_price_dollars",
+    "no_price_dollars",
+    "order_group_id",
+    "self_trade_prevention_type",
+)
+BOOL_FIELDS = ("post_only", "reduce_only", "cancel_order_on_pause")
+
+
+def _check_types(body: dict[str, Any]) -> None:
+    """Reject what a typed JSON decoder would: 40.5 or "40" for an integer, 0.4 for a dollar string."""
+    for names, kind in ((INT_FIELDS, int), (STR_FIELDS, str), (BOOL_FIELDS, bool)):
+        for name in names:
+            value = body.get(name)
+            if value is None:
+                continue
+            wrong = not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+            if wrong:
+                raise BadRequest(f"cannot decode {name}: {type(value).__name__} is not {kind.__name__}")
 
 
 REJECTIONS: dict[RejectReason, tuple[int, str]] = {
@@ -262,9 +302,7 @@ def _cents(price: Decimal) -> int:
     return whole
 
 
-def _dollars_to_cents_field(value: Any, name: str) -> int:
-    if not isinstance(value, str):
-        raise KalshiError(400, "invalid_price", details=f"{name} must be a fixed-point dollar string")
+def _dollars_to_cents_field(value: str, name: str) -> int:
     try:
         return dollars_to_cents(Decimal(value), Rounding.EXACT)
     except (InvalidOperation, ValueError) as exc:
@@ -274,7 +312,8 @@ def _dollars_to_cents_field(value: Any, name: str) -> int:
 def parse_order(body: Any, now: datetime) -> OrderInput:
     """Validate a create-order body the way the venue does; KalshiError on anything wrong."""
     if not isinstance(body, dict):
-        raise KalshiError(400, "bad_request", details="body must be a JSON object")
+        raise BadRequest("body must be a JSON object")
+    _check_types(body)
     ticker = body.get("ticker")
     if not isinstance(ticker, str) or not ticker:
         raise KalshiError(400, "missing_parameters", details="ticker is required")
@@ -284,7 +323,7 @@ def parse_order(body: Any, now: datetime) -> OrderInput:
     if action not in ("buy", "sell"):
         raise KalshiError(400, "invalid_order", details="action must be buy or sell")
     count = body.get("count")
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+    if count is None or count < 1:
         raise KalshiError(400, "invalid_order", details="count must be a positive integer")
     order_type = body.get("type", "limit")
     if order_type not in ("limit", "market"):
@@ -296,8 +335,6 @@ def parse_order(body: Any, now: datetime) -> OrderInput:
     expiration = None
     expiration_ts = body.get("expiration_ts")
     if expiration_ts is not None:
-        if isinstance(expiration_ts, bool) or not isinstance(expiration_ts, int):
-            raise KalshiError(400, "invalid_order", details="expiration_ts must be unix seconds")
         expiration = datetime.fromtimestamp(expiration_ts, UTC)
     if order_type == "market":
         tif, expiration = TimeInForce.FAK, None
@@ -308,11 +345,9 @@ def parse_order(body: Any, now: datetime) -> OrderInput:
         if tif is not TimeInForce.GTD:
             expiration = None
     client_order_id = body.get("client_order_id") or str(uuid.uuid4())
-    if not isinstance(client_order_id, str) or len(client_order_id) > 64:
-        raise KalshiError(400, "invalid_order", details="client_order_id must be a string of at most 64 characters")
-    post_only = body.get("post_only", False)
-    if not isinstance(post_only, bool):
-        raise KalshiError(400, "invalid_order", details="post_only must be a boolean")
+    if len(client_order_id) > 64:
+        raise KalshiError(400, "invalid_order", details="client_order_id must be at most 64 characters")
+    post_only = bool(body.get("post_only", False))
     return OrderInput(ticker, side, action, count, order_type, yes_price, client_order_id, tif, expiration, post_only)
 
 
@@ -321,7 +356,7 @@ def _order_yes_price(body: dict[str, Any], side: str, action: str, count: int, o
     if order_type == "market" and not given:
         worst = 99 if action == "buy" else 1
         max_cost = body.get("buy_max_cost")
-        if action == "buy" and isinstance(max_cost, int) and not isinstance(max_cost, bool):
+        if action == "buy" and max_cost is not None:
             worst = min(worst, max_cost // count)
             if worst < 1:
                 raise KalshiError(400, "invalid_order", details="buy_max_cost is below one cent per contract")
@@ -335,12 +370,7 @@ def _order_yes_price(body: dict[str, Any], side: str, action: str, count: int, o
         )
     name = given[0]
     raw = body[name]
-    if name.endswith("_dollars"):
-        cents = _dollars_to_cents_field(raw, name)
-    elif isinstance(raw, bool) or not isinstance(raw, int):
-        raise KalshiError(400, "invalid_price", details=f"{name} must be an integer number of cents")
-    else:
-        cents = raw
+    cents = _dollars_to_cents_field(raw, name) if name.endswith("_dollars") else raw
     if not 1 <= cents <= 99:
         raise KalshiError(400, "invalid_price", details=f"{name} must be between 1 and 99 cents")
     return cents if name.startswith("yes") else 100 - cents

@@ -42,16 +42,37 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
         {"yes_price": 0},
         {"yes_price": 100},
         {"no_price": 0},
-        {"yes_price": 40.5},
-        {"yes_price": "40"},
+        {"no_price": 100},
         {"yes_price_dollars": "0.405"},
+        {"yes_price_dollars": "0.0000"},
         {"no_price_dollars": "1.0000"},
-        {"yes_price_dollars": 0.4},
     ],
 )
 async def test_price_off_the_tick_or_range_is_invalid_price(market: KalshiSandbox, price: dict[str, Any]) -> None:
     assert_error(await place(market, order(**price)), 400, "invalid_price")
     assert market.venue.orders == {}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"yes_price": 40.5}, {"yes_price": "40"}, {"yes_price_dollars": 0.4}, {"count": "10"}, {"post_only": "yes"}],
+)
+async def test_field_of_the_wrong_type_is_a_top_level_bad_request(market: KalshiSandbox, bad: dict[str, Any]) -> None:
+    response = await place(market, order(**{"yes_price": 40, **bad}))
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["message"]) == ("bad_request", "bad request") and "error" not in body
+    assert market.venue.orders == {}
+
+
+async def test_malformed_json_is_a_top_level_bad_request(market: KalshiSandbox) -> None:
+    import httpx
+
+    from tests.sandbox.conftest import signed_headers
+
+    async with httpx.AsyncClient(base_url=market.handle.base_url) as client:
+        response = await client.post(ORDERS, content=b"{not json", headers=signed_headers(market.creds, "POST", ORDERS))
+    assert response.status_code == 400 and response.json()["code"] == "bad_request"
 
 
 async def test_dollar_price_on_the_tick_is_accepted(market: KalshiSandbox) -> None:
