@@ -14,6 +14,7 @@ the identical order (same hash, same venue order id) rather than a second one.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -44,6 +45,7 @@ from venues.ratelimit import RequestKind, VenueRateLimiter
 
 V = Venue.POLYMARKET
 ONE = Decimal(1)
+SIGNED_ORDERS_KEPT = 10_000
 FIRST_CURSOR = "MA=="
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -103,6 +105,7 @@ class PolymarketClient:
         self._limiter = limiter or VenueRateLimiter.polymarket()
         self._markets: dict[str, Market] = {}
         self._fee_rates: dict[str, int] = {}
+        self._signed_orders: OrderedDict[str, SignedOrder] = OrderedDict()
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -346,9 +349,20 @@ class PolymarketClient:
     # --- TradingClient -------------------------------------------------------------------------
 
     async def _signed(self, intent: OrderIntent) -> SignedOrder:
-        market = await self.get_market(intent.market_id)
-        fee = await self.get_fee_rate_bps(intent.token_id)
-        return self._need_signer().sign_intent(intent, market, fee_rate_bps=fee)
+        """The signed order of `intent`, remembered so every retry in this process re-sends those exact bytes.
+
+        Re-signing gives the same order only while the market's tick size and fee
+        rate stay the same; remembering it removes that condition within a process.
+        """
+        signed = self._signed_orders.get(intent.client_order_id)
+        if signed is None:
+            market = await self.get_market(intent.market_id)
+            fee = await self.get_fee_rate_bps(intent.token_id)
+            signed = self._need_signer().sign_intent(intent, market, fee_rate_bps=fee)
+            self._signed_orders[intent.client_order_id] = signed
+            if len(self._signed_orders) > SIGNED_ORDERS_KEPT:
+                self._signed_orders.popitem(last=False)
+        return signed
 
     async def place_order(self, intent: OrderIntent) -> Order:
         signed = await self._signed(intent)

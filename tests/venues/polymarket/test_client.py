@@ -447,6 +447,19 @@ async def test_market_book_is_a_normalized_snapshot(shared_data: Path) -> None:
     assert no_view.best_ask() == D("0.9") and no_view.best_bid() == D("0.86")
 
 
+async def test_a_retry_keeps_the_signed_order_even_if_the_fee_rate_moves(shared_data: Path) -> None:
+    venue = Venue_()
+    fixture = recorded(shared_data, "poly_full_fill_real.json")
+    venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
+    client = make_client(venue)
+    await client.place_order(intent())
+    client._fee_rates.clear()
+    venue.on("GET", f"{CLOB}/fee-rate", {"base_fee": 1000})  # the venue changed the market's fee meanwhile
+    await client.place_order(intent())
+    first, second = (orjson.loads(r.content) for r in venue.requests if r.url.path == "/order")
+    assert first == second and first["order"]["feeRateBps"] == "0"
+
+
 async def test_client_is_a_trading_client() -> None:
     async with PolymarketClient(CLOB) as client:
         assert isinstance(client, TradingClient)
