@@ -6,7 +6,8 @@ own `sid`; `unsubscribe` takes `params.sids`. `orderbook_delta` subscriptions ge
 an `orderbook_snapshot` per market first, then `orderbook_delta`s; snapshot, delta
 and trade messages carry `seq`, counted per subscription (several markets on one
 sid share it, as on the venue), `ticker` messages carry none. `fill` is private to
-the account that signed the handshake. Error codes are Kalshi's numeric ones.
+the account that signed the handshake. Error codes are the documented numeric ones
+(an unknown market ticker is 11, "Invalid parameter").
 
 Every message is encoded once (`msg` body) and framed per subscriber, and each
 connection has its own unbounded outbox drained by one writer task, so a slow
@@ -43,8 +44,8 @@ ERR_SIDS_REQUIRED = 4
 ERR_UNKNOWN_COMMAND = 5
 ERR_UNKNOWN_SID = 7
 ERR_UNKNOWN_CHANNEL = 8
+ERR_INVALID_PARAMETER = 11
 ERR_MARKET_TICKER_REQUIRED = 14
-ERR_MARKET_NOT_FOUND = 16
 
 ERROR_TEXT = {
     ERR_UNABLE_TO_PROCESS: "Unable to process message",
@@ -54,8 +55,8 @@ ERROR_TEXT = {
     ERR_UNKNOWN_COMMAND: "Unknown command",
     ERR_UNKNOWN_SID: "Unknown subscription ID",
     ERR_UNKNOWN_CHANNEL: "Unknown channel name",
+    ERR_INVALID_PARAMETER: "Invalid parameter",
     ERR_MARKET_TICKER_REQUIRED: "Market Ticker required",
-    ERR_MARKET_NOT_FOUND: "Market not found",
 }
 
 SnapshotProvider = Callable[[str], dict[str, Any] | None]
@@ -192,7 +193,7 @@ class KalshiStream:
         if "orderbook_delta" in channels and tickers:
             unknown = [t for t in tickers if self.snapshot(t) is None]
             if unknown:
-                self._error(conn, cid, ERR_MARKET_NOT_FOUND)
+                self._error(conn, cid, ERR_INVALID_PARAMETER)
                 return
         for channel in channels:
             sub = Subscription(conn.next_sid, channel, set(tickers) if tickers else None)
