@@ -143,6 +143,7 @@ class PolymarketBookFeed:
                 if entry is not None:
                     self.resolved[entry[0].market_id] = event.winning_asset_id
                     entry[0].mark_out_of_sync()
+                    self._touched.add(entry[0])
 
     def apply_rest_snapshot(self, event: BookEvent) -> None:
         """A `GET /book` answer: applied unless the stream already moved the book past its timestamp."""

@@ -121,6 +121,8 @@ def test_unknown_assets_are_counted_not_applied() -> None:
 def test_tick_size_and_resolution_are_tracked() -> None:
     feed = PolymarketBookFeed()
     feed.add_tokens("m", "yes", "no")
+    heard: list[bool] = []
+    feed.on_book = lambda book: heard.append(book.in_sync)
     feed.apply(BookEvent("m", "yes", [], [], 1, None))
     feed.on_frame(
         b'{"event_type":"tick_size_change","market":"m","asset_id":"no","old_tick_size":"0.01",'
@@ -133,6 +135,7 @@ def test_tick_size_and_resolution_are_tracked() -> None:
     )
     assert feed.resolved == {"m": "yes"}
     assert not feed.book("m").snapshot().in_sync
+    assert heard[-1] is False  # the listener hears that a resolved market's book is no longer tradable
 
 
 prices = st.integers(min_value=1, max_value=99).map(lambda c: D(c) / 100)
