@@ -42,7 +42,7 @@ NO = "53831553061883006530739877284105938919721408776239639687877978808906551086
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-class Venue_:
+class FakeClob:
     """Routes (method, host+path) to handlers and keeps every request it saw."""
 
     def __init__(self) -> None:
@@ -66,7 +66,7 @@ class Venue_:
         return self.routes[key](request)
 
 
-def make_client(venue: Venue_, **kw: Any) -> PolymarketClient:
+def make_client(venue: FakeClob, **kw: Any) -> PolymarketClient:
     http = httpx.AsyncClient(transport=httpx.MockTransport(venue))
     client = PolymarketClient(CLOB, GAMMA, DATA, wallet=Wallet(KEY), creds=CREDS, http=http, **kw)
     client.remember_market(
@@ -115,7 +115,7 @@ def check_l2(request: httpx.Request) -> None:
 
 
 async def test_place_order_full_fill(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     fixture = recorded(shared_data, "poly_full_fill_real.json")
     venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
     client = make_client(venue)
@@ -137,7 +137,7 @@ async def test_place_order_full_fill(shared_data: Path) -> None:
 
 
 async def test_place_order_partial_fak_fill_kills_the_rest(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     fixture = recorded(shared_data, "poly_partial_fill_real.json")
     venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
     client = make_client(venue)
@@ -149,7 +149,7 @@ async def test_place_order_partial_fak_fill_kills_the_rest(shared_data: Path) ->
 
 
 async def test_retry_sends_the_identical_order(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     fixture = recorded(shared_data, "poly_full_fill_real.json")
     venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
     client = make_client(venue)
@@ -167,7 +167,7 @@ async def test_retry_sends_the_identical_order(shared_data: Path) -> None:
     ],
 )
 async def test_find_order_maps_status(shared_data: Path, fixture: str, status: OrderStatus, filled: D) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     body = recorded(shared_data, fixture)["response"]["body_parsed"]
     hashes: list[str] = []
@@ -185,7 +185,7 @@ async def test_find_order_maps_status(shared_data: Path, fixture: str, status: O
 
 
 async def test_find_order_returns_none_when_the_venue_never_saw_it() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     signed = await client._signed(intent())
     venue.on("GET", f"{CLOB}/data/order/{signed.order_hash}", httpx.Response(200, content=b"null"))
@@ -195,7 +195,7 @@ async def test_find_order_returns_none_when_the_venue_never_saw_it() -> None:
 
 
 async def test_insufficient_balance_fixture(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     response = recorded(shared_data, "poly_insufficient_balance.json")["response"]
     venue.on("POST", f"{CLOB}/order", httpx.Response(response["status"], content=response["body_raw"].encode()))
     with pytest.raises(InsufficientBalanceError) as caught:
@@ -219,14 +219,14 @@ async def test_insufficient_balance_fixture(shared_data: Path) -> None:
     ],
 )
 async def test_error_mapping(response: httpx.Response, error: type[Exception]) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     venue.on("POST", f"{CLOB}/order", response)
     with pytest.raises(error):
         await make_client(venue).place_order(intent())
 
 
 async def test_rate_limited_carries_retry_after_and_pauses_the_limiter() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     venue.on(
         "POST",
         f"{CLOB}/order",
@@ -246,7 +246,7 @@ async def test_timeouts_after_sending_a_write_are_unknown_outcomes() -> None:
     def refused(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
 
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     venue.on("POST", f"{CLOB}/order", timeout)
     with pytest.raises(UnknownOutcomeError):
@@ -263,7 +263,7 @@ async def test_timeouts_after_sending_a_write_are_unknown_outcomes() -> None:
 
 
 async def test_fok_not_filled_is_a_canceled_order_not_an_error() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     venue.on(
         "POST",
         f"{CLOB}/order",
@@ -274,7 +274,7 @@ async def test_fok_not_filled_is_a_canceled_order_not_an_error() -> None:
 
 
 async def test_post_order_types_and_batch() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     assert client.signer is not None
     order, _ = client.signer.sign(
@@ -314,7 +314,7 @@ async def test_post_order_types_and_batch() -> None:
 
 
 async def test_cancels() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     venue.on("DELETE", f"{CLOB}/order", {"canceled": ["0xa"], "not_canceled": {}})
     venue.on("DELETE", f"{CLOB}/orders", {"canceled": ["0xa"], "not_canceled": {"0xb": "already filled"}})
@@ -330,7 +330,7 @@ async def test_cancels() -> None:
 
 
 async def test_open_orders_and_trades_paginate(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     status = recorded(shared_data, "poly_order_status_partial_real.json")["response"]["body_parsed"]
     pages = {"MA==": {"data": [status], "next_cursor": "MTAw"}, "MTAw": {"data": [status], "next_cursor": "LTE="}}
@@ -347,7 +347,7 @@ async def test_open_orders_and_trades_paginate(shared_data: Path) -> None:
 
 
 async def test_markets_pagination(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     first = json.loads((shared_data / "nautilus_trader/http_responses/markets.json").read_bytes())
     last = {"data": first["data"][:3], "next_cursor": "LTE="}
@@ -362,7 +362,7 @@ async def test_markets_pagination(shared_data: Path) -> None:
 
 
 async def test_gamma_pagination(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     events = json.loads((shared_data / "steffenmax_arb-bot/poly_nba.json").read_bytes())
     venue.on(
@@ -382,7 +382,7 @@ async def test_gamma_pagination(shared_data: Path) -> None:
 
 
 async def test_book_and_market(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     venue.on("GET", f"{CLOB}/book", json.loads((shared_data / "nautilus_trader/http_responses/book.json").read_bytes()))
     market = json.loads((shared_data / "nautilus_trader/http_responses/market.json").read_bytes())
@@ -396,7 +396,7 @@ async def test_book_and_market(shared_data: Path) -> None:
 
 
 async def test_api_credentials_create_then_derive() -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = PolymarketClient(CLOB, wallet=Wallet(KEY), http=httpx.AsyncClient(transport=httpx.MockTransport(venue)))
     venue.on("POST", f"{CLOB}/auth/api-key", httpx.Response(400, json={"error": "Could not create api key"}))
     venue.on("GET", f"{CLOB}/auth/derive-api-key", {"apiKey": "k", "secret": SECRET, "passphrase": "p"})
@@ -408,7 +408,7 @@ async def test_api_credentials_create_then_derive() -> None:
 
 
 async def test_balance_and_positions(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     venue.on("GET", f"{CLOB}/balance-allowance", {"balance": "12500000", "allowances": {}})
     live = {
@@ -436,7 +436,7 @@ async def test_balance_and_positions(shared_data: Path) -> None:
 
 
 async def test_market_book_is_a_normalized_snapshot(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     client = make_client(venue)
     raw = json.loads((shared_data / "nautilus_trader/http_responses/book.json").read_bytes())
     venue.on("GET", f"{CLOB}/book", raw)
@@ -448,7 +448,7 @@ async def test_market_book_is_a_normalized_snapshot(shared_data: Path) -> None:
 
 
 async def test_a_retry_keeps_the_signed_order_even_if_the_fee_rate_moves(shared_data: Path) -> None:
-    venue = Venue_()
+    venue = FakeClob()
     fixture = recorded(shared_data, "poly_full_fill_real.json")
     venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
     client = make_client(venue)
