@@ -222,3 +222,11 @@ class RtdsMessage(NamedTuple):
     type: str
     timestamp_ms: int
     payload: dict[str, Any]
+
+
+class GammaTag(NamedTuple):
+    """A Gamma tag (`GET /tags`); its id filters market and event listings (`tag_id=`)."""
+
+    tag_id: str
+    label: str
+    slug: str

@@ -21,6 +21,7 @@ from venues.polymarket.messages import (
     BestBidAskEvent,
     BookEvent,
     CancelResult,
+    GammaTag,
     LastTradePriceEvent,
     Level,
     MakerOrderFill,
@@ -656,3 +657,13 @@ def gamma_events(raw: object) -> MarketPage:
         markets.extend(page.markets)
         rejected.extend(page.rejected)
     return MarketPage(markets, rejected, None)
+
+
+def gamma_tags(raw: object) -> list[GammaTag]:
+    """Gamma `GET /tags`."""
+    if not isinstance(raw, list):
+        raise PolymarketParseError("Gamma tags response is not a list")
+    try:
+        return [GammaTag(str(t["id"]), t.get("label", ""), t.get("slug", "")) for t in raw]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise PolymarketParseError(f"Gamma tag malformed: {exc}") from None

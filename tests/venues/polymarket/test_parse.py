@@ -243,6 +243,13 @@ def test_gamma_nba_events_all_markets(shared_data: Path) -> None:
     assert len({m.event_id for m in page.markets}) == 50
 
 
+def test_gamma_tags(shared_data: Path) -> None:
+    tags = parse.gamma_tags(json.loads(read(shared_data, "nautilus_trader/test_data/gamma_tags.json")))
+    assert len(tags) == 5 and tags[0].tag_id == "101259" and tags[0].slug == "health-and-human-services"
+    with pytest.raises(PolymarketParseError):
+        parse.gamma_tags([{"label": "no id"}])
+
+
 def test_data_api_wallet_trades(shared_data: Path) -> None:
     trades = [
         parse.wallet_trade(t) for t in json.loads(read(shared_data, "nautilus_trader/http_responses/trades.json"))
