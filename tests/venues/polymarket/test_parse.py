@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -241,6 +242,18 @@ def test_gamma_nba_events_all_markets(shared_data: Path) -> None:
     assert len(page.markets) == 738 and not page.rejected
     assert {m.tick_size for m in page.markets} == {D("0.01"), D("0.001")}
     assert len({m.event_id for m in page.markets}) == 50
+
+
+def test_vendor_sample_of_raw_gamma_markets(shared_data: Path) -> None:
+    """292 BTC 5-minute markets as raw Gamma objects (ligengxin96 sample): all map, fees from feeSchedule."""
+    with gzip.open(shared_data / "ligengxin96_polymarket-data-samples/BTC-5m-markets-2026-07-24.jsonl.gz") as f:
+        rows = [json.loads(line) for line in f]
+    markets = [parse.gamma_market(row["raw"]) for row in rows]
+    assert len(markets) == 292
+    for row, market in zip(rows, markets, strict=True):
+        assert market.market_id == row["condition_id"]
+        assert [market.yes_token, market.no_token] == row["token_ids"]
+    assert {m.taker_fee_rate for m in markets} == {D("0.07")}
 
 
 def test_gamma_tags(shared_data: Path) -> None:
