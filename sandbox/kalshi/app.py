@@ -26,7 +26,16 @@ from domain.money import CENT, Rounding, dollars_to_cents
 from sandbox.faults import FaultMiddleware
 from sandbox.kalshi.admin import admin_routes
 from sandbox.kalshi.auth import AuthFailure
-from sandbox.kalshi.venue import BadRequest, KalshiError, KalshiMarket, KalshiOrder, KalshiVenue, parse_order
+from sandbox.kalshi.venue import (
+    BadRequest,
+    KalshiError,
+    KalshiEvent,
+    KalshiMarket,
+    KalshiOrder,
+    KalshiVenue,
+    Series,
+    parse_order,
+)
 from sandbox.kalshi.wire import (
     count_fp,
     dollars_str,
@@ -149,7 +158,7 @@ class KalshiApi:
             return kalshi_error_response(exc)
         out = []
         for event in page:
-            body = event_json(self.venue, event)
+            body = event_json(event)
             if nested:
                 body["markets"] = [market_json(m) for m in self._event_markets(event.event_ticker)]
             out.append(body)
@@ -160,7 +169,7 @@ class KalshiApi:
         if found is None:
             return error_response(404, "not_found", "not found")
         markets = [market_json(m) for m in self._event_markets(found.event_ticker)]
-        return json_response({"event": event_json(self.venue, found), "markets": markets})
+        return json_response({"event": event_json(found), "markets": markets})
 
     def _event_markets(self, event_ticker: str) -> list[KalshiMarket]:
         return [m for m in self.venue.markets.values() if m.event_ticker == event_ticker]
@@ -384,7 +393,7 @@ def _status_matches(market: KalshiMarket, status: str) -> bool:
     return listed in wanted or market.status in wanted
 
 
-def series_json(series: Any) -> dict[str, Any]:
+def series_json(series: Series) -> dict[str, Any]:
     return {
         "ticker": series.ticker,
         "frequency": series.frequency,
@@ -400,7 +409,7 @@ def series_json(series: Any) -> dict[str, Any]:
     }
 
 
-def event_json(venue: KalshiVenue, event: Any) -> dict[str, Any]:
+def event_json(event: KalshiEvent) -> dict[str, Any]:
     body: dict[str, Any] = {
         "event_ticker": event.event_ticker,
         "series_ticker": event.series_ticker,

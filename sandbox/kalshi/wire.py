@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from domain.money import CENT, Rounding, dollars_to_cents
+from domain.money import CENT
 
 FOUR_PLACES = Decimal("0.0001")
 TWO_PLACES = Decimal("0.01")
@@ -26,25 +26,13 @@ def dollars_str(cents: int) -> str:
     return str((Decimal(cents) * CENT).quantize(FOUR_PLACES))
 
 
-def price_str(dollars: Decimal) -> str:
-    return str(dollars.quantize(FOUR_PLACES))
-
-
 def count_fp(count: Decimal | int) -> str:
     return str(Decimal(count).quantize(TWO_PLACES))
-
-
-def to_cents(dollars: Decimal) -> int:
-    return dollars_to_cents(dollars, Rounding.EXACT)
 
 
 def iso(ts: datetime) -> str:
     """RFC 3339 UTC with microseconds and a Z, as Kalshi writes `created_time`."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def json_response(content: Any, status: int = 200) -> Response:
