@@ -110,13 +110,14 @@ class KalshiStream:
     async def stop(self) -> None:
         await self._ws.stop()
 
-    def _command(self, cmd: str, params: dict[str, object], tickers: tuple[str, ...] = ()) -> bytes:
+    def _command(self, cmd: str, params: dict[str, object], tickers: tuple[str, ...] = ()) -> str:
+        """Commands go out as text frames: Kalshi's API speaks JSON text, not binary frames."""
         request_id = next(self._ids)
         if tickers:
             self._request_tickers[request_id] = tickers
-        return orjson.dumps({"id": request_id, "cmd": cmd, "params": params})
+        return orjson.dumps({"id": request_id, "cmd": cmd, "params": params}).decode()
 
-    def _subscribe(self, channels: Sequence[str], tickers: tuple[str, ...]) -> bytes:
+    def _subscribe(self, channels: Sequence[str], tickers: tuple[str, ...]) -> str:
         return self._command("subscribe", {"channels": list(channels), "market_tickers": list(tickers)}, tickers)
 
     async def _on_connect(self, ws: ClientConnection) -> None:
