@@ -138,11 +138,14 @@ class ReconnectingWebSocket:
         return self._stopping.is_set()
 
     async def send(self, data: str | bytes) -> None:
-        """Send on the live connection; raises ConnectionError while disconnected."""
+        """Send on the live connection; raises ConnectionError while disconnected or when the send fails."""
         ws = self._ws
         if ws is None:
             raise ConnectionError(f"{self.name}: not connected")
-        await ws.send(data)
+        try:
+            await ws.send(data)
+        except ConnectionClosed as exc:
+            raise ConnectionError(f"{self.name}: connection closed while sending") from exc
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -163,7 +166,12 @@ class ReconnectingWebSocket:
 
     async def _session(self) -> bool:
         """One connection's lifetime; returns True when an established connection was lost."""
-        extra = dict(self._headers()) if self._headers is not None else None
+        try:
+            extra = dict(self._headers()) if self._headers is not None else None
+        except Exception:
+            self.counters.connect_failures += 1
+            log.exception("%s: building handshake headers failed", self.name)
+            return False
         try:
             ws = await connect(
                 self.url,

@@ -220,3 +220,20 @@ async def test_headers_are_built_for_every_handshake() -> None:
         runner = ReconnectingWebSocket(server.url, lambda _: None, headers=headers, immediate_reconnect=True)
         await asyncio.wait_for(runner.run(), 5)
     assert [h["x-signed"] for h in server.headers] == ["sig-1", "sig-2"]
+
+
+async def test_failing_header_factory_backs_off_instead_of_crashing() -> None:
+    def headers() -> dict[str, str]:
+        raise RuntimeError("signing key unreadable")
+
+    sleep = FakeSleep(limit=3)
+    runner = ReconnectingWebSocket(dead_url(), lambda _: None, headers=headers, sleep=sleep, rand=lambda: 0.5)
+    sleep.runner = runner
+    await asyncio.wait_for(runner.run(), 5)
+    assert runner.counters.connect_failures == 3 and sleep.delays == [0.5, 1, 2]
+
+
+async def test_send_while_disconnected_raises_connection_error() -> None:
+    runner = ReconnectingWebSocket(dead_url(), lambda _: None)
+    with pytest.raises(ConnectionError):
+        await runner.send("hello")
