@@ -179,11 +179,12 @@ class PolymarketBookFeed:
             self.tick_sizes[book.market_id] = event.tick_size
 
     def _apply_price_change(self, event: PriceChangeEvent) -> None:
-        tokens = self._tokens
+        tokens, touched = self._tokens, self._touched
         at = _at(event.timestamp_ms)
         last: dict[OrderBook, tuple[bool, Decimal | None, Decimal | None]] = {}
-        for change in event.changes:
-            entry = tokens.get(change.asset_id)
+        # Unpacking the NamedTuple is cheaper than seven attribute reads (hot path).
+        for asset_id, price, size, is_bid, level_hash, best_bid, best_ask in event.changes:
+            entry = tokens.get(asset_id)
             if entry is None:
                 self.counters.unknown_assets += 1
                 continue
@@ -191,16 +192,16 @@ class PolymarketBookFeed:
             if not book.in_sync:
                 continue
             try:
-                book.set_level(_YES if is_yes else _NO, change.is_bid, change.price, change.size, at=at)
+                book.set_level(_YES if is_yes else _NO, is_bid, price, size, at=at)
             except BookIntegrityError as exc:
                 self.counters.integrity_errors += 1
                 self._desync(book, f"bad level: {exc}")
                 continue
-            self._touched.add(book)
-            if is_yes and change.hash is not None:
-                book.hash = change.hash
-            if change.best_bid is not None or change.best_ask is not None:
-                last[book] = (is_yes, change.best_bid, change.best_ask)
+            touched.add(book)
+            if is_yes and level_hash is not None:
+                book.hash = level_hash
+            if best_bid is not None or best_ask is not None:
+                last[book] = (is_yes, best_bid, best_ask)
         for book, (is_yes, best_bid, best_ask) in last.items():
             if book.in_sync:
                 self._check_bbo(book, is_yes, best_bid, best_ask)
