@@ -26,7 +26,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,17 +53,15 @@ MAX_BACKLOG_S = 0.05
 
 
 class BookDriver(Protocol):
-    """What a market maker needs from a venue: post-only bids/offers in YES cents, and cancels."""
+    """What a market maker needs from a venue: move one quote (cancel it, rest its replacement)."""
 
     updates: int
 
     def fund(self, owner: str) -> None: ...
 
-    def bid(self, owner: str, yes_cents: int, size: int) -> str | None: ...
-
-    def offer(self, owner: str, yes_cents: int, size: int) -> str | None: ...
-
-    def cancel(self, owner: str, order_id: str) -> None: ...
+    def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
+        """Cancel `old` (if any) and rest a post-only bid/offer at `yes_cents` (if any); the new order id."""
+        ...
 
 
 class KalshiDriver:
@@ -82,7 +80,15 @@ class KalshiDriver:
     def fund(self, owner: str) -> None:
         self.venue.fund(owner, MM_FUNDING_CENTS)
 
-    def _place(self, owner: str, side: str, yes_cents: int, size: int) -> str | None:
+    def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
+        if old is not None:
+            with contextlib.suppress(KalshiError):
+                self.venue.cancel(owner, old)
+            self.venue.forget(old)
+            _trim_engine_log(self.venue.markets[self.ticker].engine)
+        if yes_cents is None:
+            return None
+        side = "yes" if is_bid else "no"
         order = OrderInput(
             self.ticker, side, "buy", size, "limit", yes_cents, uuid.uuid4().hex, TimeInForce.GTC, None, True
         )
@@ -91,21 +97,10 @@ class KalshiDriver:
         except KalshiError:
             return None
 
-    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
-        return self._place(owner, "yes", yes_cents, size)
-
-    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
-        return self._place(owner, "no", yes_cents, size)
-
-    def cancel(self, owner: str, order_id: str) -> None:
-        with contextlib.suppress(KalshiError):
-            self.venue.cancel(owner, order_id)
-        self.venue.forget(order_id)
-        _trim_engine_log(self.venue.markets[self.ticker].engine)
-
 
 class PolymarketDriver:
-    """Quotes on one Polymarket sandbox market straight through its engine, published by the venue state."""
+    """Quotes on one Polymarket sandbox market through its engine; the venue state publishes each move
+    as one `price_change` (cancel and replacement together, as the venue batches a book update)."""
 
     def __init__(self, state: PolymarketState, condition_id: str) -> None:
         self.state = state
@@ -115,29 +110,26 @@ class PolymarketDriver:
     def fund(self, owner: str) -> None:
         self.state.ledger.deposit(owner, Decimal(MM_FUNDING_CENTS) * CENT)
 
-    def _submit(self, request: OrderRequest) -> str | None:
-        execution = self.market.engine.submit(request)
-        self._publish(execution.events)
-        return None if execution.order.reject_reason is not None else execution.order.order_id
-
-    def _publish(self, events: tuple[Event, ...]) -> None:
-        self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
-        self.state._publish(self.market, events)
-        _trim_engine_log(self.market.engine)
-
-    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
-        price = Decimal(yes_cents) * CENT
-        return self._submit(OrderRequest(owner, Outcome.YES, Side.BUY, price, Decimal(size), post_only=True))
-
-    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
-        price = Decimal(100 - yes_cents) * CENT
-        return self._submit(OrderRequest(owner, Outcome.NO, Side.BUY, price, Decimal(size), post_only=True))
-
-    def cancel(self, owner: str, order_id: str) -> None:
-        try:
-            self._publish(self.market.engine.cancel(order_id, owner).events)
-        except (OrderNotOpenError, UnknownOrderError):
-            return
+    def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
+        engine = self.market.engine
+        events: tuple[Event, ...] = ()
+        if old is not None:
+            with contextlib.suppress(OrderNotOpenError, UnknownOrderError):
+                events = engine.cancel(old, owner).events
+        placed = None
+        if yes_cents is not None:
+            if is_bid:
+                request = OrderRequest(owner, Outcome.YES, Side.BUY, Decimal(yes_cents) * CENT, Decimal(size))
+            else:
+                request = OrderRequest(owner, Outcome.NO, Side.BUY, Decimal(100 - yes_cents) * CENT, Decimal(size))
+            execution = engine.submit(replace(request, post_only=True))
+            events += execution.events
+            placed = None if execution.order.reject_reason is not None else execution.order.order_id
+        if events:
+            self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
+            self.state._publish(self.market, events)
+            _trim_engine_log(engine)
+        return placed
 
 
 class RemoteDriver:
@@ -152,14 +144,8 @@ class RemoteDriver:
     def fund(self, owner: str) -> None:
         return None
 
-    def bid(self, owner: str, yes_cents: int, size: int) -> str | None:
-        return "remote"
-
-    def offer(self, owner: str, yes_cents: int, size: int) -> str | None:
-        return "remote"
-
-    def cancel(self, owner: str, order_id: str) -> None:
-        return None
+    def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
+        return None if yes_cents is None else "remote"
 
 
 def _trim_engine_log(engine: Any) -> None:
@@ -285,18 +271,13 @@ class TwinMarkets:
     def _requote(self, pair: TwinPair, ladder: Ladder, *, is_bid: bool, k: int) -> None:
         slots = ladder.bids if is_bid else ladder.asks
         current = slots[k]
-        if current is not None:
-            ladder.driver.cancel(ladder.owner, current[0])
-            slots[k] = None
         best_bid, best_ask = self.quotes(pair, ladder)
         price = best_bid - k if is_bid else best_ask + k
-        if not 1 <= price <= 99:
-            return
-        size = self.rng.randint(5, 100)
-        place = ladder.driver.bid if is_bid else ladder.driver.offer
-        order_id = place(ladder.owner, price, size)
-        if order_id is not None:
-            slots[k] = (order_id, price)
+        target, size = None, 0
+        if 1 <= price <= 99:
+            target, size = price, self.rng.randint(5, 100)
+        order_id = ladder.driver.requote(ladder.owner, current[0] if current else None, is_bid, target, size)
+        slots[k] = (order_id, price) if order_id is not None else None
 
     def step(self) -> None:
         """Advance the walk a little and re-place one slot of one ladder."""
