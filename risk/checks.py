@@ -9,11 +9,12 @@ and cannot both pass a limit only one of them fits.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from domain.models import UtcDatetime, Venue
 from risk.models import (
@@ -24,6 +25,7 @@ from risk.models import (
     RejectCode,
     SagaFinished,
     SagaOutcome,
+    TradeLeg,
     TradeRequest,
 )
 
@@ -42,12 +44,12 @@ class Reservation(BaseModel):
 
 @dataclass(slots=True)
 class Totals:
-    """Contracts and dollars at risk, held plus reserved, by market, by venue and overall."""
+    """Contracts and dollars at risk by market, by venue and overall; `cash` is what reservations tie up."""
 
     market_contracts: defaultdict[str, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     venue_contracts: defaultdict[Venue, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
     venue_at_risk: defaultdict[Venue, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
-    reserved_cash: defaultdict[Venue, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    cash: defaultdict[Venue, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
 
     @property
     def contracts(self) -> Decimal:
@@ -57,29 +59,72 @@ class Totals:
     def at_risk(self) -> Decimal:
         return sum(self.venue_at_risk.values(), ZERO)
 
+    def add_legs(self, legs: Iterable[TradeLeg]) -> None:
+        for leg in legs:
+            self.market_contracts[market_key(leg.venue, leg.market_id)] += leg.quantity
+            self.venue_contracts[leg.venue] += leg.quantity
+            self.venue_at_risk[leg.venue] += leg.at_risk
+            self.cash[leg.venue] += leg.at_risk
+
+    def merged(self, *others: Totals) -> Totals:
+        result = Totals()
+        for part in (self, *others):
+            for mine, theirs in (
+                (result.market_contracts, part.market_contracts),
+                (result.venue_contracts, part.venue_contracts),
+                (result.venue_at_risk, part.venue_at_risk),
+                (result.cash, part.cash),
+            ):
+                for key, value in theirs.items():
+                    mine[key] += value  # type: ignore[index]
+        return result
+
 
 class RiskBook(BaseModel):
     """Holdings and balances (from the last account sync, plus completed sagas since), open
-    reservations, and net realized P&L per UTC day. Serializable, so it survives continue-as-new."""
+    reservations, and net realized P&L per UTC day. Serializable, so it survives continue-as-new.
+
+    The totals of holdings are cached (holdings change only in `sync` and on a completed
+    saga), so a decision costs O(legs + open reservations), not O(holdings).
+    """
 
     holdings: dict[str, Holding] = Field(default_factory=dict)
     balances: dict[Venue, Decimal] = Field(default_factory=dict)
     reservations: dict[str, Reservation] = Field(default_factory=dict)
     daily_net_pnl: dict[date, Decimal] = Field(default_factory=dict)
+    _held: Totals | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        """Books are equal by content; the cache does not count."""
+        if not isinstance(other, RiskBook):
+            return NotImplemented
+        return (self.holdings, self.balances, self.reservations, self.daily_net_pnl) == (
+            other.holdings,
+            other.balances,
+            other.reservations,
+            other.daily_net_pnl,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def held_totals(self) -> Totals:
+        if self._held is None:
+            held = Totals()
+            for key, holding in self.holdings.items():
+                held.market_contracts[key] += holding.contracts
+                held.venue_contracts[holding.venue] += holding.contracts
+                held.venue_at_risk[holding.venue] += holding.at_risk
+            self._held = held
+        return self._held
+
+    def reserved_totals(self) -> Totals:
+        reserved = Totals()
+        for reservation in self.reservations.values():
+            reserved.add_legs(reservation.request.legs)
+        return reserved
 
     def totals(self) -> Totals:
-        totals = Totals()
-        for holding in self.holdings.values():
-            totals.market_contracts[market_key(holding.venue, holding.market_id)] += holding.contracts
-            totals.venue_contracts[holding.venue] += holding.contracts
-            totals.venue_at_risk[holding.venue] += holding.at_risk
-        for reservation in self.reservations.values():
-            for leg in reservation.request.legs:
-                totals.market_contracts[market_key(leg.venue, leg.market_id)] += leg.quantity
-                totals.venue_contracts[leg.venue] += leg.quantity
-                totals.venue_at_risk[leg.venue] += leg.at_risk
-                totals.reserved_cash[leg.venue] += leg.at_risk
-        return totals
+        return self.held_totals().merged(self.reserved_totals())
 
     def net_pnl_on(self, day: date) -> Decimal:
         return self.daily_net_pnl.get(day, ZERO)
@@ -101,6 +146,7 @@ class RiskBook(BaseModel):
         for old in [d for d in self.daily_net_pnl if d <= today - timedelta(days=DAILY_PNL_DAYS_KEPT)]:
             del self.daily_net_pnl[old]
         if finished.outcome is SagaOutcome.COMPLETED:
+            self._held = None
             for leg in reservation.request.legs:
                 key = market_key(leg.venue, leg.market_id)
                 held = self.holdings.get(key)
@@ -117,6 +163,7 @@ class RiskBook(BaseModel):
         """The venues are the truth for balances and holdings; reservations are ours and stay."""
         self.balances = dict(snapshot.balances)
         self.holdings = {market_key(h.venue, h.market_id): h for h in snapshot.holdings}
+        self._held = None
 
 
 def _reject(request: TradeRequest, code: RejectCode, message: str) -> Decision:
@@ -145,56 +192,52 @@ def check_trade(
     if -day_pnl >= limits.max_daily_loss:
         return _reject(request, RejectCode.DAILY_LOSS, f"lost {-day_pnl} today (UTC), limit {limits.max_daily_loss}")
 
-    totals = book.totals()
-    needed_cash: defaultdict[Venue, Decimal] = defaultdict(Decimal)
-    for leg in request.legs:
-        needed_cash[leg.venue] += leg.at_risk
-    for venue, needed in needed_cash.items():
-        available = book.balances.get(venue, ZERO) - totals.reserved_cash[venue]
+    held, reserved, new = book.held_totals(), book.reserved_totals(), Totals()
+    new.add_legs(request.legs)
+
+    def after(attr: str, key: str | Venue) -> Decimal:
+        """Held + reserved + this request, for one market or venue."""
+        return sum((getattr(part, attr).get(key, ZERO) for part in (held, reserved, new)), ZERO)
+
+    for venue, needed in new.cash.items():
+        available = book.balances.get(venue, ZERO) - reserved.cash.get(venue, ZERO)
         if needed > available:
             return _reject(
                 request,
                 RejectCode.INSUFFICIENT_BALANCE,
                 f"{venue.value} needs {needed}, available {available} after reservations",
             )
-
-    for leg in request.legs:
-        totals.market_contracts[market_key(leg.venue, leg.market_id)] += leg.quantity
-        totals.venue_contracts[leg.venue] += leg.quantity
-        totals.venue_at_risk[leg.venue] += leg.at_risk
-    for leg in request.legs:
-        key = market_key(leg.venue, leg.market_id)
-        if totals.market_contracts[key] > limits.max_contracts_per_market:
+    for key in new.market_contracts:
+        if (contracts := after("market_contracts", key)) > limits.max_contracts_per_market:
             return _reject(
                 request,
                 RejectCode.MARKET_POSITION,
-                f"{key} would hold {totals.market_contracts[key]} contracts, limit {limits.max_contracts_per_market}",
+                f"{key} would hold {contracts} contracts, limit {limits.max_contracts_per_market}",
             )
-    for venue in needed_cash:
-        if totals.venue_contracts[venue] > limits.max_contracts_per_venue:
+    for venue in new.venue_contracts:
+        if (contracts := after("venue_contracts", venue)) > limits.max_contracts_per_venue:
             return _reject(
                 request,
                 RejectCode.VENUE_POSITION,
-                f"{venue.value} would hold {totals.venue_contracts[venue]} contracts, "
-                f"limit {limits.max_contracts_per_venue}",
+                f"{venue.value} would hold {contracts} contracts, limit {limits.max_contracts_per_venue}",
             )
-    if totals.contracts > limits.max_contracts_total:
+    if (contracts := held.contracts + reserved.contracts + new.contracts) > limits.max_contracts_total:
         return _reject(
             request,
             RejectCode.TOTAL_POSITION,
-            f"would hold {totals.contracts} contracts in total, limit {limits.max_contracts_total}",
+            f"would hold {contracts} contracts in total, limit {limits.max_contracts_total}",
         )
-    for venue in needed_cash:
-        if totals.venue_at_risk[venue] > limits.max_exposure_per_venue:
+    for venue in new.venue_at_risk:
+        if (at_risk := after("venue_at_risk", venue)) > limits.max_exposure_per_venue:
             return _reject(
                 request,
                 RejectCode.VENUE_EXPOSURE,
-                f"{venue.value} exposure would be {totals.venue_at_risk[venue]}, limit {limits.max_exposure_per_venue}",
+                f"{venue.value} exposure would be {at_risk}, limit {limits.max_exposure_per_venue}",
             )
-    if totals.at_risk > limits.max_exposure_total:
+    if (at_risk := held.at_risk + reserved.at_risk + new.at_risk) > limits.max_exposure_total:
         return _reject(
             request,
             RejectCode.TOTAL_EXPOSURE,
-            f"total exposure would be {totals.at_risk}, limit {limits.max_exposure_total}",
+            f"total exposure would be {at_risk}, limit {limits.max_exposure_total}",
         )
     return Decision(saga_id=request.saga_id, approved=True, message="approved")

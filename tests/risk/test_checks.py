@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.models import Outcome, Side, Venue
 from risk.checks import RiskBook, check_trade
-from risk.models import Holding, Limits, RejectCode, SagaFinished, SagaOutcome, TradeLeg
+from risk.models import Holding, Limits, RejectCode, SagaFinished, SagaOutcome, TradeLeg, TradeRequest
 from tests.risk.factories import T0, arb_request, funded
 
 TODAY = T0.date()
@@ -100,6 +104,8 @@ def test_reservations_count_so_two_sagas_cannot_share_the_last_room() -> None:
 
 def test_completed_saga_turns_reservation_into_holdings_and_spends_cash() -> None:
     b = book(polymarket="100", kalshi="100")
+    limits = Limits(max_contracts_per_market=Decimal(15))
+    assert check_trade(arb_request("s1"), limits, b, today=TODAY).approved  # totals of holdings now cached
     b.reserve(arb_request("s1"), T0)
     b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED), TODAY)
     assert not b.reservations
@@ -107,7 +113,6 @@ def test_completed_saga_turns_reservation_into_holdings_and_spends_cash() -> Non
         venue=Venue.KALSHI, market_id="KX-1", contracts=Decimal(10), at_risk=Decimal("5.55")
     )
     assert b.balances[Venue.POLYMARKET] == Decimal("95.95")
-    limits = Limits(max_contracts_per_market=Decimal(15))
     assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.MARKET_POSITION
 
 
@@ -150,3 +155,92 @@ def test_book_round_trips_through_json_exactly() -> None:
     b.reserve(arb_request("s1"), T0)
     b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED, realized_pnl=Decimal("0.000001")), TODAY)
     assert RiskBook.model_validate_json(b.model_dump_json()) == b
+
+
+def fits_from_scratch(b: RiskBook, request: TradeRequest, limits: Limits) -> bool:
+    """The oracle: every total recomputed naively from holdings, reservations and the request."""
+    market: defaultdict[str, Decimal] = defaultdict(Decimal)
+    venue_contracts: defaultdict[Venue, Decimal] = defaultdict(Decimal)
+    venue_risk: defaultdict[Venue, Decimal] = defaultdict(Decimal)
+    cash: defaultdict[Venue, Decimal] = defaultdict(Decimal)
+    for h in b.holdings.values():
+        market[f"{h.venue.value}:{h.market_id}"] += h.contracts
+        venue_contracts[h.venue] += h.contracts
+        venue_risk[h.venue] += h.at_risk
+    for r in [*(res.request for res in b.reservations.values()), request]:
+        for leg in r.legs:
+            market[f"{leg.venue.value}:{leg.market_id}"] += leg.quantity
+            venue_contracts[leg.venue] += leg.quantity
+            venue_risk[leg.venue] += leg.at_risk
+            cash[leg.venue] += leg.at_risk
+    touched_markets = {f"{leg.venue.value}:{leg.market_id}" for leg in request.legs}
+    touched_venues = {leg.venue for leg in request.legs}
+    return (
+        len(b.reservations) < limits.max_open_sagas
+        and -b.net_pnl_on(TODAY) < limits.max_daily_loss
+        and all(cash[v] <= b.balances.get(v, Decimal(0)) for v in touched_venues)
+        and all(market[m] <= limits.max_contracts_per_market for m in touched_markets)
+        and all(venue_contracts[v] <= limits.max_contracts_per_venue for v in touched_venues)
+        and sum(venue_contracts.values()) <= limits.max_contracts_total
+        and all(venue_risk[v] <= limits.max_exposure_per_venue for v in touched_venues)
+        and sum(venue_risk.values()) <= limits.max_exposure_total
+    )
+
+
+amounts = st.integers(min_value=0, max_value=200).map(Decimal)
+steps = st.lists(
+    st.one_of(
+        st.tuples(
+            st.just("reserve"),
+            st.integers(1, 40),
+            st.integers(1, 99),
+            st.integers(1, 99),
+            st.sampled_from("AB"),
+            st.sampled_from("AB"),
+        ),
+        st.tuples(st.just("settle"), st.integers(0, 30), st.sampled_from(SagaOutcome), st.integers(-5, 2)),
+        st.tuples(st.just("sync"), st.integers(0, 1000)),
+    ),
+    max_size=30,
+)
+
+
+@given(steps, amounts, amounts, amounts, st.integers(0, 6), st.integers(1, 8).map(Decimal))
+def test_decisions_match_a_from_scratch_oracle_in_any_sequence(
+    actions: list[tuple[Any, ...]],
+    per_market: Decimal,
+    per_venue_exposure: Decimal,
+    total_exposure: Decimal,
+    max_sagas: int,
+    daily_loss: Decimal,
+) -> None:
+    limits = Limits(
+        max_contracts_per_market=per_market,
+        max_contracts_per_venue=per_market * 2,
+        max_contracts_total=per_market * 3,
+        max_exposure_per_venue=per_venue_exposure,
+        max_exposure_total=total_exposure,
+        max_open_sagas=max_sagas,
+        max_daily_loss=daily_loss,
+    )
+    b = book(polymarket="500", kalshi="500")
+    for n, action in enumerate(actions):
+        if action[0] == "reserve":
+            _, qty, p1, p2, m1, m2 = action
+            request = arb_request(
+                f"s{n}",
+                quantity=str(qty),
+                poly_price=str(Decimal(p1) / 100),
+                kalshi_price=str(Decimal(p2) / 100),
+                poly_market=m1,
+                kalshi_market=m2,
+            )
+            decision = check_trade(request, limits, b, today=TODAY)
+            assert decision.approved == fits_from_scratch(b, request, limits), decision.message
+            if decision.approved:
+                b.reserve(request, T0)
+        elif action[0] == "settle" and b.reservations:
+            saga = sorted(b.reservations)[action[1] % len(b.reservations)]
+            b.settle(SagaFinished(saga_id=saga, outcome=action[2], realized_pnl=Decimal(action[3])), TODAY)
+        elif action[0] == "sync":
+            b.sync(funded(polymarket=str(action[1]), kalshi=str(action[1])))
