@@ -38,7 +38,7 @@ def _settings() -> Settings:
     except ConfigError as exc:
         _fail(f"config error: {exc}")
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("alembic", "temporalio.worker"):
+    for chatty in ("alembic", "temporalio.worker", "httpx"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
     return settings
 
@@ -56,9 +56,13 @@ def _run(coro: Coroutine[Any, Any, None]) -> None:
 
 
 @app.command()
-def up(once: bool = typer.Option(False, help="Start everything, report health and exit")) -> None:
-    """The main job: Temporal (embedded dev server unless configured), database, worker; runs until Ctrl-C."""
-    _run(run_up(_settings(), console, once=once))
+def up(
+    once: bool = typer.Option(False, help="Start the services, prove health and exit (no trading)"),
+    duration: float | None = typer.Option(None, min=1, help="Stop after this many seconds"),
+    until_sagas: int | None = typer.Option(None, min=1, help="Stop once this many sagas have finished"),
+) -> None:
+    """The main job: services, venues (sandboxes in paper mode), streamers, detector and worker; until Ctrl-C."""
+    _run(run_up(_settings(), console, once=once, duration=duration, until_sagas=until_sagas))
 
 
 @app.command()

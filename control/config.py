@@ -65,7 +65,7 @@ class PolymarketSettings(Section):
     clob_url: str = "http://127.0.0.1:8801"
     ws_url: str = "ws://127.0.0.1:8801/ws"
     gamma_url: str = "http://127.0.0.1:8801/gamma"
-    data_url: str = "http://127.0.0.1:8801/data"
+    data_url: str = "http://127.0.0.1:8801/data-api"
     chain_id: int = 137
     private_key: SecretStr | None = None
     funder: str | None = None

@@ -1,20 +1,36 @@
-"""`inertial up`, the main job: bring every service up, start the worker, prove health, run until Ctrl-C."""
+"""`inertial up`, the main job: services, venues (the sandboxes in paper mode), streamers, detector, worker.
+
+Paper mode (`DRY_RUN=1`, the default) starts both sandbox venues in this process with
+the twin-market scenario and trades them with freshly provisioned paper accounts; it
+never calls a real venue. Live mode trades the configured venues with the configured
+credentials. Either way the health of the whole path is proven first (a workflow that
+round-trips through Temporal, the worker and the database), then the live view runs
+until Ctrl-C, `--duration` or `--until-sagas`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import uuid
 from datetime import timedelta
 
 from rich.console import Console
+from rich.live import Live
 from rich.table import Table
 
 from activities.health import DatabaseHealth
 from control.config import Settings
+from control.dashboard import render, saga_summary, status_line
+from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
+from control.trading import TradingStack, trading_stack
+from sandbox.runner import run_sandboxes
 from workers.worker import build_worker
 from workflows.health import HealthCheckWorkflow
+
+PAPER_SCENARIO = "twin"
 
 
 async def probe_health(svc: Services, task_queue: str) -> DatabaseHealth:
@@ -35,28 +51,81 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-async def run_up(settings: Settings, console: Console, *, once: bool = False) -> None:
+def _health_table(settings: Settings, svc: Services, health: DatabaseHealth, venues: str) -> Table:
+    table = Table(title="health", show_header=False)
+    table.add_row("Temporal", svc.temporal_address + (f"  (web UI {svc.temporal_ui})" if svc.temporal_ui else ""))
+    table.add_row("database", f"{describe_database(settings.effective_database_url)}  revision {health.revision}")
+    table.add_row("Redis", "on" if svc.redis else "off (embedded default)")
+    table.add_row("worker", f"task queue {settings.temporal.task_queue}: healthy")
+    table.add_row("venues", venues)
+    return table
+
+
+async def _watch(
+    trading: TradingStack,
+    svc: Services,
+    console: Console,
+    stop: asyncio.Event,
+    duration: float | None,
+    until_sagas: int | None,
+) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = None if duration is None else loop.time() + duration
+
+    def done(finished: int) -> bool:
+        if stop.is_set() or (deadline is not None and loop.time() >= deadline):
+            return True
+        return until_sagas is not None and finished >= until_sagas
+
+    summary = await saga_summary(svc.engine)
+    if console.is_terminal:
+        with Live(render(trading, summary), console=console, refresh_per_second=2) as live:
+            while not done(summary.finished):
+                await asyncio.sleep(0.5)
+                summary = await saga_summary(svc.engine)
+                live.update(render(trading, summary))
+        return
+    ticks = 0
+    while not done(summary.finished):
+        await asyncio.sleep(0.5)
+        summary = await saga_summary(svc.engine)
+        ticks += 1
+        if ticks % 10 == 0:
+            console.print(status_line(trading, summary), highlight=False)
+    console.print(status_line(trading, summary), highlight=False)
+
+
+async def run_up(
+    settings: Settings,
+    console: Console,
+    *,
+    once: bool = False,
+    duration: float | None = None,
+    until_sagas: int | None = None,
+) -> None:
     stop = _stop_event()
     mode = "PAPER (dry run: no real venue is ever called)" if settings.dry_run else "LIVE"
     console.print(f"[bold]InertialEvent[/] starting in [bold]{mode}[/] mode; data in {settings.data_dir}")
-    async with services(settings) as svc:
-        worker = build_worker(svc.client, settings.temporal.task_queue, svc.engine)
-        async with worker:
-            health = await probe_health(svc, settings.temporal.task_queue)
-            table = Table(title="health", show_header=False)
-            table.add_row(
-                "Temporal", svc.temporal_address + (f"  (web UI {svc.temporal_ui})" if svc.temporal_ui else "")
-            )
-            table.add_row(
-                "database", f"{describe_database(settings.effective_database_url)}  revision {health.revision}"
-            )
-            table.add_row("Redis", "on" if svc.redis else "off (embedded default)")
-            table.add_row("worker", f"task queue {settings.temporal.task_queue}: healthy")
-            console.print(table)
-            if not once:
-                console.print("running; Ctrl-C to stop")
-                await stop.wait()
-            console.print("stopping…")
+    async with contextlib.AsyncExitStack() as stack:
+        venues = "not started (--once)"
+        if settings.dry_run and not once:
+            sandboxes = await stack.enter_async_context(run_sandboxes(scenario=PAPER_SCENARIO))
+            settings = await provision(point_at_sandboxes(settings, sandboxes))
+            venues = f"sandboxes: Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
+        elif not once:
+            venues = f"Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
+        svc = await stack.enter_async_context(services(settings))
+        trading = None if once else await stack.enter_async_context(trading_stack(settings, svc.client, svc.engine))
+        worker = build_worker(
+            svc.client, settings.temporal.task_queue, svc.engine, venues=trading.venues if trading else None
+        )
+        await stack.enter_async_context(worker)
+        health = await probe_health(svc, settings.temporal.task_queue)
+        console.print(_health_table(settings, svc, health, venues))
+        if trading is not None:
+            console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
+            await _watch(trading, svc, console, stop, duration, until_sagas)
+        console.print("stopping…")
     console.print("stopped cleanly")
 
 

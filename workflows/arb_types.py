@@ -14,7 +14,8 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from arbitrage.opportunity import Opportunity
-from domain.models import MarketPair, Order, OrderIntent, Outcome, Venue
+from domain.models import MarketPair, Order, OrderIntent, Outcome, Side, Venue
+from domain.money import MICRO, Rounding, quantize
 
 
 class _Model(BaseModel):
@@ -84,11 +85,13 @@ class LegFill(_Model):
 
     @classmethod
     def from_order(cls, order: Order) -> LegFill:
+        """Notional rounded to the USDC unit against us: a buy cost up, a sale's proceeds down."""
         price = order.average_price if order.average_price is not None else order.intent.price
+        rounding = Rounding.UP if order.intent.side is Side.BUY else Rounding.DOWN
         return cls(
             intent=order.intent,
             filled=order.filled_quantity,
-            cost=order.filled_quantity * price,
+            cost=quantize(order.filled_quantity * price, MICRO, rounding),
             fees=order.fees_paid,
             venue_order_id=order.venue_order_id,
             rejected=order.reject_reason,

@@ -1,0 +1,128 @@
+"""The trading stack of the main job: venue clients, confirmed pairs, streams, detector, saga launcher.
+
+The same code trades the sandboxes (paper) and the real venues (live): only the
+settings differ. In paper mode, candidate pairs that the matcher is sure of and
+that carry no resolution-risk flag are confirmed automatically (the sandbox's twin
+markets are the same question by construction); live, only pairs a person
+confirmed (`inertial pairs confirm`) are traded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+
+from arbitrage.detector import Detector, DetectorConfig
+from arbitrage.matching.candidates import CandidateGenerator
+from arbitrage.opportunity import SqlOpportunityRecorder
+from arbitrage.pairs import SqlPairRepository
+from control.config import Settings
+from domain.book import BookSnapshot
+from domain.models import Market, MarketPair, PairStatus, Venue
+from streamers.hot import HotLoop
+from streamers.launcher import SagaLauncher
+from streamers.relay import BookRelay
+from venues.base import TradingClient
+from venues.kalshi.client import KalshiClient
+from venues.kalshi.factory import client_from_settings as kalshi_client
+from venues.kalshi.factory import stream_from_settings as kalshi_stream
+from venues.kalshi.stream import KalshiStream
+from venues.kalshi.trading import KalshiTradingClient
+from venues.polymarket.book_feed import PolymarketBookFeed
+from venues.polymarket.client import PolymarketClient
+from venues.polymarket.factory import client_from_settings as polymarket_client
+from venues.polymarket.factory import market_stream_from_settings
+from workflows.arb_types import SagaPolicy
+
+log = logging.getLogger(__name__)
+
+AUTO_CONFIRM_CONFIDENCE = Decimal("0.9")
+AUTO_CONFIRMED_BY = "paper-mode auto-confirm"
+
+
+@dataclass
+class TradingStack:
+    polymarket: PolymarketClient
+    kalshi: KalshiClient
+    pairs: list[MarketPair]
+    loop: HotLoop
+    feed: PolymarketBookFeed
+    kalshi_stream: KalshiStream | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def snapshots(self, pair: MarketPair) -> tuple[BookSnapshot, BookSnapshot | None]:
+        """The pair's two current books (Kalshi None until its stream has sent one)."""
+        poly = self.feed.book(pair.polymarket.market_id).snapshot()
+        kalshi_book = self.kalshi_stream.books.get(pair.kalshi.market_id) if self.kalshi_stream else None
+        return poly, None if kalshi_book is None else kalshi_book.snapshot()
+
+    @property
+    def venues(self) -> dict[Venue, TradingClient]:
+        return {Venue.POLYMARKET: self.polymarket, Venue.KALSHI: KalshiTradingClient(self.kalshi)}
+
+
+async def _listings(polymarket: PolymarketClient, kalshi: KalshiClient) -> tuple[list[Market], list[Market]]:
+    poly: list[Market] = []
+    async for page in polymarket.iter_gamma_markets({"closed": "false"}):
+        poly.extend(page.markets)
+    return poly, await kalshi.get_markets(status="open")
+
+
+async def discover_pairs(
+    polymarket: PolymarketClient, kalshi: KalshiClient, repository: SqlPairRepository, *, auto_confirm: bool
+) -> list[MarketPair]:
+    """Suggest candidates from both listings; the confirmed ones (after auto-confirm, in paper) are traded."""
+    poly, kalshi_markets = await _listings(polymarket, kalshi)
+    for candidate in CandidateGenerator(poly).generate(kalshi_markets, top_k=1):
+        pair = await repository.suggest(candidate.to_pair())
+        sure = candidate.confidence >= AUTO_CONFIRM_CONFIDENCE and not candidate.risk_flags
+        if auto_confirm and sure and pair.status is PairStatus.CANDIDATE:
+            await repository.decide(pair.pair_id, PairStatus.CONFIRMED, AUTO_CONFIRMED_BY)
+    return await repository.list_pairs(PairStatus.CONFIRMED)
+
+
+@contextlib.asynccontextmanager
+async def trading_stack(
+    settings: Settings, client: Client, engine: AsyncEngine, *, policy: SagaPolicy | None = None
+) -> AsyncIterator[TradingStack]:
+    polymarket = polymarket_client(settings.polymarket)
+    kalshi = kalshi_client(settings.kalshi)
+    try:
+        if polymarket.wallet is not None and polymarket.creds is None:
+            await polymarket.create_or_derive_api_key()
+        pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
+        recorder = SqlOpportunityRecorder(engine)
+        detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), recorder=recorder)
+        launcher = SagaLauncher(client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy)
+        relay = BookRelay()
+        feed = PolymarketBookFeed()
+        feed.on_book = relay.on_book
+        stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, launcher), feed)
+        if pairs:
+            poly_stream = market_stream_from_settings(settings.polymarket, feed, rest=polymarket)
+            await poly_stream.subscribe([p.polymarket for p in pairs])
+            k_stream = kalshi_stream(settings.kalshi, [p.kalshi.market_id for p in pairs], on_book=relay.on_book)
+            stack.kalshi_stream = k_stream
+            stack.tasks = [
+                asyncio.create_task(poly_stream.run(), name="polymarket-market-ws"),
+                asyncio.create_task(k_stream.run(), name="kalshi-ws"),
+                asyncio.create_task(stack.loop.run(), name="hot-loop"),
+            ]
+        try:
+            yield stack
+        finally:
+            for task in stack.tasks:
+                task.cancel()
+            for task in stack.tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    finally:
+        await polymarket.aclose()
+        await kalshi.aclose()

@@ -1,0 +1,45 @@
+"""The README's main command, as a newcomer runs it: paper mode finds opportunities and completes sagas."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from tests.control.test_cli import run
+from tests.temporal.test_devserver import free_port
+
+
+def test_paper_mode_trades_the_sandboxes_within_a_minute(tmp_path: Path) -> None:
+    result = run(
+        ["up", "--until-sagas", "1", "--duration", "90"],
+        tmp_path,
+        INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(free_port()),
+        INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert "PAPER" in out and "sandboxes: Polymarket http://127.0.0.1:" in out
+    assert re.search(r"trading [1-9]\d* confirmed pairs", out)
+    final = out.strip().splitlines()[-3:]
+    assert "stopped cleanly" in final[-1]
+    finished = (
+        sqlite3.connect(tmp_path / "data" / "inertial.db").execute("SELECT state, net_exposure FROM sagas").fetchall()
+    )
+    assert finished, out[-2000:]
+    for state, net_exposure in finished:
+        assert state in ("Completed", "Compensated", "Failed")
+        assert net_exposure == 0
+    assert "Traceback" not in result.stderr
+
+
+def test_run_command_is_the_readme_main_command() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "make run" in readme and "make test" in readme
+    assert re.search(r"^run: install\n\t\$\(BIN\)/inertial up$", makefile, re.M)
+    assert (
+        subprocess.run(["make", "-n", "run"], capture_output=True, text=True, cwd=Path(__file__).parents[2]).returncode
+        == 0
+    )
