@@ -50,6 +50,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MM_FUNDING_CENTS = 10_000_000_000
 ENGINE_EVENT_CAP = 50_000
 MAX_BACKLOG_S = 0.05
+MAX_QUEUED = 2_000
 
 
 class BookDriver(Protocol):
@@ -289,13 +290,22 @@ class TwinMarkets:
         ladder.noise_bps = max(-self.noise_cap, min(self.noise_cap, ladder.noise_bps))
         self._requote(pair, ladder, is_bid=self.rng.random() < 0.5, k=self.rng.randrange(self.levels))
 
+    def backlog(self) -> int:
+        """Stream messages queued for the slowest local reader of either venue."""
+        queued = self.kalshi.stream.backlog() if self.kalshi is not None else 0
+        if self.polymarket is not None:
+            queued = max([queued, *(sub.outbox.qsize() for sub in self.polymarket.subscribers)])
+        return queued
+
     async def run(self, rate: float, duration: float | None = None, tick: float = 0.005) -> None:
         """Step so book updates arrive at about `rate` per second (each step makes about two).
 
         Steps run in chunks of one tick's worth with a yield in between, so sockets
-        and HTTP clients are served while the books move. Work owed is capped at
-        `MAX_BACKLOG_S` of steps: a process that cannot keep up delivers what it
-        sustains instead of building a backlog that starves its clients.
+        and HTTP clients are served while the books move. When the process cannot
+        keep up, work owed is capped at `MAX_BACKLOG_S` of steps and no step is taken
+        while a reader has more than `MAX_QUEUED` messages waiting: the rate delivered
+        is then what the process sustains, instead of a backlog that starves the
+        writers and ends in slow-reader disconnects.
         """
         loop = asyncio.get_running_loop()
         started = last = loop.time()
@@ -307,7 +317,7 @@ class TwinMarkets:
             now = loop.time()
             owed = min(owed + (now - last) * rate / 2, cap)
             last = now
-            while owed >= 1:
+            while owed >= 1 and self.backlog() < MAX_QUEUED:
                 for _ in range(min(chunk, int(owed))):
                     self.step()
                 owed -= min(chunk, int(owed))

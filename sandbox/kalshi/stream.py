@@ -228,6 +228,10 @@ class KalshiStream:
         sub.seq += 2 if self.faults.take_seq_gap() else 1
         return b'{"type":"%s","sid":%d,"seq":%d,"msg":%s}' % (kind.encode(), sub.sid, sub.seq, body)
 
+    def backlog(self) -> int:
+        """Messages queued for the slowest reader."""
+        return max((len(conn.outbox) for conn in self.connections), default=0)
+
     def wants(self, channel: str, ticker: str) -> bool:
         """Whether anyone listens, so the venue builds no message nobody reads."""
         return any(

@@ -200,3 +200,20 @@ async def test_sandboxes_fixture_serves_both_venues(sandboxes: Sandboxes) -> Non
         polymarket = await client.get(f"{sandboxes.polymarket_urls.clob}/")
     assert kalshi.json() == {"exchange_active": True, "trading_active": True}
     assert polymarket.status_code == 200
+
+
+async def test_twin_waits_while_a_reader_is_behind() -> None:
+    from sandbox.kalshi.stream import Connection
+    from sandbox.scenarios import MAX_QUEUED
+
+    venue = KalshiVenue()
+    scenario = TwinMarkets(venue, seed=2)
+    scenario.setup()
+    slow = Connection(websocket=None, account="slow")  # type: ignore[arg-type]
+    slow.outbox.extend([b"{}"] * MAX_QUEUED)
+    venue.stream.connections.add(slow)
+    await scenario.run(rate=5_000, duration=0.1)
+    assert scenario.steps == 0
+    slow.outbox.clear()
+    await scenario.run(rate=5_000, duration=0.1)
+    assert scenario.steps > 0
