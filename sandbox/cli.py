@@ -20,7 +20,7 @@ from pathlib import Path
 import typer
 
 from sandbox.runner import VENUES, run_sandboxes
-from sandbox.scenarios import SCENARIOS
+from sandbox.scenarios import SCENARIOS, TwinMarkets
 
 app = typer.Typer(help="Local Polymarket and Kalshi venues that behave like the real ones on the wire.")
 
@@ -90,6 +90,12 @@ async def _serve(plan: Plan, venues: tuple[str, ...]) -> None:
         if handles.polymarket_urls is not None:
             urls = handles.polymarket_urls
             typer.echo(f"polymarket  {urls.clob}   ws {urls.ws_market}   gamma {urls.gamma}   admin /_sandbox/")
+        if isinstance(handles.scenario, TwinMarkets) and handles.kalshi is not None:
+            for spec in handles.scenario.specs:
+                typer.echo(
+                    f"twin {spec.key}: kalshi {spec.kalshi_ticker} = polymarket {spec.condition_id} "
+                    f"(YES {spec.yes_token}, NO {spec.no_token})"
+                )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         # Installed after the servers started, so these replace uvicorn's per-server handlers.
