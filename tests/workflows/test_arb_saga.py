@@ -7,6 +7,7 @@ placed twice, in the state it reports — and its history must replay determinis
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from temporalio.client import Client, WorkflowFailureError, WorkflowHandle
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -44,10 +46,10 @@ class Rig:
             ArbSagaWorkflow.run, request, id=f"arb-{uuid.uuid4()}", task_queue=self.queue
         )
 
-    async def run(self, policy: SagaPolicy = FAST, contracts: int = 10) -> SagaStatus:
+    async def run(self, policy: SagaPolicy = FAST, contracts: int = 10, record_as: str | None = None) -> SagaStatus:
         handle = await self.start(policy, contracts)
         result: SagaStatus = await handle.result()
-        await replay(self.client, handle)
+        await replay(self.client, handle, record_as)
         return result
 
     def pair_holdings(self) -> dict[Outcome, Decimal]:
@@ -63,9 +65,16 @@ class Rig:
         assert held[Outcome.YES] == held[Outcome.NO], held
 
 
-async def replay(client: Client, handle: WorkflowHandle) -> None:
+HISTORIES = Path(__file__).with_name("histories")
+
+
+async def replay(client: Client, handle: WorkflowHandle, record_as: str | None = None) -> None:
+    """Replay this run's history; with INERTIAL_RECORD_HISTORIES=1 also keep it as a regression fixture."""
     history = await handle.fetch_history()
     await Replayer(workflows=[ArbSagaWorkflow], data_converter=client.data_converter).replay_workflow(history)
+    if record_as and os.environ.get("INERTIAL_RECORD_HISTORIES") == "1":
+        HISTORIES.mkdir(exist_ok=True)
+        (HISTORIES / f"{record_as}.json").write_text(history.to_json())
 
 
 @pytest.fixture
@@ -84,7 +93,7 @@ async def rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
 
 
 async def test_both_legs_fill_completes_with_locked_profit(rig: Rig) -> None:
-    status = await rig.run()
+    status = await rig.run(record_as="happy_path")
     assert status.state is ArbState.COMPLETED
     assert status.unmatched == 0
     kalshi_fee = Decimal("0.18")
@@ -95,7 +104,7 @@ async def test_both_legs_fill_completes_with_locked_profit(rig: Rig) -> None:
 
 async def test_rejected_leg_is_hedged_on_the_other_venue(rig: Rig) -> None:
     rig.venues[Venue.KALSHI].faults.reject_next = 1
-    status = await rig.run()
+    status = await rig.run(record_as="hedge")
     assert status.state is ArbState.COMPENSATED
     assert status.hedge_strategy is HedgeStrategy.HEDGE_OTHER_VENUE
     assert status.legs[1].rejected is not None
@@ -113,7 +122,7 @@ async def test_partial_fill_hedges_only_the_difference(rig: Rig) -> None:
 
 async def test_venue_refusing_hedges_leads_to_same_venue_hedge_or_unwind(rig: Rig) -> None:
     rig.venues[Venue.KALSHI].faults.reject_next = 100
-    status = await rig.run(FAST.model_copy(update={"hedge_loss_budget": Decimal(0)}))
+    status = await rig.run(FAST.model_copy(update={"hedge_loss_budget": Decimal(0)}), record_as="unwind")
     assert status.state is ArbState.COMPENSATED
     assert status.hedge_strategy is HedgeStrategy.UNWIND
     assert rig.venues[Venue.KALSHI].orders == {}
@@ -177,4 +186,12 @@ async def test_cancel_mid_saga_finishes_legs_in_flight_then_gets_flat(rig: Rig) 
     status: SagaStatus = await handle.query(ArbSagaWorkflow.state)
     assert status.state in (ArbState.COMPLETED, ArbState.COMPENSATED)
     assert any("cancelled" in a for a in status.alerts)
-    await replay(rig.client, handle)
+    await replay(rig.client, handle, record_as="cancel")
+
+
+@pytest.mark.parametrize("name", ["happy_path", "hedge", "unwind", "cancel"])
+async def test_recorded_history_replays_deterministically(name: str) -> None:
+    """Histories recorded from earlier runs of this code: a non-deterministic change to the saga fails here."""
+    path = HISTORIES / f"{name}.json"
+    history = WorkflowHistory.from_json(f"recorded-{name}", path.read_text())
+    await Replayer(workflows=[ArbSagaWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
