@@ -1,0 +1,55 @@
+"""The hot loop: book changes → detector → one saga per approved opportunity.
+
+It runs in the same event loop as the streams (which feed `relay`) and the in-process
+worker, so a tick reaches `start_workflow` without crossing a process boundary. The
+loop never blocks on a saga: starting a workflow is the only await per opportunity.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+from arbitrage.detector import Detector
+from arbitrage.opportunity import Opportunity
+from streamers.launcher import SagaLauncher
+from streamers.relay import BookRelay
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class HotStats:
+    evaluations: int = 0
+    opportunities: int = 0
+    sagas_started: int = 0
+    errors: int = 0
+    last_detect_us: float = 0.0
+    recent: list[Opportunity] = field(default_factory=list)
+
+
+class HotLoop:
+    def __init__(self, relay: BookRelay, detector: Detector, launcher: SagaLauncher, *, keep_recent: int = 20) -> None:
+        self.relay = relay
+        self.detector = detector
+        self.launcher = launcher
+        self.stats = HotStats()
+        self._keep = keep_recent
+
+    async def run(self) -> None:
+        """Until cancelled. An error on one book is logged and counted; the loop goes on."""
+        async for snapshot in self.relay.changes():
+            try:
+                started = time.perf_counter()
+                found = await self.detector.on_snapshot(snapshot)
+                self.stats.last_detect_us = (time.perf_counter() - started) * 1e6
+                self.stats.evaluations += 1
+                for opportunity in found:
+                    self.stats.opportunities += 1
+                    self.stats.recent = [opportunity, *self.stats.recent][: self._keep]
+                    if await self.launcher.launch(opportunity) is not None:
+                        self.stats.sagas_started += 1
+            except Exception:
+                self.stats.errors += 1
+                log.exception("hot loop: %s %s", snapshot.venue.value, snapshot.market_id)
