@@ -113,7 +113,12 @@ class KalshiStream:
         writer = asyncio.create_task(self._write(conn))
         try:
             while True:
-                raw = await websocket.receive_text()
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                raw = message.get("text")
+                if raw is None:
+                    raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
                 self._command(conn, raw)
         except (WebSocketDisconnect, RuntimeError):
             pass
