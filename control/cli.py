@@ -19,6 +19,7 @@ from control.services import ServiceError, describe_database, open_database
 from control.up import run_up, run_worker
 from sandbox.cli import app as sandbox_app
 from storage import migrate as migrations
+from venues.polymarket.cli import app as polymarket_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="InertialEvent: cross-venue prediction-market trading"
@@ -27,6 +28,7 @@ config_app = typer.Typer(no_args_is_help=True, help="Inspect the effective confi
 app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(pairs_app, name="pairs")
+app.add_typer(polymarket_app, name="polymarket")
 
 console = Console()
 err_console = Console(stderr=True)
