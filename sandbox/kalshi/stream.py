@@ -103,6 +103,7 @@ class KalshiStream:
         self.snapshot = snapshot
         self.connections: set[Connection] = set()
         self.published = 0
+        self.malformed = 0
 
     # -- serving one connection ----------------------------------------------------------------
 
@@ -161,9 +162,10 @@ class KalshiStream:
         try:
             command = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            self._error(conn, None, ERR_UNABLE_TO_PROCESS)
-            return
+            command = None
         if not isinstance(command, dict):
+            self.malformed += 1
+            log.warning("kalshi sandbox ws: malformed command from %s: %r", conn.account, raw[:200])
             self._error(conn, None, ERR_UNABLE_TO_PROCESS)
             return
         cid = command.get("id")

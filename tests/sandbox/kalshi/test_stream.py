@@ -82,6 +82,7 @@ async def test_unsubscribe_and_command_errors(kalshi_sandbox: KalshiSandbox) -> 
         await ws.send(b"\xff binary")
         codes = [m["msg"]["code"] for m in await recv_json(ws, 6)]
         assert codes == [14, 8, 11, 5, 1, 1]
+        assert venue.stream.malformed == 2
         await ws.send(
             orjson.dumps(
                 {"id": 5, "cmd": "subscribe", "params": {"channels": ["orderbook_delta"], "market_tickers": [TICKER]}}
