@@ -102,7 +102,6 @@ class KalshiStream:
         self.faults = faults
         self.snapshot = snapshot
         self.connections: set[Connection] = set()
-        self.published = 0
         self.malformed = 0
 
     # -- serving one connection ----------------------------------------------------------------
@@ -253,7 +252,6 @@ class KalshiStream:
                     if body is None:
                         body = orjson.dumps(msg)
                     conn.push(self._frame(kind, sub, body, sequenced=sequenced))
-                    self.published += 1
 
     def book_delta(self, msg: dict[str, Any]) -> None:
         self._fanout("orderbook_delta", "orderbook_delta", msg["market_ticker"], msg, sequenced=True)
