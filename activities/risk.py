@@ -7,7 +7,9 @@ activity gets the same answer and never reserves twice.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +20,19 @@ from temporalio.client import Client
 from domain.models import Fill, Outcome, Side, Venue, utc_now
 from domain.money import MICRO, Rounding, quantize
 from risk.gate import SqlGateStateStore
-from risk.models import ApprovalRequest, Decision, GatePublication, GateState, supervisor_id
-from risk.pnl import MarkSource, PnlLedger, PnlReport
+from risk.models import (
+    AccountSnapshot,
+    ApprovalRequest,
+    Decision,
+    GatePublication,
+    GateState,
+    Holding,
+    supervisor_id,
+)
+from risk.pnl import MarkSource, PnlLedger, PnlReport, PnlScope
 from storage.database import session_factory
 from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
+from venues.base import TradingClient
 
 CHECK_AND_RESERVE = "check_and_reserve"
 
@@ -32,15 +43,32 @@ def no_marks(venue: Venue, market_id: str, outcome: Outcome, is_long: bool) -> N
 
 
 class RiskActivities:
-    def __init__(self, engine: AsyncEngine, client: Client, marks: MarkSource = no_marks) -> None:
+    """`venues` are the trading clients whose balances and positions the supervisor syncs from;
+    `marks` values open positions for P&L (live books in the hot process)."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        client: Client,
+        *,
+        venues: Mapping[Venue, TradingClient] | None = None,
+        marks: MarkSource = no_marks,
+    ) -> None:
         self._sessions = session_factory(engine)
         self._store = SqlGateStateStore(engine)
         self._client = client
+        self._venues = dict(venues or {})
         self._marks = marks
 
     def activities(self) -> list[Callable[..., Awaitable[Any]]]:
         """Every risk activity, for a worker's registration list."""
-        return [self.publish_gate_state, self.read_gate_state, self.snapshot_pnl, self.request_trade_approval]
+        return [
+            self.publish_gate_state,
+            self.read_gate_state,
+            self.snapshot_pnl,
+            self.request_trade_approval,
+            self.fetch_account,
+        ]
 
     @activity.defn(name="publish_gate_state")
     async def publish_gate_state(self, publication: GatePublication) -> bool:
@@ -66,7 +94,8 @@ class RiskActivities:
 
     @activity.defn(name="snapshot_pnl")
     async def snapshot_pnl(self, tenant_id: str) -> PnlReport:
-        """P&L of every fill of the tenant, marked now; one `pnl_snapshots` row per line.
+        """P&L of every fill of the tenant, marked now; one `pnl_snapshots` row per pair, venue,
+        today and total.
 
         Rows are rounded to the 1e-6 column unit toward the safe side: P&L down, fees up.
         The returned report keeps the exact figures.
@@ -82,7 +111,10 @@ class RiskActivities:
         ledger.extend(_to_fill(row) for row in fills)
         report = ledger.report(self._marks, utc_now())
         async with self._sessions() as session:
+            today = report.as_of.date().isoformat()
             for line in report.lines:
+                if line.scope is PnlScope.DAY and line.key != today:
+                    continue  # past days were persisted on their day; their lines no longer change
                 session.add(
                     PnlSnapshot(
                         tenant_id=tenant_id,
@@ -105,6 +137,37 @@ class RiskActivities:
             approval.request,
             id=f"reserve-{approval.request.saga_id}",
             result_type=Decision,
+        )
+
+    @activity.defn(name="fetch_account")
+    async def fetch_account(self, tenant_id: str) -> AccountSnapshot | None:
+        """Balances and holdings from every configured venue (None when none is configured).
+
+        `as_of` is taken before the first request, so whatever completes during the reads is
+        re-applied by the supervisor (see RiskBook.sync). A holding's dollars at risk are its
+        cost basis, or one dollar per contract when the venue reports none (the most it can lose).
+        """
+        if not self._venues:
+            return None
+        as_of = utc_now()
+        venues = list(self._venues.values())
+        balances = await asyncio.gather(*(v.get_balance() for v in venues))
+        positions = await asyncio.gather(*(v.get_positions() for v in venues))
+        holdings: dict[tuple[Venue, str], tuple[Decimal, Decimal]] = {}
+        for position in (p for per_venue in positions for p in per_venue):
+            if not position.quantity:
+                continue
+            contracts = abs(position.quantity)
+            at_risk = position.cost_basis if position.cost_basis > 0 else contracts
+            held = holdings.get((position.venue, position.market_id), (Decimal(0), Decimal(0)))
+            holdings[(position.venue, position.market_id)] = (held[0] + contracts, held[1] + at_risk)
+        return AccountSnapshot(
+            balances={b.venue: b.available for b in balances},
+            holdings=tuple(
+                Holding(venue=venue, market_id=market_id, contracts=contracts, at_risk=at_risk)
+                for (venue, market_id), (contracts, at_risk) in sorted(holdings.items())
+            ),
+            as_of=as_of,
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, PrivateAttr
@@ -31,6 +31,8 @@ from risk.models import (
 
 ZERO = Decimal(0)
 DAILY_PNL_DAYS_KEPT = 7
+SYNC_OVERLAP = timedelta(seconds=30)
+COMPLETIONS_KEPT = 1000
 
 
 def market_key(venue: Venue, market_id: str) -> str:
@@ -40,6 +42,13 @@ def market_key(venue: Venue, market_id: str) -> str:
 class Reservation(BaseModel):
     request: TradeRequest
     reserved_at: UtcDatetime
+
+
+class Completion(BaseModel):
+    """A completed saga's legs, kept until an account snapshot surely includes them."""
+
+    at: UtcDatetime
+    legs: tuple[TradeLeg, ...]
 
 
 @dataclass(slots=True)
@@ -92,18 +101,15 @@ class RiskBook(BaseModel):
     balances: dict[Venue, Decimal] = Field(default_factory=dict)
     reservations: dict[str, Reservation] = Field(default_factory=dict)
     daily_net_pnl: dict[date, Decimal] = Field(default_factory=dict)
+    completions: list[Completion] = Field(default_factory=list)
     _held: Totals | None = PrivateAttr(default=None)
 
     def __eq__(self, other: object) -> bool:
         """Books are equal by content; the cache does not count."""
         if not isinstance(other, RiskBook):
             return NotImplemented
-        return (self.holdings, self.balances, self.reservations, self.daily_net_pnl) == (
-            other.holdings,
-            other.balances,
-            other.reservations,
-            other.daily_net_pnl,
-        )
+        fields = ("holdings", "balances", "reservations", "daily_net_pnl", "completions")
+        return all(getattr(self, name) == getattr(other, name) for name in fields)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -134,7 +140,7 @@ class RiskBook(BaseModel):
             raise ValueError(f"saga {request.saga_id} already holds a reservation")
         self.reservations[request.saga_id] = Reservation(request=request, reserved_at=at)
 
-    def settle(self, finished: SagaFinished, today: date) -> Reservation | None:
+    def settle(self, finished: SagaFinished, at: datetime) -> Reservation | None:
         """Release the saga's reservation; a completed saga's legs become holdings and spend their cash.
 
         Returns the released reservation (None when the saga held none, e.g. a repeated report).
@@ -142,28 +148,44 @@ class RiskBook(BaseModel):
         reservation = self.reservations.pop(finished.saga_id, None)
         if reservation is None:
             return None
+        today = at.date()
         self.daily_net_pnl[today] = self.net_pnl_on(today) + finished.net_pnl
         for old in [d for d in self.daily_net_pnl if d <= today - timedelta(days=DAILY_PNL_DAYS_KEPT)]:
             del self.daily_net_pnl[old]
         if finished.outcome is SagaOutcome.COMPLETED:
-            self._held = None
-            for leg in reservation.request.legs:
-                key = market_key(leg.venue, leg.market_id)
-                held = self.holdings.get(key)
-                self.holdings[key] = Holding(
-                    venue=leg.venue,
-                    market_id=leg.market_id,
-                    contracts=(held.contracts if held else ZERO) + leg.quantity,
-                    at_risk=(held.at_risk if held else ZERO) + leg.at_risk,
-                )
-                self.balances[leg.venue] = self.balances.get(leg.venue, ZERO) - leg.at_risk
+            self._hold(reservation.request.legs)
+            self.completions = [
+                *self.completions[-(COMPLETIONS_KEPT - 1) :],
+                Completion(at=at, legs=reservation.request.legs),
+            ]
         return reservation
 
     def sync(self, snapshot: AccountSnapshot) -> None:
-        """The venues are the truth for balances and holdings; reservations are ours and stay."""
+        """The venues are the truth for balances and holdings; reservations are ours and stay.
+
+        A snapshot may have been read before the fills of a saga that completed since, so
+        sagas completed from `SYNC_OVERLAP` before `as_of` on are applied again on top of it:
+        at worst counted twice for a while (conservative), never missed.
+        """
         self.balances = dict(snapshot.balances)
         self.holdings = {market_key(h.venue, h.market_id): h for h in snapshot.holdings}
         self._held = None
+        self.completions = [c for c in self.completions if c.at >= snapshot.as_of - SYNC_OVERLAP]
+        for completion in self.completions:
+            self._hold(completion.legs)
+
+    def _hold(self, legs: Iterable[TradeLeg]) -> None:
+        self._held = None
+        for leg in legs:
+            key = market_key(leg.venue, leg.market_id)
+            held = self.holdings.get(key)
+            self.holdings[key] = Holding(
+                venue=leg.venue,
+                market_id=leg.market_id,
+                contracts=(held.contracts if held else ZERO) + leg.quantity,
+                at_risk=(held.at_risk if held else ZERO) + leg.at_risk,
+            )
+            self.balances[leg.venue] = self.balances.get(leg.venue, ZERO) - leg.at_risk
 
 
 def _reject(request: TradeRequest, code: RejectCode, message: str) -> Decision:

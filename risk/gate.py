@@ -17,9 +17,10 @@ reduce exposure (hedges, unwinds, compensations) are always allowed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -131,6 +132,18 @@ class RiskGate:
         while True:
             await self.refresh()
             await asyncio.sleep(self.poll_interval)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[RiskGate]:
+        """Poll in the background for the duration of the block (first read done on entry)."""
+        await self.refresh()
+        task = asyncio.create_task(self.run(), name=f"risk-gate-{self.tenant_id}")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def refusal(self) -> str | None:
         """Why new exposure is refused right now, or None when it is allowed."""

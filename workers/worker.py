@@ -39,7 +39,7 @@ def build_worker(
     health = HealthActivities(engine)
     orders = OrderActivities(venues or {}, trading_allowed)
     records = SagaRecordActivities(engine)
-    risk = RiskActivities(engine, client)
+    risk = RiskActivities(engine, client, venues=venues)
     return Worker(
         client,
         task_queue=task_queue,

@@ -62,15 +62,17 @@ class SupervisorState(BaseModel):
     finished_sagas: list[str] = Field(default_factory=list)
     pnl: PnlReport | None = None
     next_pnl_at: datetime | None = None
+    next_account_at: datetime | None = None
     generation: int = 0
 
 
 class SupervisorInput(BaseModel):
-    """`pnl_interval_seconds` 0 turns periodic P&L snapshots off."""
+    """An interval of 0 turns that periodic duty off (then balances come only by `sync_account`)."""
 
     tenant_id: str = Field(min_length=1, max_length=46)
     state: SupervisorState = Field(default_factory=SupervisorState)
-    pnl_interval_seconds: int = Field(default=60, ge=0)
+    pnl_interval_seconds: int = Field(default=300, ge=0)
+    account_interval_seconds: int = Field(default=30, ge=0)
     max_history_events: int = Field(default=5000, ge=20)
 
 
@@ -134,6 +136,8 @@ class RiskSupervisorWorkflow:
                 await self._gate_changed(SUPERVISOR, "breaker_cooled_down")
             if self._needs_republish():
                 await self._publish(SUPERVISOR, "gate_republished")
+            if self._state.next_account_at is not None and now >= self._state.next_account_at:
+                await self._sync_account()
             if self._state.next_pnl_at is not None and now >= self._state.next_pnl_at:
                 await self._snapshot_pnl()
             info = workflow.info()
@@ -179,7 +183,7 @@ class RiskSupervisorWorkflow:
             return
         state.finished_sagas = [*state.finished_sagas[-(FINISHED_SAGAS_KEPT - 1) :], finished.saga_id]
         now = workflow.now()
-        if state.book.settle(finished, now.date()) is None:
+        if state.book.settle(finished, now) is None:
             workflow.logger.warning("saga %s finished without a reservation", finished.saga_id)
         if state.breaker.record(finished, state.limits, now):
             workflow.logger.error("circuit breaker tripped: %s", state.breaker.reason)
@@ -269,7 +273,10 @@ class RiskSupervisorWorkflow:
         state = self._state
         if self._params.pnl_interval_seconds and state.next_pnl_at is None:
             state.next_pnl_at = now + timedelta(seconds=self._params.pnl_interval_seconds)
-        deadlines = [t for t in (state.next_pnl_at, state.breaker.reopens_at(state.limits)) if t is not None]
+        if self._params.account_interval_seconds and state.next_account_at is None:
+            state.next_account_at = now  # balances are needed before the first decision
+        timed = (state.next_pnl_at, state.next_account_at, state.breaker.reopens_at(state.limits))
+        deadlines = [t for t in timed if t is not None]
         if self._needs_republish():
             deadlines.append(now + REPUBLISH_AFTER)
         timeout = max(min(deadlines) - now, timedelta(0)) if deadlines else None
@@ -336,6 +343,21 @@ class RiskSupervisorWorkflow:
         finally:
             self._publishing -= 1
         self._published = max(self._published, gate.version)
+
+    async def _sync_account(self) -> None:
+        try:
+            snapshot = await workflow.execute_activity_method(
+                RiskActivities.fetch_account,
+                self._params.tenant_id,
+                start_to_close_timeout=timedelta(seconds=20),
+                retry_policy=RetryPolicy(maximum_attempts=2),
+            )
+        except ActivityError:
+            workflow.logger.exception("account sync failed; keeping the last balances until the next one")
+        else:
+            if snapshot is not None:
+                self._state.book.sync(snapshot)
+        self._state.next_account_at = workflow.now() + timedelta(seconds=self._params.account_interval_seconds)
 
     async def _snapshot_pnl(self) -> None:
         try:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from domain.models import Outcome, Side, Venue
+from domain.book import BookSnapshot
+from domain.models import Balance, Order, OrderIntent, Outcome, Position, Side, Venue
 from risk.models import AccountSnapshot, TradeLeg, TradeRequest
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -49,3 +50,30 @@ def arb_request(
 
 def funded(polymarket: str = "1000", kalshi: str = "1000") -> AccountSnapshot:
     return AccountSnapshot(balances={Venue.POLYMARKET: Decimal(polymarket), Venue.KALSHI: Decimal(kalshi)}, as_of=T0)
+
+
+class FakeVenueClient:
+    """Balances and positions only: what the supervisor's account sync reads."""
+
+    def __init__(self, venue: Venue, available: str, positions: list[Position] | None = None) -> None:
+        self.venue = venue
+        self.available = Decimal(available)
+        self.positions = positions or []
+
+    async def get_balance(self) -> Balance:
+        return Balance(venue=self.venue, total=self.available, available=self.available)
+
+    async def get_positions(self) -> list[Position]:
+        return list(self.positions)
+
+    async def place_order(self, intent: OrderIntent) -> Order:
+        raise NotImplementedError
+
+    async def find_order(self, intent: OrderIntent) -> Order | None:
+        raise NotImplementedError
+
+    async def cancel_order(self, order: Order) -> Order:
+        raise NotImplementedError
+
+    async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
+        raise NotImplementedError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from domain.models import Outcome, Side, Venue
 from risk.checks import RiskBook, check_trade
-from risk.models import Holding, Limits, RejectCode, SagaFinished, SagaOutcome, TradeLeg, TradeRequest
+from risk.models import AccountSnapshot, Holding, Limits, RejectCode, SagaFinished, SagaOutcome, TradeLeg, TradeRequest
 from tests.risk.factories import T0, arb_request, funded
 
 TODAY = T0.date()
@@ -98,7 +99,7 @@ def test_reservations_count_so_two_sagas_cannot_share_the_last_room() -> None:
     assert check_trade(first, limits, b, today=TODAY).approved
     b.reserve(first, T0)
     assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.TOTAL_EXPOSURE
-    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPENSATED), TODAY)
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPENSATED), T0)
     assert check_trade(arb_request("s2"), limits, b, today=TODAY).approved
 
 
@@ -107,7 +108,7 @@ def test_completed_saga_turns_reservation_into_holdings_and_spends_cash() -> Non
     limits = Limits(max_contracts_per_market=Decimal(15))
     assert check_trade(arb_request("s1"), limits, b, today=TODAY).approved  # totals of holdings now cached
     b.reserve(arb_request("s1"), T0)
-    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED), TODAY)
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED), T0)
     assert not b.reservations
     assert b.holdings["kalshi:KX-1"] == Holding(
         venue=Venue.KALSHI, market_id="KX-1", contracts=Decimal(10), at_risk=Decimal("5.55")
@@ -120,8 +121,8 @@ def test_repeated_settlement_is_ignored() -> None:
     b = book()
     b.reserve(arb_request("s1"), T0)
     loss = SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPENSATED, realized_pnl=Decimal(-3), fees=Decimal(1))
-    assert b.settle(loss, TODAY) is not None
-    assert b.settle(loss, TODAY) is None
+    assert b.settle(loss, T0) is not None
+    assert b.settle(loss, T0) is None
     assert b.net_pnl_on(TODAY) == Decimal(-4)
 
 
@@ -129,7 +130,7 @@ def test_daily_loss_limit_counts_fees_and_resets_next_day() -> None:
     b = book()
     b.reserve(arb_request("s1"), T0)
     b.settle(
-        SagaFinished(saga_id="s1", outcome=SagaOutcome.FAILED, realized_pnl=Decimal("-9.5"), fees=Decimal("0.5")), TODAY
+        SagaFinished(saga_id="s1", outcome=SagaOutcome.FAILED, realized_pnl=Decimal("-9.5"), fees=Decimal("0.5")), T0
     )
     limits = Limits(max_daily_loss=Decimal(10))
     assert check_trade(arb_request("s2"), limits, b, today=TODAY).code is RejectCode.DAILY_LOSS
@@ -153,7 +154,7 @@ def test_double_reservation_of_one_saga_is_refused() -> None:
 def test_book_round_trips_through_json_exactly() -> None:
     b = book(polymarket="12.345678")
     b.reserve(arb_request("s1"), T0)
-    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED, realized_pnl=Decimal("0.000001")), TODAY)
+    b.settle(SagaFinished(saga_id="s1", outcome=SagaOutcome.COMPLETED, realized_pnl=Decimal("0.000001")), T0)
     assert RiskBook.model_validate_json(b.model_dump_json()) == b
 
 
@@ -241,6 +242,26 @@ def test_decisions_match_a_from_scratch_oracle_in_any_sequence(
                 b.reserve(request, T0)
         elif action[0] == "settle" and b.reservations:
             saga = sorted(b.reservations)[action[1] % len(b.reservations)]
-            b.settle(SagaFinished(saga_id=saga, outcome=action[2], realized_pnl=Decimal(action[3])), TODAY)
+            b.settle(SagaFinished(saga_id=saga, outcome=action[2], realized_pnl=Decimal(action[3])), T0)
         elif action[0] == "sync":
             b.sync(funded(polymarket=str(action[1]), kalshi=str(action[1])))
+
+
+def test_sync_keeps_sagas_completed_after_the_snapshot_was_read() -> None:
+    b = book(polymarket="100", kalshi="100")
+    for saga, at in (("early", T0), ("late", T0 + timedelta(minutes=5))):
+        b.reserve(arb_request(saga), at)
+        b.settle(SagaFinished(saga_id=saga, outcome=SagaOutcome.COMPLETED), at)
+    # read at T0 + 1 min: includes "early" (completed 60 s before, beyond the 30 s overlap), not "late"
+    snapshot = AccountSnapshot(
+        balances={Venue.POLYMARKET: Decimal("95.95"), Venue.KALSHI: Decimal("94.45")},
+        holdings=(Holding(venue=Venue.KALSHI, market_id="KX-1", contracts=Decimal(10), at_risk=Decimal("5.55")),),
+        as_of=T0 + timedelta(minutes=1),
+    )
+    b.sync(snapshot)
+    assert b.holdings["kalshi:KX-1"].contracts == Decimal(20)  # venue's 10 + "late" again
+    assert b.holdings["polymarket:0xcond"].contracts == Decimal(10)  # only "late" (venue did not list it)
+    assert b.balances[Venue.KALSHI] == Decimal("88.90")
+    assert [c.at for c in b.completions] == [T0 + timedelta(minutes=5)]
+    b.sync(snapshot.model_copy(update={"as_of": T0 + timedelta(minutes=6)}))
+    assert b.holdings["kalshi:KX-1"].contracts == Decimal(10) and not b.completions

@@ -158,17 +158,18 @@ async def test_running_gate_sees_a_published_kill_within_its_poll_interval(tmp_p
     store = SqlGateStateStore(engine)
     await store.write(gate_state(1))
     gate = RiskGate(store, "t1", poll_interval=0.05, max_staleness=5.0)
-    runner = asyncio.create_task(gate.run())
     try:
-        while not gate.allows_new_exposure():
-            await asyncio.sleep(0.005)
-        await store.write(gate_state(2, kill=True))
-        published = time.monotonic()
-        while gate.allows_new_exposure():
-            await asyncio.sleep(0.005)
-        delay = time.monotonic() - published
-        # bound: one poll interval plus one read; generous slack for a loaded CI machine
-        assert delay < gate.poll_interval + 0.5, delay
+        async with gate.running():
+            assert gate.allows_new_exposure()  # the first read happens on entry
+            await store.write(gate_state(2, kill=True))
+            published = time.monotonic()
+            while gate.allows_new_exposure():
+                await asyncio.sleep(0.005)
+            delay = time.monotonic() - published
+            # bound: one poll interval plus one read; generous slack for a loaded CI machine
+            assert delay < gate.poll_interval + 0.5, delay
+        await store.write(gate_state(3))
+        await asyncio.sleep(0.15)
+        assert gate.state is not None and gate.state.version == 2  # stopped polling on exit
     finally:
-        runner.cancel()
         await engine.dispose()

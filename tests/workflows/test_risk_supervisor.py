@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities.risk import RiskActivities
-from domain.models import Venue
+from domain.models import Outcome, Position, Venue
 from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
@@ -40,7 +40,7 @@ from risk.pnl import PnlScope
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
-from tests.risk.factories import T0, arb_request, funded
+from tests.risk.factories import T0, FakeVenueClient, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow, SupervisorInput
 
@@ -51,6 +51,7 @@ TASK_QUEUE = "risk-test"
 class Harness:
     env: WorkflowEnvironment
     engine: AsyncEngine
+    venues: dict[Venue, FakeVenueClient]
     handles: list[WorkflowHandle[RiskSupervisorWorkflow, None]] = field(default_factory=list)
 
     @property
@@ -64,7 +65,7 @@ class Harness:
         tenant = tenant or f"t{uuid.uuid4().hex[:8]}"
         handle = await self.client.start_workflow(
             RiskSupervisorWorkflow.run,
-            SupervisorInput(tenant_id=tenant, **{"pnl_interval_seconds": 0, **params}),
+            SupervisorInput(tenant_id=tenant, **{"pnl_interval_seconds": 0, "account_interval_seconds": 0, **params}),
             id=supervisor_id(tenant),
             task_queue=TASK_QUEUE,
         )
@@ -78,8 +79,9 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'risk.db'}")
     await migrate.upgrade(engine)
     client = time_skipping_env.client
-    risk = RiskActivities(engine, client)
-    h = Harness(time_skipping_env, engine)
+    venues = {venue: FakeVenueClient(venue, "0") for venue in Venue}
+    risk = RiskActivities(engine, client, venues=venues)
+    h = Harness(time_skipping_env, engine, dict(venues))
     async with Worker(
         client,
         task_queue=TASK_QUEUE,
@@ -378,3 +380,23 @@ async def test_a_supervisor_started_afresh_keeps_the_halt_and_publishes_above_th
 async def _published_and_settled(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool:
     status = await handle.query(RiskSupervisorWorkflow.status)
     return status.published_version == status.gate_version > 0
+
+
+async def test_account_is_synced_from_the_venues_periodically(harness: Harness) -> None:
+    harness.venues[Venue.KALSHI].available = Decimal("250.5")
+    harness.venues[Venue.KALSHI].positions = [
+        Position(venue=Venue.KALSHI, market_id="KX-9", outcome=Outcome.YES, quantity=Decimal(7), cost_basis=Decimal(3)),
+        Position(venue=Venue.KALSHI, market_id="KX-9", outcome=Outcome.NO, quantity=Decimal(2)),
+    ]
+    handle = await harness.start(account_interval_seconds=30)
+    await eventually(lambda: _balance_is(handle, Venue.KALSHI, Decimal("250.5")))
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    assert status.balances[Venue.POLYMARKET] == Decimal(0)
+    assert (status.contracts, status.exposure) == (Decimal(9), Decimal(5))  # no cost basis: $1 a contract
+    harness.venues[Venue.KALSHI].available = Decimal(40)
+    await harness.env.sleep(31)
+    await eventually(lambda: _balance_is(handle, Venue.KALSHI, Decimal(40)))
+
+
+async def _balance_is(handle: WorkflowHandle[RiskSupervisorWorkflow, None], venue: Venue, amount: Decimal) -> bool:
+    return (await handle.query(RiskSupervisorWorkflow.status)).balances.get(venue) == amount
