@@ -53,11 +53,16 @@ async def test_trade_fill_and_ticker_channels(kalshi_sandbox: KalshiSandbox) -> 
     venue.add_market(TICKER)
     seed_book(venue, TICKER, yes=[], no=[(60, 10)])  # YES ask at 40
     async with connect(kalshi_sandbox.handle.ws_url, additional_headers=ws_headers(kalshi_sandbox)) as ws:
-        await ws.send(orjson.dumps({"id": 7, "cmd": "subscribe", "params": {"channels": ["trade", "fill"]}}).decode())
-        acks = await recv_json(ws, 2)
-        assert [a["msg"] for a in acks] == [{"channel": "trade", "sid": 1}, {"channel": "fill", "sid": 2}]
+        command = {"id": 7, "cmd": "subscribe", "params": {"channels": ["trade", "fill", "ticker"]}}
+        await ws.send(orjson.dumps(command).decode())
+        acks = await recv_json(ws, 3)
+        assert [a["msg"] for a in acks] == [
+            {"channel": "trade", "sid": 1},
+            {"channel": "fill", "sid": 2},
+            {"channel": "ticker", "sid": 3},
+        ]
         venue.place(ACCOUNT, limit("yes", "buy", 4, 40, "taker-1", TimeInForce.FAK))
-        fill, trade = sorted(await recv_json(ws, 2), key=lambda m: m["type"])
+        fill, ticker, trade = sorted(await recv_json(ws, 3), key=lambda m: m["type"])
         assert trade["type"] == "trade" and trade["seq"] == 1
         assert (trade["msg"]["yes_price"], trade["msg"]["count"], trade["msg"]["taker_side"]) == (40, 4, "yes")
         assert fill["type"] == "fill" and fill["sid"] == 2
@@ -66,6 +71,9 @@ async def test_trade_fill_and_ticker_channels(kalshi_sandbox: KalshiSandbox) -> 
             True,
             4,
         )
+        assert ticker["type"] == "ticker" and "seq" not in ticker
+        assert (ticker["msg"]["price"], ticker["msg"]["yes_bid"], ticker["msg"]["yes_ask"]) == (40, 0, 40)
+        assert ticker["msg"]["volume"] == 4
 
 
 async def test_unsubscribe_and_command_errors(kalshi_sandbox: KalshiSandbox) -> None:
