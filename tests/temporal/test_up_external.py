@@ -6,6 +6,7 @@ from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from storage.migrate import head_revision
 from tests.conftest import fresh_postgres_database
 from tests.control.test_cli import run
 
@@ -22,5 +23,5 @@ async def test_up_once_with_external_temporal_and_postgres(tmp_path: Path, dev_s
         )
     assert result.returncode == 0, result.stderr
     assert f"Temporal │ {address}" in result.stdout
-    assert "postgresql+asyncpg" in result.stdout and "revision 0001" in result.stdout
+    assert "postgresql+asyncpg" in result.stdout and f"revision {head_revision()}" in result.stdout
     assert "healthy" in result.stdout and "stopped cleanly" in result.stdout
