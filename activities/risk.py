@@ -23,6 +23,7 @@ from risk.gate import SqlGateStateStore
 from risk.models import (
     AccountSnapshot,
     ApprovalRequest,
+    AuditRecord,
     Decision,
     GatePublication,
     GateState,
@@ -64,6 +65,7 @@ class RiskActivities:
         """Every risk activity, for a worker's registration list."""
         return [
             self.publish_gate_state,
+            self.record_audit,
             self.read_gate_state,
             self.snapshot_pnl,
             self.request_trade_approval,
@@ -87,6 +89,20 @@ class RiskActivities:
                 )
                 await session.commit()
         return stored
+
+    @activity.defn(name="record_audit")
+    async def record_audit(self, record: AuditRecord) -> None:
+        async with self._sessions() as session:
+            session.add(
+                AuditEvent(
+                    tenant_id=record.tenant_id,
+                    actor=record.actor,
+                    action=record.action,
+                    subject=record.subject,
+                    details=record.details,
+                )
+            )
+            await session.commit()
 
     @activity.defn(name="read_gate_state")
     async def read_gate_state(self, tenant_id: str) -> GateState | None:

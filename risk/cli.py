@@ -150,7 +150,8 @@ def set_limit(
     key: str = typer.Argument(..., help="Limit name, e.g. max_exposure_total (see `inertial risk status`)"),
     value: str = typer.Argument(..., help="New value: dollars/contracts as decimals, counts and seconds as integers"),
     tenant: str = TENANT,
+    actor: str | None = ACTOR,
 ) -> None:
-    """Change one limit; bad keys and values are refused with the reason."""
-    limits = _call(tenant, lambda c: c.set_limit(key, value))
+    """Change one limit; bad keys and values are refused with the reason. A negative value needs `--`."""
+    limits = _call(tenant, lambda c: c.set_limit(key, value, _actor(actor)))
     typer.echo(f"{key} = {getattr(limits, key)}")

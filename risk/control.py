@@ -11,6 +11,9 @@ from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, Superv
 
 
 class RiskControl:
+    """Async updates are called by name with `result_type`: the SDK types an async handler's
+    result as a coroutine when it is passed as a method."""
+
     def __init__(self, client: Client, tenant_id: str) -> None:
         self.tenant_id = tenant_id
         self.handle: WorkflowHandle[RiskSupervisorWorkflow, None] = client.get_workflow_handle_for(
@@ -46,9 +49,9 @@ class RiskControl:
     async def reset_breaker(self, actor: str) -> RiskStatus:
         return await self.handle.execute_update("reset_breaker", actor, result_type=RiskStatus)
 
-    async def set_limit(self, key: str, value: str) -> Limits:
-        return await self.handle.execute_update(RiskSupervisorWorkflow.set_limit, LimitChange(key=key, value=value))
+    async def set_limit(self, key: str, value: str, actor: str) -> Limits:
+        change = LimitChange(key=key, value=value, actor=actor)
+        return await self.handle.execute_update("set_limit", change, result_type=Limits)
 
     async def _set_kill_switch(self, change: KillSwitchChange) -> RiskStatus:
-        # by name: the SDK's typing of async update handlers yields a coroutine type
         return await self.handle.execute_update("set_kill_switch", change, result_type=RiskStatus)

@@ -101,6 +101,7 @@ class LimitChange(_Frozen):
 
     key: str
     value: str
+    actor: str = "operator"
 
 
 class SagaOutcome(StrEnum):
@@ -173,6 +174,16 @@ class GatePublication(_Frozen):
     state: GateState
     actor: str
     action: str
+
+
+class AuditRecord(_Frozen):
+    """An operator's change, kept in `audit_events`."""
+
+    tenant_id: str
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, str]
 
 
 class ApprovalRequest(_Frozen):

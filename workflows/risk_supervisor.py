@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from risk.checks import RiskBook, check_trade
     from risk.models import (
         AccountSnapshot,
+        AuditRecord,
         Decision,
         GatePublication,
         GateState,
@@ -196,13 +197,34 @@ class RiskSupervisorWorkflow:
     # --- operator interface ---------------------------------------------------------------
 
     @workflow.update(name="set_limit")
-    def set_limit(self, change: LimitChange) -> Limits:
+    async def set_limit(self, change: LimitChange) -> Limits:
+        """Applied at once (durable in history); the audit record follows."""
+        before = getattr(self._state.limits, change.key)
         self._state.limits = apply_limit_change(self._state.limits, change)
         self._wake = True  # a new cool-down may move the breaker's reopening time
+        after = getattr(self._state.limits, change.key)
+        record = AuditRecord(
+            tenant_id=self._params.tenant_id,
+            actor=change.actor,
+            action="limit_changed",
+            subject=change.key,
+            details={"from": str(before), "to": str(after)},
+        )
+        try:
+            await workflow.execute_activity_method(
+                RiskActivities.record_audit,
+                record,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=PUBLISH_RETRY,
+            )
+        except ActivityError:
+            workflow.logger.exception("could not record the audit event for %s", change.key)
         return self._state.limits
 
     @set_limit.validator
     def _validate_limit(self, change: LimitChange) -> None:
+        if not change.actor.strip():
+            raise ValueError("say who is changing the limit (actor)")
         apply_limit_change(self._state.limits, change)
 
     @workflow.update(name="set_kill_switch")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -98,3 +99,27 @@ async def test_unknown_tenant_and_unreachable_server_are_one_line_errors(
         closed_port = sock.getsockname()[1]
     result = await invoke({**env, "INERTIAL_TEMPORAL__ADDRESS": f"127.0.0.1:{closed_port}"}, "status")
     assert result.exit_code == 1 and "cannot reach Temporal" in result.output
+
+
+async def test_temporal_cli_can_query_the_state(
+    running: tuple[str, dict[str, str]], temporal_binaries: dict[str, Path]
+) -> None:
+    tenant, env = running
+    command = [
+        str(temporal_binaries["dev"]),
+        "workflow",
+        "query",
+        "--address",
+        env["INERTIAL_TEMPORAL__ADDRESS"],
+        "--namespace",
+        env["INERTIAL_TEMPORAL__NAMESPACE"],
+        "--workflow-id",
+        f"risk-supervisor-{tenant}",
+        "--name",
+        "state",
+        "--output",
+        "json",
+    ]
+    done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert f'"tenant_id": "{tenant}"' in done.stdout and '"kill_switch": false' in done.stdout
