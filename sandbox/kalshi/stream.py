@@ -3,7 +3,8 @@
 Commands follow the venue: `{"id", "cmd": "subscribe", "params": {"channels": [...],
 "market_ticker" | "market_tickers"}}` answers one `subscribed` per channel with its
 own `sid`; `unsubscribe` takes `params.sids`. `orderbook_delta` subscriptions get
-an `orderbook_snapshot` per market first, then `orderbook_delta`s; snapshot, delta
+an `orderbook_snapshot` per market first, then `orderbook_delta`s (carrying the
+`client_order_id` for the account whose order made the change); snapshot, delta
 and trade messages carry `seq`, counted per subscription (several markets on one
 sid share it, as on the venue), `ticker` messages carry none. `fill` is private to
 the account that signed the handshake. Error codes are the documented numeric ones
@@ -253,8 +254,22 @@ class KalshiStream:
                         body = orjson.dumps(msg)
                     conn.push(self._frame(kind, sub, body, sequenced=sequenced))
 
-    def book_delta(self, msg: dict[str, Any]) -> None:
-        self._fanout("orderbook_delta", "orderbook_delta", msg["market_ticker"], msg, sequenced=True)
+    def book_delta(self, msg: dict[str, Any], cause: tuple[str, str] | None = None) -> None:
+        """Fan out one level change; the account whose order `cause`d it also sees its `client_order_id`."""
+        ticker = msg["market_ticker"]
+        shared: bytes | None = None
+        own: bytes | None = None
+        for conn in self.connections:
+            for sub in conn.subs.values():
+                if sub.channel != "orderbook_delta" or not sub.wants(ticker):
+                    continue
+                if cause is not None and conn.account == cause[0]:
+                    own = own or orjson.dumps({**msg, "client_order_id": cause[1]})
+                    body = own
+                else:
+                    shared = shared or orjson.dumps(msg)
+                    body = shared
+                conn.push(self._frame("orderbook_delta", sub, body, sequenced=True))
 
     def trade(self, msg: dict[str, Any]) -> None:
         self._fanout("trade", "trade", msg["market_ticker"], msg, sequenced=True)

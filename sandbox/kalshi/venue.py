@@ -581,6 +581,7 @@ class KalshiVenue:
         bbo_before = market.best_cents() if watch_ticker else None
         traded = False
         stamp: str | None = None
+        cause: tuple[str, str] | None = None
         for event in events:
             if isinstance(event, Trade):
                 self._on_trade(market, event)
@@ -589,8 +590,11 @@ class KalshiVenue:
                 traded = True
             elif isinstance(event, LevelChanged):
                 stamp = stamp or iso(self.clock())
-                self._on_level(market, event, stamp)
+                self._on_level(market, event, stamp, cause)
             else:
+                request = event.order.request
+                if cause is None and request.client_order_id is not None:
+                    cause = (request.owner, request.client_order_id)
                 self._sync_status(event.order)
         if watch_ticker and (traded or market.best_cents() != bbo_before):
             self.stream.ticker(self.ticker_msg(market))
@@ -678,7 +682,8 @@ class KalshiVenue:
             "ts": int(fill.created_time.timestamp()),
         }
 
-    def _on_level(self, market: KalshiMarket, change: LevelChanged, stamp: str) -> None:
+    def _on_level(self, market: KalshiMarket, change: LevelChanged, stamp: str, cause: tuple[str, str] | None) -> None:
+        """Mirror the level and publish its delta; `cause` is the (account, client order id) that moved it."""
         key = (change.side, change.yes_price)
         before = market.levels.get(key, ZERO)
         if change.size:
@@ -699,7 +704,8 @@ class KalshiVenue:
                 "delta_fp": count_fp(delta),
                 "side": side,
                 "ts": stamp,
-            }
+            },
+            cause,
         )
 
     # -- views ---------------------------------------------------------------------------------

@@ -46,6 +46,10 @@ async def test_snapshot_then_deltas_with_sequence(kalshi_sandbox: KalshiSandbox)
             "3.00",
         )
         assert second["msg"]["price_dollars"] == "0.5500"
+        assert (first["msg"]["client_order_id"], second["msg"]["client_order_id"]) == ("a", "b")
+        seed_book(venue, TICKER, yes=[(20, 1)], no=[])  # another account's order: no client order id
+        (other,) = await recv_json(ws)
+        assert other["seq"] == 4 and "client_order_id" not in other["msg"]
 
 
 async def test_trade_fill_and_ticker_channels(kalshi_sandbox: KalshiSandbox) -> None:
