@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
+from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import KillSwitchChange, LimitChange, Limits, supervisor_id
 from risk.pnl import PnlReport
-from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
+from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput, SupervisorState
 
 
 class RiskControl:
@@ -21,11 +26,16 @@ class RiskControl:
         )
         self._client = client
 
-    async def ensure_started(self, task_queue: str, **params: int) -> None:
-        """Start the supervisor unless it already runs (then this is a no-op, its state untouched)."""
-        self.handle = await self._client.start_workflow(
+    async def ensure_started(self, task_queue: str, limits: Limits | None = None, **params: int) -> None:
+        """Start the supervisor unless it already runs; a running one (and its limits) is left untouched.
+
+        `limits` are the initial limits of a first start (e.g. from configuration); later
+        changes go through `set_limit`, so they are validated and audited.
+        """
+        state = SupervisorState(limits=limits or Limits())
+        await self._client.start_workflow(
             RiskSupervisorWorkflow.run,
-            SupervisorInput(tenant_id=self.tenant_id, **params),
+            SupervisorInput(tenant_id=self.tenant_id, state=state, **params),
             id=supervisor_id(self.tenant_id),
             task_queue=task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -55,3 +65,20 @@ class RiskControl:
 
     async def _set_kill_switch(self, change: KillSwitchChange) -> RiskStatus:
         return await self.handle.execute_update("set_kill_switch", change, result_type=RiskStatus)
+
+
+@contextlib.asynccontextmanager
+async def running_risk(
+    client: Client,
+    engine: AsyncEngine,
+    tenant_id: str,
+    task_queue: str,
+    limits: Limits | None = None,
+) -> AsyncIterator[RiskGate]:
+    """What a trading process needs: the tenant's supervisor started (if it was not) and a polling
+    gate for its order activities (`build_worker(..., trading_allowed=gate.allows_new_exposure)`)
+    and its detector (`risk.adapters.GateScreen(gate)`). The gate refuses until the supervisor
+    has published, i.e. until a worker on `task_queue` runs it."""
+    await RiskControl(client, tenant_id).ensure_started(task_queue, limits)
+    async with RiskGate(SqlGateStateStore(engine), tenant_id).running() as gate:
+        yield gate

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,38 +18,51 @@ from typer.testing import CliRunner, Result
 
 from activities.risk import RiskActivities
 from risk.cli import app
-from risk.control import RiskControl
+from risk.control import RiskControl, running_risk
+from risk.gate import RiskGate
+from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
 from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 
+@dataclass
+class Running:
+    tenant: str
+    env: dict[str, str]
+    gate: RiskGate
+
+
 @pytest.fixture
-async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[tuple[str, dict[str, str]]]:
-    """A supervisor for a fresh tenant, and the environment that points the CLI at the server."""
+async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Running]:
+    """A supervisor for a fresh tenant with its gate, and the environment that points the CLI at the server."""
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'risk.db'}")
     await migrate.upgrade(engine)
     client = dev_server_env.client
     queue = f"risk-cli-{uuid.uuid4().hex[:8]}"
     tenant = f"cli{uuid.uuid4().hex[:8]}"
     risk = RiskActivities(engine, client)
-    async with Worker(
-        client,
-        task_queue=queue,
-        workflows=[RiskSupervisorWorkflow],
-        activities=risk.activities(),
+    async with (
+        Worker(client, task_queue=queue, workflows=[RiskSupervisorWorkflow], activities=risk.activities()),
+        running_risk(client, engine, tenant, queue, Limits(max_open_sagas=3)) as gate,
     ):
-        control = RiskControl(client, tenant)
-        await control.ensure_started(queue, pnl_interval_seconds=0)
-        await control.ensure_started(queue, pnl_interval_seconds=0)  # idempotent: the running one is kept
+        # a second start keeps the running supervisor and its limits
+        await RiskControl(client, tenant).ensure_started(queue, Limits(max_open_sagas=4))
         env = {
             "INERTIAL_TEMPORAL__ADDRESS": client.service_client.config.target_host,
             "INERTIAL_TEMPORAL__NAMESPACE": client.namespace,
             "INERTIAL_DATA_DIR": str(tmp_path),
         }
-        yield tenant, env
-        await control.handle.terminate("test over")
+        yield Running(tenant, env, gate)
+        await RiskControl(client, tenant).handle.terminate("test over")
     await engine.dispose()
+
+
+async def eventually_allows(gate: RiskGate, allowed: bool, within: float = 10.0) -> None:
+    """The CLI returned; the gate polling in the background must follow within `within` seconds."""
+    async with asyncio.timeout(within):
+        while gate.allows_new_exposure() is not allowed:
+            await asyncio.sleep(0.01)
 
 
 async def invoke(env: dict[str, str], *args: str) -> Result:
@@ -56,15 +70,17 @@ async def invoke(env: dict[str, str], *args: str) -> Result:
     return await asyncio.to_thread(lambda: CliRunner().invoke(app, list(args), env=env))
 
 
-async def test_status_kill_unkill_reset_and_set_limit(running: tuple[str, dict[str, str]]) -> None:
-    tenant, env = running
+async def test_status_kill_unkill_reset_and_set_limit(running: Running) -> None:
+    tenant, env, gate = running.tenant, running.env, running.gate
     result = await invoke(env, "status", "--tenant", tenant)
     assert result.exit_code == 0, result.output
-    assert "kill switch     off" in result.output and "max_open_sagas = 5" in result.output
+    assert "kill switch     off" in result.output and "max_open_sagas = 3" in result.output
+    await eventually_allows(gate, True)
 
     result = await invoke(env, "kill", "--tenant", tenant, "--reason", "exchange halted", "--actor", "dana")
     assert result.exit_code == 0, result.output
     assert "kill switch     ON (exchange halted)" in result.output
+    await eventually_allows(gate, False, within=gate.poll_interval + 1.0)
 
     result = await invoke(env, "status", "--tenant", tenant, "--json")
     payload = json.loads(result.output)
@@ -74,6 +90,7 @@ async def test_status_kill_unkill_reset_and_set_limit(running: tuple[str, dict[s
 
     result = await invoke(env, "unkill", "--tenant", tenant)
     assert result.exit_code == 0 and "kill switch     off" in result.output
+    await eventually_allows(gate, True, within=gate.poll_interval + 1.0)
 
     result = await invoke(env, "set-limit", "max_exposure_total", "250.5", "--tenant", tenant)
     assert (result.exit_code, result.output.strip()) == (0, "max_exposure_total = 250.5")
@@ -86,10 +103,8 @@ async def test_status_kill_unkill_reset_and_set_limit(running: tuple[str, dict[s
     assert result.exit_code == 1 and "circuit breaker is not open" in result.output
 
 
-async def test_unknown_tenant_and_unreachable_server_are_one_line_errors(
-    running: tuple[str, dict[str, str]],
-) -> None:
-    _, env = running
+async def test_unknown_tenant_and_unreachable_server_are_one_line_errors(running: Running) -> None:
+    env = running.env
     result = await invoke(env, "status", "--tenant", "nobody")
     assert result.exit_code == 1
     assert result.output.strip() == "error: no risk supervisor for tenant 'nobody' (start it with `inertial up`)"
@@ -101,10 +116,8 @@ async def test_unknown_tenant_and_unreachable_server_are_one_line_errors(
     assert result.exit_code == 1 and "cannot reach Temporal" in result.output
 
 
-async def test_temporal_cli_can_query_the_state(
-    running: tuple[str, dict[str, str]], temporal_binaries: dict[str, Path]
-) -> None:
-    tenant, env = running
+async def test_temporal_cli_can_query_the_state(running: Running, temporal_binaries: dict[str, Path]) -> None:
+    tenant, env = running.tenant, running.env
     command = [
         str(temporal_binaries["dev"]),
         "workflow",
