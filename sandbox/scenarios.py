@@ -192,13 +192,13 @@ def twin_specs(seed: int, pairs: int) -> list[TwinSpec]:
 
 @dataclass
 class Ladder:
-    """One market maker's quotes on one venue-market: order id and price per slot."""
+    """One market maker's quotes on one venue-market: the resting order id of each slot (level k)."""
 
     driver: BookDriver
     owner: str
     noise_bps: int = 0
-    bids: list[tuple[str, int] | None] = field(default_factory=list)
-    asks: list[tuple[str, int] | None] = field(default_factory=list)
+    bids: list[str | None] = field(default_factory=list)
+    asks: list[str | None] = field(default_factory=list)
 
 
 @dataclass
@@ -271,14 +271,12 @@ class TwinMarkets:
 
     def _requote(self, pair: TwinPair, ladder: Ladder, *, is_bid: bool, k: int) -> None:
         slots = ladder.bids if is_bid else ladder.asks
-        current = slots[k]
         best_bid, best_ask = self.quotes(pair, ladder)
         price = best_bid - k if is_bid else best_ask + k
         target, size = None, 0
         if 1 <= price <= 99:
             target, size = price, self.rng.randint(5, 100)
-        order_id = ladder.driver.requote(ladder.owner, current[0] if current else None, is_bid, target, size)
-        slots[k] = (order_id, price) if order_id is not None else None
+        slots[k] = ladder.driver.requote(ladder.owner, slots[k], is_bid, target, size)
 
     def step(self) -> None:
         """Advance the walk a little and re-place one slot of one ladder."""
