@@ -79,7 +79,18 @@ def build_app(venue: KalshiVenue) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(FaultMiddleware, faults=venue.faults, error_body=http_fault_body)],
+        exception_handlers={KalshiError: _on_kalshi_error, AuthFailure: _on_auth_failure},
     )
+
+
+async def _on_kalshi_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, KalshiError)
+    return kalshi_error_response(exc)
+
+
+async def _on_auth_failure(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AuthFailure)
+    return _auth_error(exc)
 
 
 def _now_ms() -> int:
@@ -120,14 +131,9 @@ class KalshiApi:
 
     def private(self, handler: Callable[[Request, str], Awaitable[Response]]) -> Handler:
         async def guarded(request: Request) -> Response:
-            try:
-                account = self.venue.keys.authenticate(request.headers, request.method, request.url.path, _now_ms())
-                self.venue.expire_due()
-                return await handler(request, account)
-            except AuthFailure as exc:
-                return _auth_error(exc)
-            except KalshiError as exc:
-                return kalshi_error_response(exc)
+            account = self.venue.keys.authenticate(request.headers, request.method, request.url.path, _now_ms())
+            self.venue.expire_due()
+            return await handler(request, account)
 
         return guarded
 
@@ -143,19 +149,16 @@ class KalshiApi:
         return json_response({"series": series_json(found)})
 
     async def list_events(self, request: Request) -> Response:
-        try:
-            series = request.query_params.get("series_ticker")
-            status = request.query_params.get("status")
-            nested = request.query_params.get("with_nested_markets") == "true"
-            events = [
-                e
-                for e in self.venue.events.values()
-                if (series is None or e.series_ticker == series)
-                and (status is None or any(_status_matches(m, status) for m in self._event_markets(e.event_ticker)))
-            ]
-            page, cursor = _page(request, events, maximum=200)
-        except KalshiError as exc:
-            return kalshi_error_response(exc)
+        series = request.query_params.get("series_ticker")
+        status = request.query_params.get("status")
+        nested = request.query_params.get("with_nested_markets") == "true"
+        events = [
+            e
+            for e in self.venue.events.values()
+            if (series is None or e.series_ticker == series)
+            and (status is None or any(_status_matches(m, status) for m in self._event_markets(e.event_ticker)))
+        ]
+        page, cursor = _page(request, events, maximum=200)
         out = []
         for event in page:
             body = event_json(event)
@@ -188,10 +191,7 @@ class KalshiApi:
             and (series is None or self.venue.events[m.event_ticker].series_ticker == series)
             and (status is None or _status_matches(m, status))
         ]
-        try:
-            page, cursor = _page(request, markets)
-        except KalshiError as exc:
-            return kalshi_error_response(exc)
+        page, cursor = _page(request, markets)
         return json_response({"markets": [market_json(m) for m in page], "cursor": cursor})
 
     async def market(self, request: Request) -> Response:

@@ -185,3 +185,10 @@ async def test_good_till_date_order_expires(market: KalshiSandbox) -> None:
     assert market.venue.balance_cents(ACCOUNT) == 100_000
     past = await place(market, order(yes_price=30, expiration_ts=int(time.time()) - 5))
     assert past.json()["order"]["status"] == "canceled"
+
+
+async def test_bad_paging_parameters_are_refused(market: KalshiSandbox) -> None:
+    for query in ("limit=0", "limit=1001", "cursor=abc"):
+        assert_error(await kalshi_call(market, "GET", f"/trade-api/v2/markets?{query}"), 400, "invalid_parameters")
+    assert_error(await kalshi_call(market, "GET", "/trade-api/v2/events?limit=201"), 400, "invalid_parameters")
+    assert_error(await kalshi_call(market, "GET", "/trade-api/v2/markets/KXNOPE"), 404, "not_found")
