@@ -1,17 +1,20 @@
-"""Sandbox venue fixtures: a running Kalshi sandbox with a registered RSA key and a funded account.
+"""Sandbox venue fixtures and helpers.
 
-`kalshi_sandbox` is function-scoped (a fresh venue per test: no state leaks between
-tests) and cheap (uvicorn on an ephemeral 127.0.0.1 port, in the test's loop).
-The RSA key is generated once per session because key generation is slow.
+`kalshi_sandbox`: a running Kalshi sandbox with a registered RSA key and a funded
+account; `sandboxes`: both venues. Both are function-scoped (a fresh venue per test:
+no state leaks between tests) and cheap (uvicorn on an ephemeral 127.0.0.1 port, in
+the test's loop). RSA keys are generated once per session because that is slow.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -113,10 +116,6 @@ def ws_headers(sb: KalshiSandbox) -> dict[str, str]:
 
 async def recv_json(ws: Any, count: int = 1, wait_s: float = 3.0) -> list[dict[str, Any]]:
     """The next `count` messages of a websockets client connection, parsed."""
-    import asyncio
-
-    import orjson
-
     out = []
     async with asyncio.timeout(wait_s):
         for _ in range(count):
