@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import socket
 import statistics
 import sys
 import time
@@ -41,15 +39,10 @@ from websockets.asyncio.client import connect
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sandbox.runner import sandbox_process  # noqa: E402
 from venues.kalshi.auth import KalshiSigner  # noqa: E402
 
 WARMUP_S = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -59,16 +52,6 @@ class Tally:
     poly_updates: int = 0
     order_latency_ms: list[float] = field(default_factory=list)
     counting: bool = False
-
-
-async def wait_ready(url: str, deadline: float) -> None:
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError):
-                if (await client.get(url)).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise RuntimeError(f"sandbox did not start: {url}")
 
 
 async def kalshi_subscriber(ws_url: str, signer: KalshiSigner, tickers: list[str], tally: Tally) -> None:
@@ -123,36 +106,10 @@ async def order_client(base: str, signer: KalshiSigner, ticker: str, tally: Tall
 
 
 async def measure(rate: int, seconds: float, seed: int) -> dict[str, float]:
-    kalshi_port, poly_port = free_port(), free_port()
-    command = [
-        sys.executable,
-        "-c",
-        "from sandbox.cli import app; app()",
-        "--scenario",
-        "twin",
-        "--rate",
-        str(rate),
-        "--seed",
-        str(seed),
-        "--kalshi-port",
-        str(kalshi_port),
-        "--polymarket-port",
-        str(poly_port),
-    ]
-    proc = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=ROOT,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    kalshi = f"http://127.0.0.1:{kalshi_port}"
-    poly = f"http://127.0.0.1:{poly_port}"
+    args = ("--scenario", "twin", "--rate", str(rate), "--seed", str(seed))
     tasks: list[asyncio.Task[None]] = []
-    try:
-        deadline = time.monotonic() + 30
-        await wait_ready(f"{kalshi}/trade-api/v2/exchange/status", deadline)
-        await wait_ready(f"{poly}/", deadline)
+    async with sandbox_process(*args) as sandbox:
+        kalshi, poly = sandbox.kalshi_url, sandbox.polymarket_url
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         pem = (
             key.public_key()
@@ -160,40 +117,37 @@ async def measure(rate: int, seconds: float, seed: int) -> dict[str, float]:
             .decode()
         )
         async with httpx.AsyncClient() as admin:
-            key_id = (
-                await admin.post(f"{kalshi}/_sandbox/keys", json={"account": "bench", "public_key_pem": pem})
-            ).json()["key_id"]
+            registered = await admin.post(f"{kalshi}/_sandbox/keys", json={"account": "bench", "public_key_pem": pem})
             await admin.post(f"{kalshi}/_sandbox/accounts/bench/fund", json={"cents": 10_000_000})
             markets = (await admin.get(f"{kalshi}/trade-api/v2/markets")).json()["markets"]
             listing = (await admin.get(f"{poly}/markets")).json()["data"]
-        signer = KalshiSigner(key_id, key)
+        signer = KalshiSigner(registered.json()["key_id"], key)
         tickers = [m["ticker"] for m in markets]
         tokens = [t["token_id"] for m in listing for t in m["tokens"]]
         tally = Tally()
+        ws_base = kalshi.replace("http://", "ws://")
+        poly_ws = poly.replace("http://", "ws://")
         tasks = [
-            asyncio.create_task(
-                kalshi_subscriber(f"ws://127.0.0.1:{kalshi_port}/trade-api/ws/v2", signer, tickers, tally)
-            ),
-            asyncio.create_task(poly_subscriber(f"ws://127.0.0.1:{poly_port}/ws/market", tokens, tally)),
+            asyncio.create_task(kalshi_subscriber(f"{ws_base}/trade-api/ws/v2", signer, tickers, tally)),
+            asyncio.create_task(poly_subscriber(f"{poly_ws}/ws/market", tokens, tally)),
             asyncio.create_task(order_client(kalshi, signer, tickers[0], tally)),
         ]
-        await asyncio.sleep(WARMUP_S)
-        tally.counting = True
-        started = time.perf_counter()
-        await asyncio.sleep(seconds)
-        tally.counting = False
-        elapsed = time.perf_counter() - started
-        for task in tasks:
-            if task.done() and task.exception():
-                raise RuntimeError(f"client failed: {task.exception()!r}")
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), timeout=15)
+        try:
+            await asyncio.sleep(WARMUP_S)
+            tally.counting = True
+            started = time.perf_counter()
+            await asyncio.sleep(seconds)
+            tally.counting = False
+            elapsed = time.perf_counter() - started
+            for task in tasks:
+                if task.done() and task.exception():
+                    raise RuntimeError(f"client failed: {task.exception()!r}")
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(BaseException):
+                    await task
     latencies = sorted(tally.order_latency_ms) or [float("nan")]
     orders = len(tally.order_latency_ms) / 2
     # Each of the client's own order/cancel pairs adds two Kalshi deltas; the ratio is the scenario's.

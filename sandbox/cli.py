@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,9 @@ def sandbox(
     if one_process:
         _run(plan, VENUES)
         return
-    child = multiprocessing.get_context("spawn").Process(target=_run, args=(plan, ("polymarket",)), daemon=True)
+    child = multiprocessing.get_context("spawn").Process(
+        target=_run, args=(plan, ("polymarket",), os.getpid()), daemon=True
+    )
     child.start()
     try:
         _run(plan, ("kalshi",))
@@ -66,13 +69,22 @@ def sandbox(
         child.join(timeout=10)
 
 
-def _run(plan: Plan, venues: tuple[str, ...]) -> None:
+def _run(plan: Plan, venues: tuple[str, ...], parent: int | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(plan, venues))
+        asyncio.run(_serve(plan, venues, parent))
 
 
-async def _serve(plan: Plan, venues: tuple[str, ...]) -> None:
+async def _orphaned(parent: int, stop: asyncio.Event) -> None:
+    """Stop a child venue whose parent died (SIGKILL skips the parent's cleanup): never leave one running."""
+    while True:
+        await asyncio.sleep(0.5)
+        if os.getppid() != parent:
+            stop.set()
+            return
+
+
+async def _serve(plan: Plan, venues: tuple[str, ...], parent: int | None) -> None:
     async with run_sandboxes(
         plan.host,
         plan.kalshi_port,
@@ -101,4 +113,7 @@ async def _serve(plan: Plan, venues: tuple[str, ...]) -> None:
         # Installed after the servers started, so these replace uvicorn's per-server handlers.
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        watchdog = asyncio.create_task(_orphaned(parent, stop)) if parent is not None else None
         await stop.wait()
+        if watchdog is not None:
+            watchdog.cancel()

@@ -4,7 +4,9 @@
 its base URL (port 0 = an ephemeral port, so parallel tests never clash).
 `kalshi_sandbox` yields a ready `KalshiVenue` with its URLs; `run_sandboxes`
 starts both venues (Polymarket through `sandbox.polymarket.app.serve`), an
-optional scenario or replay, and yields a `Sandboxes` handle.
+optional scenario or replay, and yields a `Sandboxes` handle. `sandbox_process`
+runs `inertial sandbox` as a child process (for benchmarks and for chaos tests
+that kill a venue outright) and yields its base URLs once both answer.
 
 On exit every fault is cleared first, so requests a test left stalled (hang,
 order timeout) are answered and the server can stop without waiting for them.
@@ -15,11 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -154,3 +160,72 @@ async def run_sandboxes(
             for task in handles.tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+@dataclass(frozen=True)
+class SandboxProcess:
+    """A running `inertial sandbox` child: its base URLs and the process (kill it to crash the venues)."""
+
+    kalshi_url: str
+    polymarket_url: str
+    process: asyncio.subprocess.Process
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port free right now (the child binds it a moment later; fine on a loopback test machine)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def sandbox_process(*args: str, host: str = "127.0.0.1", ready_s: float = 30.0) -> AsyncIterator[SandboxProcess]:
+    """`inertial sandbox <args>` on free ports; terminated (SIGTERM, then SIGKILL) on exit."""
+    kalshi_port, polymarket_port = free_port(host), free_port(host)
+    command = [
+        sys.executable,
+        "-c",
+        "from sandbox.cli import app; app()",
+        "--host",
+        host,
+        "--kalshi-port",
+        str(kalshi_port),
+        "--polymarket-port",
+        str(polymarket_port),
+        *args,
+    ]
+    root = Path(__file__).resolve().parents[1]
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=root,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    handle = SandboxProcess(f"http://{host}:{kalshi_port}", f"http://{host}:{polymarket_port}", process)
+    try:
+        await _wait_ready([f"{handle.kalshi_url}{API}/exchange/status", f"{handle.polymarket_url}/"], ready_s, process)
+        yield handle
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=15)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _wait_ready(urls: list[str], ready_s: float, process: asyncio.subprocess.Process) -> None:
+    deadline = asyncio.get_running_loop().time() + ready_s
+    async with httpx.AsyncClient(timeout=1.0) as client:
+        for url in urls:
+            while True:
+                if process.returncode is not None:
+                    raise RuntimeError(f"sandbox process exited with {process.returncode} before serving {url}")
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(url)).status_code == 200:
+                        break
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"sandbox process did not serve {url} within {ready_s} s")
+                await asyncio.sleep(0.1)

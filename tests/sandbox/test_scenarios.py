@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from decimal import Decimal
@@ -217,3 +218,26 @@ async def test_twin_waits_while_a_reader_is_behind() -> None:
     slow.outbox.clear()
     await scenario.run(rate=5_000, duration=0.1)
     assert scenario.steps > 0
+
+
+async def test_sandbox_process_serves_and_can_be_killed() -> None:
+    from sandbox.runner import sandbox_process
+
+    async with sandbox_process("--scenario", "twin", "--rate", "500") as sandbox:
+        async with httpx.AsyncClient() as client:
+            markets = (await client.get(f"{sandbox.kalshi_url}/trade-api/v2/markets")).json()["markets"]
+            listing = (await client.get(f"{sandbox.polymarket_url}/markets")).json()["data"]
+        assert len(markets) == len(listing) == 2
+        sandbox.process.kill()
+        await sandbox.process.wait()
+        async with httpx.AsyncClient() as client:
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"{sandbox.kalshi_url}/trade-api/v2/markets")
+            for _ in range(50):  # the orphaned Polymarket child notices within half a second
+                try:
+                    await client.get(f"{sandbox.polymarket_url}/")
+                except httpx.ConnectError:
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                pytest.fail("the Polymarket child outlived its killed parent")
