@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import os
 import socket
 import sys
@@ -38,8 +37,6 @@ from sandbox.polymarket.app import SandboxUrls
 from sandbox.polymarket.app import serve as serve_polymarket
 from sandbox.polymarket.state import PolymarketState
 from sandbox.scenarios import Scenario
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
