@@ -165,6 +165,7 @@ class RiskSupervisorWorkflow:
         )
         if decision.approved:
             state.book.reserve(request, now)
+        self._wake = True  # every message lets the main loop see the history grow
         return decision
 
     @check_and_reserve.validator
@@ -183,6 +184,7 @@ class RiskSupervisorWorkflow:
             workflow.logger.info("saga %s reported twice; ignored", finished.saga_id)
             return
         state.finished_sagas = [*state.finished_sagas[-(FINISHED_SAGAS_KEPT - 1) :], finished.saga_id]
+        self._wake = True
         now = workflow.now()
         if state.book.settle(finished, now) is None:
             workflow.logger.warning("saga %s finished without a reservation", finished.saga_id)
@@ -193,6 +195,7 @@ class RiskSupervisorWorkflow:
     @workflow.signal(name="sync_account")
     def sync_account(self, snapshot: AccountSnapshot) -> None:
         self._state.book.sync(snapshot)
+        self._wake = True
 
     # --- operator interface ---------------------------------------------------------------
 

@@ -4,9 +4,11 @@ update validators, P&L snapshots, continue-as-new; every history recorded here r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,11 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import (
     Client,
-    WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowHistory,
     WorkflowUpdateFailedError,
 )
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
@@ -42,7 +44,7 @@ from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
 from tests.risk.factories import T0, FakeVenueClient, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
-from workflows.risk_supervisor import RiskSupervisorWorkflow, SupervisorInput
+from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
 
 TASK_QUEUE = "risk-test"
 
@@ -92,9 +94,9 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
         histories: list[WorkflowHistory] = []
         for handle in h.handles:
             histories.append(await handle.fetch_history())
-            described = await handle.describe()
-            if described.status is WorkflowExecutionStatus.RUNNING:
-                await h.client.get_workflow_handle(handle.id, run_id=described.run_id).terminate("test over")
+        for workflow_id in {handle.id for handle in h.handles}:
+            with contextlib.suppress(RPCError):  # already closed
+                await h.client.get_workflow_handle(workflow_id).terminate("test over")
     replayer = Replayer(workflows=[RiskSupervisorWorkflow, FakeSagaWorkflow], data_converter=client.data_converter)
     for history in histories:
         await replayer.replay_workflow(history)
@@ -312,11 +314,15 @@ async def test_continue_as_new_carries_the_whole_state(harness: Harness) -> None
     harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=first_run))
     latest = harness.client.get_workflow_handle_for(RiskSupervisorWorkflow.run, handle.id)
     assert (await latest.describe()).run_id != first_run
-    status = await latest.query(RiskSupervisorWorkflow.status)
+    status = await _status_across_runs(latest)
     assert (status.kill_switch, status.kill_reason, status.open_sagas) == (True, "after", ["held"])
     assert status.balances[Venue.POLYMARKET] == Decimal(1000)
     assert (await latest.query(RiskSupervisorWorkflow.limits)).max_daily_loss == Decimal("7.5")
     assert (await latest.execute_update(RiskSupervisorWorkflow.check_and_reserve, arb_request("held"))).approved
+    for n in range(10):  # saga traffic alone (no timers, no gate changes) also rolls the history over
+        assert (await reserve(latest, f"r{n}")).code is RejectCode.KILL_SWITCH
+    await eventually(lambda: _generation_at_least(latest, 2))
+    assert (await _status_across_runs(latest)).open_sagas == ["held"]
 
 
 async def _open_sagas_are(handle: WorkflowHandle[RiskSupervisorWorkflow, None], expected: list[str]) -> bool:
@@ -341,8 +347,18 @@ async def _has_pnl(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> bool
     return await handle.query(RiskSupervisorWorkflow.pnl) is not None
 
 
+async def _status_across_runs(handle: WorkflowHandle[RiskSupervisorWorkflow, None]) -> RiskStatus:
+    """A query that lands on a run just as it continues as new can stall on the test server: retry it."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                return await handle.query(RiskSupervisorWorkflow.status, rpc_timeout=timedelta(seconds=2))
+            except RPCError:
+                await asyncio.sleep(0.05)
+
+
 async def _generation_at_least(handle: WorkflowHandle[RiskSupervisorWorkflow, None], generation: int) -> bool:
-    return (await handle.query(RiskSupervisorWorkflow.status)).generation >= generation
+    return (await _status_across_runs(handle)).generation >= generation
 
 
 async def _refreshed_gate_allows(gate: RiskGate) -> bool:
