@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import sqlite3
 import subprocess
 from pathlib import Path
 
-from tests.control.test_cli import run
+from temporal.devserver import port_in_use
+from tests.control.test_cli import INERTIAL, run
 from tests.temporal.test_devserver import free_port
 
 
@@ -43,3 +46,29 @@ def test_run_command_is_the_readme_main_command() -> None:
         subprocess.run(["make", "-n", "run"], capture_output=True, text=True, cwd=Path(__file__).parents[2]).returncode
         == 0
     )
+
+
+def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INERTIAL_") and k != "DRY_RUN"}
+    env.update(
+        INERTIAL_DATA_DIR=str(tmp_path / "data"),
+        INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(port),
+        INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
+        COLUMNS="200",
+    )
+    proc = subprocess.Popen(
+        [str(INERTIAL), "up"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    for line in proc.stdout:
+        lines.append(line)
+        if "Ctrl-C to stop" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err[-2000:]
+    assert "stopped cleanly" in out
+    assert "Traceback" not in err
+    assert not port_in_use("127.0.0.1", port), "the embedded Temporal dev server outlived `inertial up`"
