@@ -1,0 +1,272 @@
+"""Chaos: two-leg sagas end to end against both sandbox venues while faults are injected at random moments.
+
+Each phase starts a batch of sagas (each on its own twin market) through `SagaLauncher`,
+injects one family of faults at seeded random intervals until every saga has ended,
+then audits every saga from the venues' own logs (`tests.chaos.rig.audit`). The
+counts land in the `chaos summary` section of the terminal report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from decimal import Decimal
+from random import Random
+
+import asyncpg
+
+from domain.models import Venue
+from storage import migrate
+from storage.database import create_engine
+from tests.chaos.conftest import ChaosEnv, Pool
+from tests.chaos.rig import LEDGER, ChaosVenues, WorkerPool, audit, run_batch, timed
+from tests.conftest import _postgres_admin_dsn, fresh_postgres_database
+from venues.kalshi.auth import KalshiSigner
+from venues.kalshi.stream import KalshiStream
+from venues.polymarket.book_feed import PolymarketBookFeed
+from venues.polymarket.client import PolymarketClient
+from venues.polymarket.streams import MarketStream
+from venues.reconnect import BackoffPolicy
+
+POLY_REJECTION = "not enough balance / allowance"
+VENUES = [Venue.POLYMARKET, Venue.KALSHI]
+SIGNALS = (
+    "order_reject",
+    "partial_fill",
+    "order_timeout",
+    "ws_drop",
+    "seq_gap",
+    "http_500",
+    "http_502",
+    "http_503",
+    "http_429",
+)
+
+
+class OrderFaults:
+    """Rejections, partial fills, accepted-but-timed-out placements and 5xx/429 storms on a random venue."""
+
+    def __init__(self, venues: ChaosVenues, kinds: tuple[str, ...] = ("reject", "partial", "timeout", "storm")) -> None:
+        self.venues = venues
+        self.kinds = kinds
+        self.storms = 0
+        self._later: set[asyncio.Task[None]] = set()
+
+    def _after(self, delay: float, action: object) -> None:
+        async def run() -> None:
+            await asyncio.sleep(delay)
+            action()  # type: ignore[operator]
+
+        task = asyncio.create_task(run())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+
+    async def __call__(self, rng: Random) -> None:
+        venue = rng.choice(VENUES)
+        faults = self.venues.injectors[venue]
+        kind = rng.choice(self.kinds)
+        if kind == "reject":
+            message = POLY_REJECTION if venue is Venue.POLYMARKET else None
+            faults.configure(reject_orders=faults.settings.reject_orders + 1, reject_message=message)
+        elif kind == "partial":
+            faults.configure(partial_fill_ratio=Decimal(rng.choice(["0.3", "0.5", "0.7"])))
+            self._after(rng.uniform(0.2, 0.6), lambda: faults.configure(partial_fill_ratio=None))
+        elif kind == "timeout":
+            faults.configure(timeout_orders=faults.settings.timeout_orders + 1)
+            self._after(3.0, lambda: self.venues.release_stalled(venue))
+        else:
+            status = rng.choice([500, 502, 503, 429])
+            faults.configure(
+                http_error_status=status, http_error_count=rng.randint(2, 5), retry_after_s=rng.choice([0, 1])
+            )
+            self.storms += 1
+
+    async def close(self) -> None:
+        for task in list(self._later):
+            task.cancel()
+
+
+def count_signals(before: Counter[str], after: Counter[str]) -> Counter[str]:
+    served = after - before
+    for name in SIGNALS:
+        LEDGER.signals[name] += served[name]
+    return served
+
+
+def book_fault_counts(served: Counter[str], storms: int) -> None:
+    LEDGER.faults["leg rejected"] += served["order_reject"]
+    LEDGER.faults["partial fill"] += served["partial_fill"]
+    LEDGER.faults["accepted, answer timed out"] += served["order_timeout"]
+    LEDGER.faults["5xx/429 storm"] += storms
+
+
+def check(problems: list[str]) -> None:
+    assert not problems, f"{len(problems)} violations:\n" + "\n".join(problems[:40])
+
+
+async def test_order_faults(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
+    """Rejected legs, partial fills, placements that land while the answer times out, 5xx/429 storms."""
+    rng = chaos.rng("orders")
+    inject = OrderFaults(chaos.venues)
+    before = chaos.venues.fired()
+    async with timed("order faults"):
+        results = await run_batch(
+            chaos.client,
+            sqlite_pool.queue,
+            chaos.venues,
+            rng,
+            sagas=80,
+            inject=inject,
+            interval=(0.04, 0.12),
+            spread_s=9,
+        )
+        await inject.close()
+        problems = await audit(chaos.venues, sqlite_pool.engine, results)
+    book_fault_counts(count_signals(before, chaos.venues.fired()), inject.storms)
+    check(problems)
+
+
+async def test_websocket_drops(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
+    """The hot process's book streams lose their sockets mid-saga; sagas finish and the streams resync."""
+    rng = chaos.rng("ws")
+    venues = chaos.venues
+    twins = [venues.new_twin() for _ in range(24)]
+    quick = BackoffPolicy(initial=0.05, maximum=0.5)
+    config = chaos.worker_config
+    kalshi = KalshiStream(
+        venues.kalshi.ws_url,
+        [t.kalshi.market_id for t in twins],
+        signer=KalshiSigner.from_pem(config.kalshi_key_id, config.kalshi_pem),
+        policy=quick,
+    )
+    rest = PolymarketClient(venues.poly_url)
+    poly = MarketStream(PolymarketBookFeed(), url=venues.poly_ws, rest=rest, policy=quick)
+    await poly.subscribe([t.poly for t in twins])
+    tasks = [asyncio.create_task(kalshi.run()), asyncio.create_task(poly.run())]
+    storms = OrderFaults(venues, kinds=("storm",))
+
+    async def inject(rng: Random) -> None:
+        if rng.random() < 0.25:
+            await storms(rng)
+            return
+        venue = rng.choice(VENUES)
+        if venue is Venue.KALSHI or rng.random() < 0.5:
+            venues.injectors[venue].configure(drop_ws_now=True)
+        else:
+            venues.injectors[venue].configure(seq_gaps=1)
+
+    before = venues.fired()
+    try:
+        async with asyncio.timeout(10):
+            await kalshi.transport.connected.wait()
+            await poly.runner.connected.wait()
+        async with timed("websocket drops"):
+            results = await run_batch(
+                chaos.client,
+                sqlite_pool.queue,
+                venues,
+                rng,
+                twins=twins,
+                inject=inject,
+                interval=(0.08, 0.2),
+                spread_s=5,
+            )
+            problems = await audit(venues, sqlite_pool.engine, results)
+        async with asyncio.timeout(10):
+            while not all(kalshi.books.book(t.kalshi.market_id).in_sync for t in twins) or not all(
+                poly.feed.book(t.poly.market_id).in_sync for t in twins
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await kalshi.stop()
+        await poly.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await rest.aclose()
+    served = count_signals(before, venues.fired())
+    LEDGER.faults["websocket dropped"] += served["ws_drop"]
+    LEDGER.faults["polymarket update lost"] += served["seq_gap"]
+    book_fault_counts(served, storms.storms)
+    check(problems)
+    assert kalshi.transport.counters.connects > 1 and poly.runner.counters.connects > 1
+
+
+async def test_worker_killed_mid_saga(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
+    """SIGKILL a worker process while legs and compensations are in flight; the other one and a fresh one finish."""
+    rng = chaos.rng("kill")
+    venues = chaos.venues
+    for faults in venues.injectors.values():
+        faults.configure(latency_ms=150, jitter_ms=150)
+    order_faults = OrderFaults(venues, kinds=("reject", "partial"))
+    kills = 0
+
+    async def inject(rng: Random) -> None:
+        nonlocal kills
+        if sqlite_pool.workers.procs and sqlite_pool.workers.starting < 3:
+            await sqlite_pool.workers.kill_one(rng)
+            kills += 1
+        else:
+            await order_faults(rng)
+
+    before = venues.fired()
+    async with timed("worker kills"):
+        results = await run_batch(
+            chaos.client, sqlite_pool.queue, venues, rng, sagas=30, inject=inject, interval=(0.7, 1.3), spread_s=10
+        )
+        await sqlite_pool.workers.settle()
+        problems = await audit(venues, sqlite_pool.engine, results)
+    await order_faults.close()
+    LEDGER.faults["worker killed (SIGKILL)"] += kills
+    book_fault_counts(count_signals(before, venues.fired()), 0)
+    check(problems)
+    assert kills >= 3
+
+
+async def test_database_restart(chaos: ChaosEnv) -> None:
+    """Every PostgreSQL backend of the saga database is terminated at random moments; records retry and land."""
+    rng = chaos.rng("database")
+    venues = chaos.venues
+    async with fresh_postgres_database() as url:
+        engine = create_engine(url)
+        await migrate.upgrade(engine)
+        workers = WorkerPool(chaos.pool_config("chaos-postgres", url), chaos.workdir)
+        database = url.rsplit("/", 1)[1]
+        admin = await asyncpg.connect(_postgres_admin_dsn())
+        order_faults = OrderFaults(venues, kinds=("reject", "partial"))
+        restarts = 0
+
+        async def inject(rng: Random) -> None:
+            nonlocal restarts
+            if rng.random() < 0.6:
+                killed = await admin.fetchval(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                    " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    database,
+                )
+                restarts += 1 if killed else 0
+            else:
+                await order_faults(rng)
+
+        before = venues.fired()
+        try:
+            await workers.start()
+            async with timed("database restarts"):
+                results = await run_batch(
+                    chaos.client,
+                    "chaos-postgres",
+                    venues,
+                    rng,
+                    sagas=25,
+                    inject=inject,
+                    interval=(0.1, 0.3),
+                    spread_s=6,
+                )
+                problems = await audit(venues, engine, results)
+        finally:
+            await order_faults.close()
+            await workers.stop()
+            await admin.close()
+            await engine.dispose()
+    LEDGER.faults["database restart"] += restarts
+    book_fault_counts(count_signals(before, venues.fired()), 0)
+    check(problems)
+    assert restarts >= 5

@@ -1,0 +1,69 @@
+"""A saga worker in its own process, so chaos tests can kill it with SIGKILL mid-saga.
+
+`python -m tests.chaos.worker_main CONFIG.json` builds the production worker
+(`workers.worker.build_worker`) with the real venue clients pointed at the sandbox
+venues, prints `ready` once it polls, and runs until SIGTERM (clean stop) or SIGKILL.
+The config is written by the chaos rig (`tests.chaos.config.WorkerConfig`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from domain.models import Venue
+from storage.database import create_engine
+from temporal.client import connect
+from tests.chaos.config import WorkerConfig
+from venues.base import TradingClient
+from venues.kalshi.auth import KalshiSigner
+from venues.kalshi.client import KalshiClient
+from venues.kalshi.trading import KalshiTradingClient
+from venues.polymarket.auth import ApiCreds
+from venues.polymarket.client import PolymarketClient
+from venues.polymarket.eip712 import Wallet
+from venues.ratelimit import KalshiTier, VenueRateLimiter
+from workers.worker import build_worker
+
+
+async def serve(config: WorkerConfig) -> None:
+    poly = PolymarketClient(
+        config.polymarket_url,
+        wallet=Wallet(config.polymarket_key),
+        creds=ApiCreds(config.polymarket_api_key, config.polymarket_secret, config.polymarket_passphrase),
+        timeout=config.http_timeout_s,
+    )
+    kalshi = KalshiClient(
+        config.kalshi_url,
+        signer=KalshiSigner.from_pem(config.kalshi_key_id, config.kalshi_pem),
+        limiter=VenueRateLimiter.kalshi(KalshiTier.PRIME),
+        timeout=config.http_timeout_s,
+    )
+    venues: dict[Venue, TradingClient] = {
+        Venue.POLYMARKET: poly,
+        Venue.KALSHI: KalshiTradingClient(kalshi),
+    }
+    engine = create_engine(config.database_url)
+    client = await connect(config.temporal_address, config.namespace)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        async with build_worker(client, config.task_queue, engine, venues=venues):
+            print("ready", flush=True)
+            await stop.wait()
+    finally:
+        await poly.aclose()
+        await kalshi.aclose()
+        await engine.dispose()
+
+
+def main() -> None:
+    config = WorkerConfig.model_validate_json(Path(sys.argv[1]).read_text())
+    asyncio.run(serve(config))
+
+
+if __name__ == "__main__":
+    main()
