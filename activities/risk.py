@@ -8,6 +8,7 @@ activity gets the same answer and never reserves twice.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 from temporalio.client import Client
 
+from domain.book import BookSnapshot
 from domain.models import Fill, Outcome, Side, Venue, utc_now
 from domain.money import MICRO, Rounding, quantize
 from risk.gate import SqlGateStateStore
@@ -30,22 +32,24 @@ from risk.models import (
     Holding,
     supervisor_id,
 )
-from risk.pnl import MarkSource, PnlLedger, PnlReport, PnlScope
+from risk.pnl import PnlLedger, PnlReport, PnlScope, book_marks
 from storage.database import session_factory
 from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
 from venues.base import TradingClient
 
 CHECK_AND_RESERVE = "check_and_reserve"
 
+log = logging.getLogger(__name__)
 
-def no_marks(venue: Venue, market_id: str, outcome: Outcome, is_long: bool) -> None:
-    """Without live books every open position is marked at its worst case (see risk.pnl)."""
-    return None
+
+BookSource = Callable[[Venue, str], Awaitable[BookSnapshot | None]]
+"""The latest book of a market, e.g. `RedisBus.get_book` or a lookup in the hot process's books."""
 
 
 class RiskActivities:
     """`venues` are the trading clients whose balances and positions the supervisor syncs from;
-    `marks` values open positions for P&L (live books in the hot process)."""
+    `books` marks open positions for P&L; without it every open position is marked at its
+    worst case and listed as unmarked (see risk.pnl)."""
 
     def __init__(
         self,
@@ -53,13 +57,13 @@ class RiskActivities:
         client: Client,
         *,
         venues: Mapping[Venue, TradingClient] | None = None,
-        marks: MarkSource = no_marks,
+        books: BookSource | None = None,
     ) -> None:
         self._sessions = session_factory(engine)
         self._store = SqlGateStateStore(engine)
         self._client = client
         self._venues = dict(venues or {})
-        self._marks = marks
+        self._books = books
 
     def activities(self) -> list[Callable[..., Awaitable[Any]]]:
         """Every risk activity, for a worker's registration list."""
@@ -125,7 +129,7 @@ class RiskActivities:
             pair_of[(Venue.KALSHI, pair.kalshi_ticker)] = pair.id
         ledger = PnlLedger(pair_of)
         ledger.extend(_to_fill(row) for row in fills)
-        report = ledger.report(self._marks, utc_now())
+        report = ledger.report(book_marks(await self._books_of(ledger)), utc_now())
         async with self._sessions() as session:
             today = report.as_of.date().isoformat()
             for line in report.lines:
@@ -144,6 +148,20 @@ class RiskActivities:
                 )
             await session.commit()
         return report
+
+    async def _books_of(self, ledger: PnlLedger) -> dict[tuple[Venue, str], BookSnapshot]:
+        """The books of the markets with open positions (a failed lookup leaves that market unmarked)."""
+        if self._books is None:
+            return {}
+        markets = sorted({(venue, market_id) for venue, market_id, _ in ledger.positions()})
+        found = await asyncio.gather(*(self._books(v, m) for v, m in markets), return_exceptions=True)
+        books: dict[tuple[Venue, str], BookSnapshot] = {}
+        for market, book in zip(markets, found, strict=True):
+            if isinstance(book, BaseException):
+                log.warning("no book for %s:%s to mark P&L: %s", market[0].value, market[1], book)
+            elif book is not None:
+                books[market] = book
+        return books
 
     @activity.defn(name="request_trade_approval")
     async def request_trade_approval(self, approval: ApprovalRequest) -> Decision:

@@ -26,6 +26,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from activities.risk import RiskActivities
+from domain.book import BookSnapshot
 from domain.models import Outcome, Position, Venue
 from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
@@ -54,6 +55,7 @@ class Harness:
     env: WorkflowEnvironment
     engine: AsyncEngine
     venues: dict[Venue, FakeVenueClient]
+    books: dict[tuple[Venue, str], BookSnapshot]
     handles: list[WorkflowHandle[RiskSupervisorWorkflow, None]] = field(default_factory=list)
 
     @property
@@ -82,8 +84,13 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
     await migrate.upgrade(engine)
     client = time_skipping_env.client
     venues = {venue: FakeVenueClient(venue, "0") for venue in Venue}
-    risk = RiskActivities(engine, client, venues=venues)
-    h = Harness(time_skipping_env, engine, dict(venues))
+    books: dict[tuple[Venue, str], BookSnapshot] = {}
+
+    async def book_of(venue: Venue, market_id: str) -> BookSnapshot | None:
+        return books.get((venue, market_id))
+
+    risk = RiskActivities(engine, client, venues=venues, books=book_of)
+    h = Harness(time_skipping_env, engine, dict(venues), books)
     async with Worker(
         client,
         task_queue=TASK_QUEUE,
@@ -269,24 +276,39 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
                 filled_at=T0,
             )
         )
-        for n, (side, price, fee) in enumerate((("buy", "0.40", "0.07"), ("sell", "0.45", "0.03"))):
+        fills = [
+            ("KX", "buy", "0.40", "10", "0.07"),
+            ("KX", "sell", "0.45", "10", "0.03"),  # KX: flat, +0.50 before fees
+            ("KY", "buy", "0.30", "5", "0"),  # marked at KY's best YES bid 0.35: +0.25
+            ("KZ", "buy", "0.50", "2", "0"),  # no book: marked at 0, -1.00
+        ]
+        for n, (market, side, price, quantity, fee) in enumerate(fills):
             session.add(
                 FillRow(
                     tenant_id=tenant,
                     venue="kalshi",
                     fill_id=f"f{n}",
                     venue_order_id="o",
-                    market_id="KX",
+                    market_id=market,
                     outcome="yes",
                     side=side,
                     price=Decimal(price),
-                    quantity=Decimal(10),
+                    quantity=Decimal(quantity),
                     fee=Decimal(fee),
                     is_taker=True,
                     filled_at=T0,
                 )
             )
         await session.commit()
+    harness.books[(Venue.KALSHI, "KY")] = BookSnapshot(
+        venue=Venue.KALSHI,
+        market_id="KY",
+        yes_bids=((Decimal("0.35"), Decimal(50)),),
+        yes_asks=((Decimal("0.38"), Decimal(50)),),
+        sequence=1,
+        updated_at=T0,
+        in_sync=True,
+    )
     assert await handle.query(RiskSupervisorWorkflow.pnl) is None
     await harness.env.sleep(61)
     await eventually(lambda: _has_pnl(handle))
@@ -294,12 +316,15 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
     assert report is not None
     assert (report.total.realized, report.total.unrealized, report.total.fees) == (
         Decimal("0.40"),
-        Decimal(0),
+        Decimal("-0.75"),
         Decimal("0.10"),
     )
+    assert report.unmarked == ("kalshi:KZ:yes",)
     async with session_factory(harness.engine)() as session:
         rows = (await session.scalars(select(PnlSnapshot).where(PnlSnapshot.scope == PnlScope.TOTAL.value))).all()
-    assert [(r.tenant_id, r.realized, r.fees) for r in rows] == [(tenant, Decimal("0.4"), Decimal("0.1"))]
+    assert [(r.tenant_id, r.realized, r.unrealized, r.fees) for r in rows] == [
+        (tenant, Decimal("0.4"), Decimal("-0.75"), Decimal("0.1"))
+    ]
 
 
 async def test_continue_as_new_carries_the_whole_state(harness: Harness) -> None:
