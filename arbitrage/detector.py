@@ -106,11 +106,14 @@ class Detector:
         risk: RiskCheck | None = None,
         recorder: OpportunityRecorder | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
+        book_type: Callable[[Venue, str], IntBook] = IntBook,
     ) -> None:
         self.config = config or DetectorConfig()
         self.risk: RiskCheck = risk or AllowAll()
         self.recorder: OpportunityRecorder = recorder or InMemoryRecorder()
         self.clock_ns = clock_ns
+        # `arbitrage.fastfeed.native_book` keeps the books in C, written by the native parser
+        self._book_type = book_type
         self.books: dict[tuple[Venue, str], IntBook] = {}
         self._by_market: dict[tuple[Venue, str], list[PairWatch]] = {}
         self._min_edge_fine = int(self.config.min_edge * FINE_PER_DOLLAR)
@@ -137,7 +140,7 @@ class Detector:
         keys = ((Venue.POLYMARKET, pair.polymarket.market_id), (Venue.KALSHI, pair.kalshi.market_id))
         for key in keys:
             if key not in self.books:
-                self.books[key] = IntBook(*key)
+                self.books[key] = self._book_type(*key)
         state = PairWatch(
             pair=pair,
             polymarket=self.books[keys[0]],

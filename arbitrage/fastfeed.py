@@ -10,13 +10,19 @@ Kalshi `orderbook_snapshot` / `orderbook_delta` (dollar/fp strings, or legacy ce
 Anything malformed is counted and logged, never raised into the stream, and never half
 applied: a frame is validated fully before it touches a book; a Kalshi sequence gap or an
 impossible delta marks the book out of sync until the next snapshot.
+
+Native mode (the production path): when the detector's books are native (`Detector(...,
+book_type=native_book)`), each frame first goes to the C parser of `venues.native`, which reads
+the bytes without building Python objects and updates the books in C. It applies a frame only
+when the Python code below would do exactly the same; anything else it declines untouched and
+the frame takes the Python path, on the same books and the same Kalshi sequence table.
 """
 
 from __future__ import annotations
 
 import logging
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -24,7 +30,9 @@ from arbitrage.detector import Detector, PairWatch
 from arbitrage.intbook import IntBook
 from arbitrage.opportunity import Opportunity
 from arbitrage.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
+from domain.book import BookSnapshot
 from domain.models import Venue
+from venues.native import MAX_SIZE_UNITS, Book, KalshiFeed, PolyFeed
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +43,36 @@ class MalformedFrame(ValueError):
     """A frame that cannot be applied; the feed counts it and moves on."""
 
 
+class NativeIntBook(Book):
+    """`IntBook`'s interface with its levels in C, so the native parser writes it directly."""
+
+    __slots__ = ()
+
+    def load(self, snapshot: BookSnapshot, updated_ns: int) -> None:
+        IntBook.load(self, snapshot, updated_ns)  # type: ignore[arg-type]
+
+
+def native_book(venue: Venue, market_id: str) -> IntBook:
+    """`Detector(book_type=native_book)`: books the native parser can update (same interface)."""
+    return cast(IntBook, NativeIntBook(venue, market_id))
+
+
+def _bounded(units: int) -> int:
+    """Sizes of 10^13 contracts or more are nonsense (and do not fit a native book)."""
+    if not -MAX_SIZE_UNITS < units < MAX_SIZE_UNITS:
+        raise MalformedFrame(f"size {units / SIZE_SCALE} out of range")
+    return units
+
+
 def _size_units(text: str) -> int:
     """Signed decimal string to 1e-2 contracts; digits finer than 0.01 must be zeros."""
     if text.isdigit() and text.isascii():
-        return int(text) * SIZE_SCALE
+        return _bounded(int(text) * SIZE_SCALE)
     if len(text) > 3 and text[-3] == ".":
         digits = text[:-3] + text[-2:]
         unsigned = digits[1:] if digits[0] == "-" else digits
         if unsigned.isdigit() and unsigned.isascii():
-            return int(digits)
+            return _bounded(int(digits))
     negative = text.startswith("-")
     whole, _, frac = (text[1:] if negative else text).partition(".")
     if len(frac) > 2:
@@ -53,7 +82,7 @@ def _size_units(text: str) -> int:
     if not (whole or frac) or not (whole + frac).isdigit() or not text.isascii():
         raise MalformedFrame(f"bad size {text!r}")
     units = int(whole or "0") * SIZE_SCALE + (int(frac.ljust(2, "0")) if frac else 0)
-    return -units if negative else units
+    return _bounded(-units if negative else units)
 
 
 class FastFeed:
@@ -68,14 +97,38 @@ class FastFeed:
         self._kalshi_seq: dict[int, int] = {}
         self.malformed = 0
         self.applied = 0
-        for pair, poly_book, kalshi_book in detector.pair_books():
+        books = detector.pair_books()
+        native = bool(books) and all(isinstance(b, Book) for _, p, k in books for b in (p, k))
+        self._native_poly = PolyFeed() if native else None
+        self._native_kalshi = KalshiFeed(self._kalshi_seq) if native else None
+        self._native_gaps = 0
+        for pair, poly_book, kalshi_book in books:
             poly_watch = detector.watchers(Venue.POLYMARKET, poly_book.market_id)
+            kalshi_watch = detector.watchers(Venue.KALSHI, kalshi_book.market_id)
             self._assets[pair.polymarket.yes_token] = (poly_book, True, poly_watch)
             self._assets[pair.polymarket.no_token] = (poly_book, False, poly_watch)
-            self._kalshi[pair.kalshi.market_id] = (
-                kalshi_book,
-                detector.watchers(Venue.KALSHI, kalshi_book.market_id),
-            )
+            self._kalshi[pair.kalshi.market_id] = (kalshi_book, kalshi_watch)
+            if self._native_poly is not None and self._native_kalshi is not None:
+                native_poly, native_kalshi = cast(Book, poly_book), cast(Book, kalshi_book)
+                self._native_poly.add(pair.polymarket.yes_token, native_poly, True, poly_watch)
+                self._native_poly.add(pair.polymarket.no_token, native_poly, False, poly_watch)
+                self._native_kalshi.add(pair.kalshi.market_id, native_kalshi, kalshi_watch)
+
+    @property
+    def native(self) -> bool:
+        return self._native_poly is not None
+
+    def _check(self, groups: tuple[list[PairWatch], ...], now: int) -> list[Opportunity]:
+        """After the native parser applied a frame: ask the detector about every touched pair group."""
+        if not groups:
+            return _NONE
+        self.applied += 1
+        if len(groups) == 1:
+            return self.detector.check(groups[0], now)
+        found: list[Opportunity] = []
+        for group in groups:
+            found += self.detector.check(group, now)
+        return found
 
     def _price(self, text: str) -> int:
         units = self._prices.get(text)
@@ -97,6 +150,10 @@ class FastFeed:
     # --- Polymarket -----------------------------------------------------------------------
 
     def polymarket(self, raw: bytes, now: int) -> list[Opportunity]:
+        if self._native_poly is not None:
+            groups = self._native_poly.feed(raw, now)
+            if groups is not None:
+                return self._check(groups, now)
         try:
             message: Any = orjson.loads(raw)
             if type(message) is dict and message.get("event_type") == "price_change":
@@ -133,6 +190,7 @@ class FastFeed:
         prices = self._prices
         updates = []
         last = None
+        first_watch: list[PairWatch] | None = None
         for change in changes:
             target = assets.get(change["asset_id"])
             if target is None:
@@ -149,6 +207,8 @@ class FastFeed:
             if p is None:
                 p = self._price(text)
             is_yes = target[1]
+            if first_watch is None:
+                first_watch = target[2]
             level = (target[0], is_yes == buy, p if is_yes else PRICE_SCALE - p, change["size"])
             if level != last:
                 updates.append(level)
@@ -169,9 +229,8 @@ class FastFeed:
         if not applied:
             return _NONE
         self.applied += 1
-        watch = assets[changes[0]["asset_id"]][2] if len(applied) == 1 else None
-        if watch is not None:
-            return self.detector.check(watch, now)
+        if len(applied) == 1 and first_watch is not None:
+            return self.detector.check(first_watch, now)
         for change in changes:
             target = assets.get(change["asset_id"])
             if target is not None and target[2] not in touched:
@@ -198,6 +257,14 @@ class FastFeed:
     # --- Kalshi ---------------------------------------------------------------------------
 
     def kalshi(self, raw: bytes, now: int) -> list[Opportunity]:
+        native = self._native_kalshi
+        if native is not None:
+            groups = native.feed(raw, now)
+            if groups is not None:
+                if not groups and native.gaps != self._native_gaps:
+                    self._native_gaps = native.gaps
+                    log.warning("kalshi sequence gap: every kalshi book waits for its next snapshot")
+                return self._check(groups, now)
         try:
             message: Any = orjson.loads(raw)
             kind = message["type"]
@@ -239,7 +306,7 @@ class FastFeed:
             cached = self._prices.get(text)
             p = self._price(text) if cached is None else cached
         fp = body.get("delta_fp")
-        delta = _size_units(fp) if fp is not None else int(body["delta"]) * SIZE_SCALE
+        delta = _size_units(fp) if fp is not None else _bounded(int(body["delta"]) * SIZE_SCALE)
         side = body["side"]
         if side == "yes":
             ok = book.add_bid(p, delta)
@@ -278,4 +345,4 @@ class FastFeed:
             if rows is not None:
                 return [(self._price(p), _size_units(str(q))) for p, q in rows]
         rows = body.get(side) or []
-        return [(self._cent_price(p), int(q) * SIZE_SCALE) for p, q in rows]
+        return [(self._cent_price(p), _bounded(int(q) * SIZE_SCALE)) for p, q in rows]
