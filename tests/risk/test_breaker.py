@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from risk.breaker import CircuitBreaker
 from risk.models import Limits, SagaFinished, SagaOutcome
@@ -76,3 +79,38 @@ def test_without_cooldown_it_never_closes_by_itself() -> None:
         breaker.record(failed(), LIMITS, T0)
     assert breaker.reopens_at(LIMITS) is None
     assert not breaker.expire(LIMITS, T0 + timedelta(days=365))
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 40), st.booleans(), st.integers(-6, 3)),  # seconds later, failed, net P&L
+        max_size=30,
+    ),
+    st.integers(1, 4),
+    st.integers(1, 60),
+    st.integers(0, 12),
+)
+def test_trips_exactly_when_a_brute_force_window_says_so(
+    steps: list[tuple[int, bool, int]], max_failures: int, window: int, max_loss: int
+) -> None:
+    limits = Limits(
+        breaker_max_failures=max_failures, breaker_window_seconds=window, breaker_max_loss=Decimal(max_loss)
+    )
+    breaker = CircuitBreaker()
+    seen: list[tuple[datetime, bool, Decimal]] = []
+    now = T0
+    expected_trip: datetime | None = None
+    for gap, is_failure, pnl in steps:
+        now += timedelta(seconds=gap)
+        outcome = SagaOutcome.FAILED if is_failure else SagaOutcome.COMPLETED
+        seen.append((now, is_failure, Decimal(pnl)))
+        tripped = breaker.record(SagaFinished(saga_id="s", outcome=outcome, realized_pnl=Decimal(pnl)), limits, now)
+        in_window = [e for e in seen if e[0] > now - timedelta(seconds=window)]
+        should = sum(1 for e in in_window if e[1]) >= max_failures or -sum(e[2] for e in in_window) > max_loss
+        if expected_trip is None and should:
+            expected_trip = now
+            assert tripped
+        else:
+            assert not tripped
+        assert breaker.is_open(limits, now) == (expected_trip is not None)
+    assert breaker.tripped_at == expected_trip
