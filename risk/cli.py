@@ -11,10 +11,15 @@ import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import TypeVar
 
 import typer
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import (
+    RPCTimeoutOrCancelledError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
 from temporalio.service import RPCError, RPCStatusCode
 
 from control.config import ConfigError, load_settings
@@ -27,6 +32,7 @@ app = typer.Typer(no_args_is_help=True, help="Risk manager: status, kill switch,
 T = TypeVar("T")
 
 TENANT = typer.Option("default", "--tenant", help="Tenant whose supervisor to address")
+TIMEOUT = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a worker to answer")
 ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default cli:<user>")
 
 
@@ -39,7 +45,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     raise typer.Exit(code)
 
 
-def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]]) -> T:
+def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]], timeout: float) -> T:
     try:
         settings = load_settings()
     except ConfigError as exc:
@@ -47,16 +53,22 @@ def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]]) -> T:
     cfg = settings.temporal
     address = cfg.address or f"127.0.0.1:{cfg.dev_server_port}"
 
+    no_answer = f"no answer within {timeout:g}s: is a worker running (`inertial up` or `inertial worker`)?"
+
     async def go() -> T:
         try:
             client = await connect(address, cfg.namespace)
         except RuntimeError as exc:
             raise CliError(f"cannot reach Temporal at {address}: {exc} (is `inertial up` running?)") from None
         try:
-            return await action(RiskControl(client, tenant))
+            return await action(RiskControl(client, tenant, timedelta(seconds=timeout)))
         except WorkflowUpdateFailedError as exc:
             raise CliError(str(exc.cause or exc)) from None
+        except (RPCTimeoutOrCancelledError, WorkflowUpdateRPCTimeoutOrCancelledError):
+            raise CliError(no_answer) from None
         except RPCError as exc:
+            if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):  # client timeout
+                raise CliError(no_answer) from None
             if exc.status is RPCStatusCode.NOT_FOUND:
                 raise CliError(f"no risk supervisor for tenant {tenant!r} (start it with `inertial up`)") from None
             raise CliError(f"Temporal refused: {exc.message}") from None
@@ -99,6 +111,7 @@ def _print_status(status: RiskStatus) -> None:
 def status(
     tenant: str = TENANT,
     as_json: bool = typer.Option(False, "--json", help="Machine-readable status, limits and P&L"),
+    timeout: float = TIMEOUT,
 ) -> None:
     """Kill switch, breaker, open sagas, exposure and limits."""
 
@@ -115,7 +128,7 @@ def status(
             return state, json.dumps(payload, indent=2)
         return state, "\n".join(f"  {key} = {value}" for key, value in limits.model_dump().items())
 
-    state, rest = _call(tenant, read)
+    state, rest = _call(tenant, read, timeout)
     if as_json:
         typer.echo(rest)
         return
@@ -128,21 +141,22 @@ def kill(
     reason: str = typer.Option(..., "--reason", help="Why (shown to everyone and kept in the audit log)"),
     tenant: str = TENANT,
     actor: str | None = ACTOR,
+    timeout: float = TIMEOUT,
 ) -> None:
     """Stop all new exposure now; sagas in flight still hedge and unwind. Returns once order gates can see it."""
-    _print_status(_call(tenant, lambda c: c.kill(reason, _actor(actor))))
+    _print_status(_call(tenant, lambda c: c.kill(reason, _actor(actor)), timeout))
 
 
 @app.command()
-def unkill(tenant: str = TENANT, actor: str | None = ACTOR) -> None:
+def unkill(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Allow new exposure again."""
-    _print_status(_call(tenant, lambda c: c.unkill(_actor(actor))))
+    _print_status(_call(tenant, lambda c: c.unkill(_actor(actor)), timeout))
 
 
 @app.command("reset-breaker")
-def reset_breaker(tenant: str = TENANT, actor: str | None = ACTOR) -> None:
+def reset_breaker(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Close an open circuit breaker (its failure window starts empty)."""
-    _print_status(_call(tenant, lambda c: c.reset_breaker(_actor(actor))))
+    _print_status(_call(tenant, lambda c: c.reset_breaker(_actor(actor)), timeout))
 
 
 @app.command("set-limit")
@@ -151,7 +165,8 @@ def set_limit(
     value: str = typer.Argument(..., help="New value: dollars/contracts as decimals, counts and seconds as integers"),
     tenant: str = TENANT,
     actor: str | None = ACTOR,
+    timeout: float = TIMEOUT,
 ) -> None:
     """Change one limit; bad keys and values are refused with the reason. A negative value needs `--`."""
-    limits = _call(tenant, lambda c: c.set_limit(key, value, _actor(actor)))
+    limits = _call(tenant, lambda c: c.set_limit(key, value, _actor(actor)), timeout)
     typer.echo(f"{key} = {getattr(limits, key)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
@@ -19,8 +20,10 @@ class RiskControl:
     """Async updates are called by name with `result_type`: the SDK types an async handler's
     result as a coroutine when it is passed as a method."""
 
-    def __init__(self, client: Client, tenant_id: str) -> None:
+    def __init__(self, client: Client, tenant_id: str, timeout: timedelta = timedelta(seconds=30)) -> None:
+        """`timeout` bounds every call: with no worker running, queries and updates would wait on."""
         self.tenant_id = tenant_id
+        self.timeout = timeout
         self.handle: WorkflowHandle[RiskSupervisorWorkflow, None] = client.get_workflow_handle_for(
             RiskSupervisorWorkflow.run, supervisor_id(tenant_id)
         )
@@ -42,13 +45,13 @@ class RiskControl:
         )
 
     async def status(self) -> RiskStatus:
-        return await self.handle.query(RiskSupervisorWorkflow.status)
+        return await self.handle.query(RiskSupervisorWorkflow.status, rpc_timeout=self.timeout)
 
     async def limits(self) -> Limits:
-        return await self.handle.query(RiskSupervisorWorkflow.limits)
+        return await self.handle.query(RiskSupervisorWorkflow.limits, rpc_timeout=self.timeout)
 
     async def pnl(self) -> PnlReport | None:
-        return await self.handle.query(RiskSupervisorWorkflow.pnl)
+        return await self.handle.query(RiskSupervisorWorkflow.pnl, rpc_timeout=self.timeout)
 
     async def kill(self, reason: str, actor: str) -> RiskStatus:
         return await self._set_kill_switch(KillSwitchChange(engaged=True, reason=reason, actor=actor))
@@ -57,14 +60,18 @@ class RiskControl:
         return await self._set_kill_switch(KillSwitchChange(engaged=False, actor=actor))
 
     async def reset_breaker(self, actor: str) -> RiskStatus:
-        return await self.handle.execute_update("reset_breaker", actor, result_type=RiskStatus)
+        return await self.handle.execute_update(
+            "reset_breaker", actor, result_type=RiskStatus, rpc_timeout=self.timeout
+        )
 
     async def set_limit(self, key: str, value: str, actor: str) -> Limits:
         change = LimitChange(key=key, value=value, actor=actor)
-        return await self.handle.execute_update("set_limit", change, result_type=Limits)
+        return await self.handle.execute_update("set_limit", change, result_type=Limits, rpc_timeout=self.timeout)
 
     async def _set_kill_switch(self, change: KillSwitchChange) -> RiskStatus:
-        return await self.handle.execute_update("set_kill_switch", change, result_type=RiskStatus)
+        return await self.handle.execute_update(
+            "set_kill_switch", change, result_type=RiskStatus, rpc_timeout=self.timeout
+        )
 
 
 @contextlib.asynccontextmanager

@@ -136,3 +136,23 @@ async def test_temporal_cli_can_query_the_state(running: Running, temporal_binar
     done = await asyncio.to_thread(subprocess.run, command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert f'"tenant_id": "{tenant}"' in done.stdout and '"kill_switch": false' in done.stdout
+
+
+async def test_a_supervisor_without_a_worker_is_a_one_line_timeout(dev_server_env: WorkflowEnvironment) -> None:
+    client = dev_server_env.client
+    tenant = f"orphan{uuid.uuid4().hex[:8]}"
+    control = RiskControl(client, tenant)
+    await control.ensure_started(f"nobody-polls-{uuid.uuid4().hex[:8]}")
+    env = {
+        "INERTIAL_TEMPORAL__ADDRESS": client.service_client.config.target_host,
+        "INERTIAL_TEMPORAL__NAMESPACE": client.namespace,
+    }
+    try:
+        for args in (["status"], ["kill", "--reason", "x"]):
+            result = await invoke(env, *args, "--tenant", tenant, "--timeout", "1")
+            assert result.exit_code == 1, result.output
+            assert result.output.strip() == (
+                "error: no answer within 1s: is a worker running (`inertial up` or `inertial worker`)?"
+            )
+    finally:
+        await control.handle.terminate("test over")
