@@ -1,0 +1,523 @@
+"""Tick -> both leg orders at the venues, through the main job's own path and Temporal (issue 6).
+
+The stack is the one `inertial up` runs in paper mode, built by the same functions:
+in-process sandboxes, paper accounts (`point_at_sandboxes` + `provision`), the real
+Temporal dev server (same flags as `inertial up`), pair discovery and auto-confirm,
+both market streams -> BookRelay -> HotLoop -> Detector -> SagaLauncher (eager start)
+-> ArbSagaWorkflow -> place_order -> PolymarketClient / KalshiTradingClient -> sandboxes.
+Only the books are the bench's: one twin pair with a quiet 3-level book on each venue,
+no background scenario.
+
+Each round a bench market maker lowers one venue's YES ask through that sandbox's own
+matching engine and publisher (so the market WebSocket carries the tick), the bench
+waits until both leg orders have reached the sandboxes and the saga has finished, then
+restores the books. Everything runs in one process, so every stamp is
+`time.perf_counter_ns()`; the hooks are the bench's (wrappers and a Temporal
+interceptor), never code in the production path:
+
+  tick     the sandbox has published the price change (it is in the subscriber's outbox)
+  feed     the venue stream has parsed the frame and updated the book (its `on_book`)
+  detect   the hot loop hands the approved opportunity to the launcher (recorded, risk-checked)
+  start    `start_workflow` returned (client interceptor; the eager flag of the response is kept)
+  schedule the `place_order` activity began on the worker (activity interceptor), per leg
+  sign     the leg's order/request is signed (Polymarket EIP-712 order, Kalshi RSA-PSS headers)
+  send     the sandbox's order handler received it (Polymarket `place_order`, Kalshi `place`)
+
+The total is tick -> the second leg received. Stages are measured on that leg (the
+critical path); per-venue figures follow. Targets (issue 6): p50 <= 10 ms, p99 <= 25 ms.
+
+    .venv/bin/python -m bench.bench_tick_to_order [--rounds 300] [--warmup 30] [--venue both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import logging
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from temporalio import client as temporal_client
+from temporalio import worker as temporal_worker
+from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
+
+from activities.orders import PlaceOrder
+from control.config import Settings, TemporalSettings
+from control.paper import PAPER_ACCOUNT, point_at_sandboxes, provision
+from control.services import services
+from control.trading import TradingStack, trading_stack
+from control.up import probe_health
+from domain.book import OrderBook
+from domain.models import Venue
+from sandbox.runner import Sandboxes, run_sandboxes
+from sandbox.scenarios import BookDriver, KalshiDriver, PolymarketDriver, twin_specs
+from temporal.devserver import DYNAMIC_CONFIG
+from workers.worker import build_worker
+from workflows.arb_types import ArbState
+
+TARGET_P50_MS = 10.0
+TARGET_P99_MS = 25.0
+# Quiet books (YES cents): no window either way. A tick lowers the cost of one venue's side
+# under the other's: Polymarket's YES ask to 42 (+ Kalshi NO at 52), or Kalshi's YES bid
+# to 58 (Kalshi NO at 42, + Polymarket YES at 52). Both leave about 4 cents after fees.
+TOPS = {Venue.POLYMARKET: (40, 52), Venue.KALSHI: (48, 60)}
+TICKS = {Venue.POLYMARKET: (False, 42), Venue.KALSHI: (True, 58)}
+LEVELS, DEPTH, TICK_SIZE = 3, 500, 10
+MAKER = "bench-mm"
+ROUND_TIMEOUT_S = 10.0
+# Kalshi Basic tier allows 10 order writes/s (venues/ratelimit.py); one Kalshi leg per round.
+MIN_ROUND_S = 0.12
+EAGER_GAP_MS = 1.0
+HISTORIES = 20
+STAGES = ("feed", "detect", "start", "schedule", "sign", "send")
+
+
+@dataclass
+class Round:
+    venue: Venue
+    tick: int
+    book: int = 0
+    detect: int = 0
+    start: int = 0
+    eager: bool | None = None
+    workflow_id: str = ""
+    handle: Any = None
+    workflow: int = 0
+    command: dict[Venue, int] = field(default_factory=dict)
+    schedule: dict[Venue, int] = field(default_factory=dict)
+    sign: dict[Venue, int] = field(default_factory=dict)
+    received: dict[Venue, int] = field(default_factory=dict)
+    handled: dict[Venue, int] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def last_leg(self) -> Venue:
+        return max(self.received, key=lambda v: self.received[v])
+
+    def stages(self, venue: Venue) -> dict[str, int]:
+        return {
+            "feed": self.book - self.tick,
+            "detect": self.detect - self.book,
+            "start": self.start - self.detect,
+            "schedule": self.schedule[venue] - self.start,
+            "sign": self.sign[venue] - self.schedule[venue],
+            "send": self.received[venue] - self.sign[venue],
+        }
+
+    def schedule_parts(self, venue: Venue) -> dict[str, int]:
+        """The schedule stage split: until the workflow code runs, the code, then until the activity runs."""
+        return {
+            "workflow begins": self.workflow - self.start,
+            "workflow code": self.command[venue] - self.workflow,
+            "task done+dispatch": self.schedule[venue] - self.command[venue],
+        }
+
+    def total(self) -> int:
+        return max(self.received.values()) - self.tick
+
+
+class Probe:
+    """The stamps of the round in flight; a stamp outside a round, or a second one, is ignored."""
+
+    def __init__(self) -> None:
+        self.round: Round | None = None
+
+    def mark(self, name: str, venue: Venue | None = None) -> None:
+        now = time.perf_counter_ns()
+        current = self.round
+        if current is None:
+            return
+        if venue is None:
+            if not getattr(current, name):
+                setattr(current, name, now)
+            return
+        stamps: dict[Venue, int] = getattr(current, name)
+        stamps.setdefault(venue, now)
+        if name == "received" and len(current.received) == 2:
+            current.done.set()
+
+
+PROBE = Probe()
+
+
+class _StartTimer(temporal_client.OutboundInterceptor):
+    async def start_workflow(self, input: temporal_client.StartWorkflowInput) -> Any:
+        handle = await super().start_workflow(input)
+        PROBE.mark("start")
+        current = PROBE.round
+        if current is not None and not current.workflow_id:
+            current.workflow_id = input.id
+            current.handle = handle
+            current.eager = bool(getattr(handle, "__temporal_eagerly_started", False))
+        return handle
+
+
+class _ActivityTimer(temporal_worker.ActivityInboundInterceptor):
+    async def execute_activity(self, input: temporal_worker.ExecuteActivityInput) -> Any:
+        request = input.args[0] if input.args else None
+        if isinstance(request, PlaceOrder):
+            PROBE.mark("schedule", request.intent.venue)
+        return await super().execute_activity(input)
+
+
+def _mark_from_workflow(name: str, venue: Venue | None = None) -> None:
+    workflow.extern_functions()[_MARK](name, venue)
+
+
+class _WorkflowOutboundTimer(temporal_worker.WorkflowOutboundInterceptor):
+    def start_activity(self, input: temporal_worker.StartActivityInput) -> workflow.ActivityHandle[Any]:
+        request = input.args[0] if input.args else None
+        if isinstance(request, PlaceOrder):
+            _mark_from_workflow("command", request.intent.venue)
+        return super().start_activity(input)
+
+
+class _WorkflowTimer(temporal_worker.WorkflowInboundInterceptor):
+    """Runs inside the workflow sandbox: stamps go out through an extern function, the sandbox's door."""
+
+    def init(self, outbound: temporal_worker.WorkflowOutboundInterceptor) -> None:
+        super().init(_WorkflowOutboundTimer(outbound))
+
+    async def execute_workflow(self, input: temporal_worker.ExecuteWorkflowInput) -> Any:
+        _mark_from_workflow("workflow")
+        return await super().execute_workflow(input)
+
+
+_MARK = "bench_mark"
+
+
+class BenchInterceptor(temporal_client.Interceptor, temporal_worker.Interceptor):
+    """Given to the client, it is also used by the worker built on that client (temporalio does so)."""
+
+    def workflow_interceptor_class(
+        self, input: temporal_worker.WorkflowInterceptorClassInput
+    ) -> type[temporal_worker.WorkflowInboundInterceptor]:
+        input.unsafe_extern_functions[_MARK] = PROBE.mark
+        return _WorkflowTimer
+
+    def intercept_client(self, next: temporal_client.OutboundInterceptor) -> temporal_client.OutboundInterceptor:
+        return _StartTimer(next)
+
+    def intercept_activity(
+        self, next: temporal_worker.ActivityInboundInterceptor
+    ) -> temporal_worker.ActivityInboundInterceptor:
+        return _ActivityTimer(next)
+
+
+def _after(fn: Callable[..., Any], name: str, venue: Venue | None = None) -> Callable[..., Any]:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        PROBE.mark(name, venue)
+        return result
+
+    return timed
+
+
+def _received(fn: Callable[..., Any], venue: Venue, *, account: str | None = None) -> Callable[..., Any]:
+    """Stamp the order's arrival at the sandbox handler, and how long the handler then holds the event loop."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        ours = account is None or args[0] == account
+        if ours:
+            PROBE.mark("received", venue)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            current = PROBE.round
+            if ours and current is not None and venue in current.received:
+                current.handled.setdefault(venue, time.perf_counter_ns() - current.received[venue])
+
+    return timed
+
+
+class _TimedKalshiSigner:
+    """Stands in for the Kalshi client's signer (slotted, so it cannot be wrapped in place)."""
+
+    def __init__(self, signer: Any) -> None:
+        self._signer = signer
+
+    def headers(self, method: str, path: str) -> dict[str, str]:
+        headers: dict[str, str] = self._signer.headers(method, path)
+        if method == "POST" and path.endswith("/portfolio/orders"):
+            PROBE.mark("sign", Venue.KALSHI)
+        return headers
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._signer, name)
+
+
+class Books:
+    """The bench's market maker on both venues: a quiet ladder, one tick, and the restore."""
+
+    def __init__(self, sandboxes: Sandboxes) -> None:
+        assert sandboxes.kalshi is not None and sandboxes.polymarket is not None
+        spec = twin_specs(seed=7, pairs=1)[0]
+        sandboxes.kalshi.venue.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
+        sandboxes.polymarket.add_market(
+            question=spec.question, condition_id=spec.condition_id, yes_token=spec.yes_token, no_token=spec.no_token
+        )
+        self.drivers: dict[Venue, BookDriver] = {
+            Venue.KALSHI: KalshiDriver(sandboxes.kalshi.venue, spec.kalshi_ticker),
+            Venue.POLYMARKET: PolymarketDriver(sandboxes.polymarket, spec.condition_id),
+        }
+        self.slots: dict[tuple[Venue, bool, int], str | None] = {}
+        self.tick_order: str | None = None
+        for venue, driver in self.drivers.items():
+            driver.fund(MAKER)
+            for k in range(LEVELS):
+                self.quote(venue, True, k)
+                self.quote(venue, False, k)
+
+    def quote(self, venue: Venue, is_bid: bool, k: int) -> None:
+        bid, ask = TOPS[venue]
+        price = bid - k if is_bid else ask + k
+        old = self.slots.get((venue, is_bid, k))
+        self.slots[(venue, is_bid, k)] = self.drivers[venue].requote(MAKER, old, is_bid, price, DEPTH)
+
+    def tick(self, venue: Venue) -> None:
+        """Move one quote of `venue` so that buying both sides costs less than $1: one arbitrage window."""
+        is_bid, price = TICKS[venue]
+        self.tick_order = self.drivers[venue].requote(MAKER, None, is_bid, price, TICK_SIZE)
+
+    def restore(self, venue: Venue) -> None:
+        """Cancel what is left of the tick; refill the other venue's best quote, which the other leg took."""
+        is_bid, _ = TICKS[venue]
+        self.drivers[venue].requote(MAKER, self.tick_order, is_bid, None, 0)
+        self.tick_order = None
+        other = Venue.KALSHI if venue is Venue.POLYMARKET else Venue.POLYMARKET
+        self.quote(other, TICKS[other][0], 0)
+
+    def refresh(self) -> None:
+        """Touch both books so neither is older than the detector's freshness limit."""
+        for venue in self.drivers:
+            self.quote(venue, True, 0)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _instrument(trading: TradingStack, sandboxes: Sandboxes) -> None:
+    assert trading.feed.on_book is not None and trading.kalshi_stream is not None
+    assert sandboxes.polymarket is not None and sandboxes.kalshi is not None
+
+    def book_hook(venue: Venue, listener: Callable[[OrderBook], None]) -> Callable[[OrderBook], None]:
+        def timed(book: OrderBook) -> None:
+            current = PROBE.round
+            if current is not None and current.venue is venue:
+                PROBE.mark("book")
+            listener(book)
+
+        return timed
+
+    trading.feed.on_book = book_hook(Venue.POLYMARKET, trading.feed.on_book)
+    stream = trading.kalshi_stream
+    stream._on_book = book_hook(Venue.KALSHI, stream._on_book)  # type: ignore[arg-type]
+    launcher = trading.loop.launcher
+
+    def detected(launch: Callable[..., Any]) -> Callable[..., Any]:
+        async def timed(opportunity: Any) -> Any:
+            PROBE.mark("detect")
+            return await launch(opportunity)
+
+        return timed
+
+    launcher.launch = detected(launcher.launch)  # type: ignore[method-assign]
+    signer = trading.polymarket.signer
+    assert signer is not None
+    signer.sign_intent = _after(signer.sign_intent, "sign", Venue.POLYMARKET)  # type: ignore[method-assign]
+    trading.kalshi._signer = _TimedKalshiSigner(trading.kalshi._signer)  # type: ignore[assignment]
+    poly = sandboxes.polymarket
+    poly.place_order = _received(poly.place_order, Venue.POLYMARKET)  # type: ignore[method-assign]
+    kalshi = sandboxes.kalshi.venue
+    kalshi.place = _received(kalshi.place, Venue.KALSHI, account=PAPER_ACCOUNT)  # type: ignore[method-assign]
+
+
+async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
+    """Wait until the hot loop has seen every queued book and no window is open."""
+    detector = trading.loop.detector
+    relay = trading.loop.relay
+    while True:
+        seen = relay.received
+        await asyncio.sleep(quiet_s)
+        windows = [w for states in detector._by_market.values() for s in states for w in s.window_start_ns]
+        if relay.received == seen and relay.delivered >= 1 and all(w is None for w in windows):
+            return
+
+
+async def _activity_start_gaps(client: temporal_client.Client, workflow_ids: list[str]) -> list[float]:
+    """Per leg activity: ms from ActivityTaskScheduled to ActivityTaskStarted (server event times).
+
+    An activity handed out eagerly, in the answer to the workflow task's completion, is
+    started by the server in that same transaction (well under 1 ms after it was
+    scheduled); one dispatched through matching starts one transfer task and poll later
+    (about 10 ms or more here, measured with the worker's eager execution disabled).
+    """
+    gaps: list[float] = []
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        scheduled: dict[int, int] = {}
+        for event in history.events:
+            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+                scheduled[event.event_id] = event.event_time.ToNanoseconds()
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+                attributes = event.activity_task_started_event_attributes
+                if attributes.scheduled_event_id in (min(scheduled), min(scheduled) + 1):
+                    gaps.append((event.event_time.ToNanoseconds() - scheduled[attributes.scheduled_event_id]) / 1e6)
+    return gaps
+
+
+async def _one_round(books: Books, trading: TradingStack, venue: Venue) -> Round:
+    current = Round(venue=venue, tick=0)
+    PROBE.round = current
+    books.tick(venue)
+    current.tick = time.perf_counter_ns()
+    try:
+        try:
+            await asyncio.wait_for(current.done.wait(), ROUND_TIMEOUT_S)
+        except TimeoutError:
+            stats = trading.loop.stats
+            raise RuntimeError(
+                f"round on {venue.value} timed out: {current}; hot loop {stats.evaluations} evaluations, "
+                f"{stats.opportunities} opportunities, {stats.sagas_started} sagas, {stats.errors} errors, "
+                f"{trading.loop.detector.stale_skips} stale skips"
+            ) from None
+        if current.handle is not None:
+            status = await asyncio.wait_for(current.handle.result(), ROUND_TIMEOUT_S)
+            if status.state is not ArbState.COMPLETED:
+                raise RuntimeError(f"saga {current.workflow_id} ended {status.state.value}: {status.alerts}")
+    finally:
+        PROBE.round = None
+        books.restore(venue)
+        await _settle(trading)
+    return current
+
+
+def _pct(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _row(name: str, values_ns: list[int]) -> str:
+    ms = [v / 1e6 for v in values_ns]
+    return (
+        f"  {name:<18} p50 {_pct(ms, 0.50):7.2f}   p95 {_pct(ms, 0.95):7.2f}   p99 {_pct(ms, 0.99):7.2f}   "
+        f"max {max(ms):7.2f} ms"
+    )
+
+
+def report(rounds: list[Round], eager_start: int, activity_gaps: list[float], elapsed_s: float) -> None:
+    totals = [r.total() for r in rounds]
+    print(f"{len(rounds)} rounds measured ({elapsed_s:.1f} s)")
+    print(f"eager workflow start: {eager_start}/{len(rounds)} start responses carried the first workflow task")
+    eager = sum(1 for gap in activity_gaps if gap < EAGER_GAP_MS)
+    print(
+        f"eager activity execution: {eager}/{len(activity_gaps)} leg activities of the last "
+        f"{len(activity_gaps) // 2} sagas started in the scheduling transaction "
+        f"(scheduled -> started max {max(activity_gaps, default=0):.2f} ms; < {EAGER_GAP_MS:.0f} ms = eager)"
+    )
+    print("tick -> second leg order received by its venue:")
+    print(_row("total", totals))
+    print("stages on the critical path (the leg that arrived last):")
+    for stage in STAGES:
+        print(_row(stage, [r.stages(r.last_leg())[stage] for r in rounds]))
+        if stage == "schedule":
+            for part in ("workflow begins", "workflow code", "task done+dispatch"):
+                print(_row("  " + part, [r.schedule_parts(r.last_leg())[part] for r in rounds]))
+    for venue in (Venue.POLYMARKET, Venue.KALSHI):
+        print(f"{venue.value} leg (every round):")
+        print(_row("tick -> received", [r.received[venue] - r.tick for r in rounds]))
+        for stage in ("schedule", "sign", "send"):
+            print(_row(stage, [r.stages(venue)[stage] for r in rounds]))
+        print(_row("sandbox handler", [r.handled[venue] for r in rounds if venue in r.handled]))
+    for venue in (Venue.POLYMARKET, Venue.KALSHI):
+        own = [r.total() for r in rounds if r.venue is venue]
+        if own:
+            print(f"ticks on {venue.value}:")
+            print(_row("total", own))
+            print(_row("feed", [r.book - r.tick for r in rounds if r.venue is venue]))
+    p50, p99 = _pct(totals, 0.50) / 1e6, _pct(totals, 0.99) / 1e6
+    print(
+        f"targets: p50 {p50:.2f} ms / {TARGET_P50_MS:.0f} ms = {p50 / TARGET_P50_MS:.2f}x "
+        f"({'met' if p50 <= TARGET_P50_MS else 'MISSED'}); "
+        f"p99 {p99:.2f} ms / {TARGET_P99_MS:.0f} ms = {p99 / TARGET_P99_MS:.2f}x "
+        f"({'met' if p99 <= TARGET_P99_MS else 'MISSED'})"
+    )
+
+
+async def run(rounds: int, warmup: int, venues: list[Venue]) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-tick-") as tmp:
+        settings = Settings(
+            data_dir=Path(tmp),
+            dry_run=True,
+            temporal=TemporalSettings(dev_server_port=_free_port(), ui_port=_free_port()),
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            sandboxes = await stack.enter_async_context(run_sandboxes())
+            books = Books(sandboxes)
+            settings = await provision(point_at_sandboxes(settings, sandboxes))
+            svc = await stack.enter_async_context(services(settings))
+            config = svc.client.config()
+            config["interceptors"] = [BenchInterceptor()]
+            client = temporal_client.Client(**config)
+            trading = await stack.enter_async_context(trading_stack(settings, client, svc.engine))
+            if len(trading.pairs) != 1:
+                raise RuntimeError(f"expected the bench's one twin pair to be confirmed, got {len(trading.pairs)}")
+            worker = build_worker(client, settings.temporal.task_queue, svc.engine, venues=trading.venues)
+            await stack.enter_async_context(worker)
+            await probe_health(svc, settings.temporal.task_queue)
+            _instrument(trading, sandboxes)
+            books.refresh()
+            await _settle(trading, 0.2)
+            print(
+                f"stack up: Temporal {svc.temporal_address} (dev server), pair {trading.pairs[0].pair_id}; "
+                f"{warmup} warm-up + {rounds} measured rounds, ticks on {', '.join(v.value for v in venues)}",
+                flush=True,
+            )
+            measured: list[Round] = []
+            started = time.perf_counter()
+            gc.collect()
+            for i in range(warmup + rounds):
+                began = time.perf_counter()
+                result = await _one_round(books, trading, venues[i % len(venues)])
+                if i >= warmup:
+                    measured.append(result)
+                await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
+            elapsed = time.perf_counter() - started
+            gaps = await _activity_start_gaps(client, [r.workflow_id for r in measured[-HISTORIES:]])
+            report(measured, sum(1 for r in measured if r.eager), gaps, elapsed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=300)
+    parser.add_argument("--warmup", type=int, default=30)
+    parser.add_argument("--venue", choices=("both", "polymarket", "kalshi"), default="both")
+    parser.add_argument(
+        "--server-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an experiment: one more dynamic config value for the dev server (default: exactly `inertial up`'s)",
+    )
+    args = parser.parse_args()
+    for item in args.server_config:
+        key, _, value = item.partition("=")
+        DYNAMIC_CONFIG[key] = value
+    logging.basicConfig(level=logging.WARNING)
+    venues = [Venue.POLYMARKET, Venue.KALSHI] if args.venue == "both" else [Venue(args.venue)]
+    asyncio.run(run(args.rounds, args.warmup, venues))
+
+
+if __name__ == "__main__":
+    main()
