@@ -1,4 +1,5 @@
-"""Risk activities: publish the gate state, snapshot P&L, and let a saga ask the supervisor for room.
+"""Risk activities: the supervisor's I/O (gate state, audit, account sync, P&L snapshots) and
+the saga's request for room.
 
 A saga workflow cannot call an update on another workflow, so `request_trade_approval`
 does it through a client; the supervisor's update is idempotent per saga id, so a retried
@@ -40,7 +41,6 @@ from venues.base import TradingClient
 CHECK_AND_RESERVE = "check_and_reserve"
 
 log = logging.getLogger(__name__)
-
 
 BookSource = Callable[[Venue, str], Awaitable[BookSnapshot | None]]
 """The latest book of a market, e.g. `RedisBus.get_book` or a lookup in the hot process's books."""

@@ -124,7 +124,8 @@ class RiskGate:
         self._read_at = self._clock()
         if state is not None and (self.state is None or state.version >= self.state.version):
             if self.state is None or state.halted != self.state.halted:
-                log.warning("risk gate for %s: halted=%s (version %d)", self.tenant_id, state.halted, state.version)
+                level = logging.WARNING if state.halted else logging.INFO
+                log.log(level, "risk gate for %s: halted=%s (version %d)", self.tenant_id, state.halted, state.version)
             self.state = state
 
     async def run(self) -> None:

@@ -7,8 +7,10 @@ operators use the `set_limit`, `set_kill_switch` and `reset_breaker` updates, wh
 validators reject bad input before anything is written to history; everyone reads it
 through the `state`, `limits` and `pnl` queries. Every kill-switch or breaker change is
 published to the `risk_gate_state` row that the in-process `RiskGate`s poll (see
-risk/gate.py). Time is `workflow.now()` only, so the history replays; the state is
-carried across continue-as-new when the history grows long.
+risk/gate.py). On timers it syncs balances and holdings from the venues and snapshots
+P&L. Time is `workflow.now()` only, so the history replays; the state is carried across
+continue-as-new when the history grows long. A supervisor started afresh for a tenant
+keeps the halt (kill switch, open breaker) its predecessor published.
 """
 
 from __future__ import annotations
