@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.book import BookSnapshot
 from domain.models import Fill, Outcome, Side, Venue, utc_now
@@ -74,6 +75,7 @@ class RiskActivities:
             self.snapshot_pnl,
             self.request_trade_approval,
             self.fetch_account,
+            self.closed_sagas,
         ]
 
     @activity.defn(name="publish_gate_state")
@@ -162,6 +164,22 @@ class RiskActivities:
             elif book is not None:
                 books[market] = book
         return books
+
+    @activity.defn(name="closed_sagas")
+    async def closed_sagas(self, saga_ids: list[str]) -> list[str]:
+        """Which of these saga workflows are no longer running (or unknown to Temporal)."""
+        closed = []
+        for saga_id in saga_ids:
+            try:
+                described = await self._client.get_workflow_handle(saga_id).describe()
+            except RPCError as exc:
+                if exc.status is not RPCStatusCode.NOT_FOUND:
+                    raise
+                closed.append(saga_id)
+                continue
+            if described.status is not WorkflowExecutionStatus.RUNNING:
+                closed.append(saga_id)
+        return closed
 
     @activity.defn(name="request_trade_approval")
     async def request_trade_approval(self, approval: ApprovalRequest) -> Decision:

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         LimitChange,
         Limits,
         SagaFinished,
+        SagaOutcome,
         TradeRequest,
         supervisor_id,
     )
@@ -48,6 +49,7 @@ SUPERVISOR = "risk-supervisor"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FINISHED_SAGAS_KEPT = 1000
 REPUBLISH_AFTER = timedelta(seconds=5)
+ORPHAN_GRACE = timedelta(seconds=60)
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2), maximum_attempts=5
 )
@@ -66,6 +68,7 @@ class SupervisorState(BaseModel):
     pnl: PnlReport | None = None
     next_pnl_at: datetime | None = None
     next_account_at: datetime | None = None
+    next_orphan_check_at: datetime | None = None
     generation: int = 0
 
 
@@ -76,6 +79,7 @@ class SupervisorInput(BaseModel):
     state: SupervisorState = Field(default_factory=SupervisorState)
     pnl_interval_seconds: int = Field(default=300, ge=0)
     account_interval_seconds: int = Field(default=30, ge=0)
+    orphan_check_seconds: int = Field(default=60, ge=0)
     max_history_events: int = Field(default=5000, ge=20)
 
 
@@ -141,6 +145,8 @@ class RiskSupervisorWorkflow:
                 await self._publish(SUPERVISOR, "gate_republished")
             if self._state.next_account_at is not None and now >= self._state.next_account_at:
                 await self._sync_account()
+            if self._state.next_orphan_check_at is not None and now >= self._state.next_orphan_check_at:
+                await self._release_orphans()
             if self._state.next_pnl_at is not None and now >= self._state.next_pnl_at:
                 await self._snapshot_pnl()
             info = workflow.info()
@@ -181,12 +187,15 @@ class RiskSupervisorWorkflow:
     @workflow.signal(name="saga_finished")
     async def saga_finished(self, finished: SagaFinished) -> None:
         """A repeated report is ignored; a saga we never reserved for still counts for the breaker."""
+        self._wake = True
+        await self._finish(finished)
+
+    async def _finish(self, finished: SagaFinished) -> None:
         state = self._state
         if finished.saga_id in state.finished_sagas:
             workflow.logger.info("saga %s reported twice; ignored", finished.saga_id)
             return
         state.finished_sagas = [*state.finished_sagas[-(FINISHED_SAGAS_KEPT - 1) :], finished.saga_id]
-        self._wake = True
         now = workflow.now()
         if state.book.settle(finished, now) is None:
             workflow.logger.warning("saga %s finished without a reservation", finished.saga_id)
@@ -302,7 +311,14 @@ class RiskSupervisorWorkflow:
             state.next_pnl_at = now + timedelta(seconds=self._params.pnl_interval_seconds)
         if self._params.account_interval_seconds and state.next_account_at is None:
             state.next_account_at = now  # balances are needed before the first decision
-        timed = (state.next_pnl_at, state.next_account_at, state.breaker.reopens_at(state.limits))
+        if self._params.orphan_check_seconds and state.next_orphan_check_at is None:
+            state.next_orphan_check_at = now + timedelta(seconds=self._params.orphan_check_seconds)
+        timed = (
+            state.next_pnl_at,
+            state.next_account_at,
+            state.next_orphan_check_at,
+            state.breaker.reopens_at(state.limits),
+        )
         deadlines = [t for t in timed if t is not None]
         if self._needs_republish():
             deadlines.append(now + REPUBLISH_AFTER)
@@ -385,6 +401,27 @@ class RiskSupervisorWorkflow:
             if snapshot is not None:
                 self._state.book.sync(snapshot)
         self._state.next_account_at = workflow.now() + timedelta(seconds=self._params.account_interval_seconds)
+
+    async def _release_orphans(self) -> None:
+        """Reservations of sagas that closed without reporting (terminated, timed out) would hold
+        room forever: they are released as failures, which the breaker counts."""
+        cutoff = workflow.now() - ORPHAN_GRACE
+        suspects = sorted(s for s, r in self._state.book.reservations.items() if r.reserved_at <= cutoff)
+        if suspects:
+            try:
+                closed = await workflow.execute_activity_method(
+                    RiskActivities.closed_sagas,
+                    suspects,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=RetryPolicy(maximum_attempts=2),
+                )
+            except ActivityError:
+                workflow.logger.exception("could not check open sagas; next time")
+                closed = []
+            for saga_id in closed:
+                workflow.logger.error("saga %s closed without reporting: its reservation is released", saga_id)
+                await self._finish(SagaFinished(saga_id=saga_id, outcome=SagaOutcome.FAILED))
+        self._state.next_orphan_check_at = workflow.now() + timedelta(seconds=self._params.orphan_check_seconds)
 
     async def _snapshot_pnl(self) -> None:
         try:

@@ -48,6 +48,7 @@ from tests.risk.fake_saga import FakeSagaWorkflow
 from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
 
 TASK_QUEUE = "risk-test"
+QUIET = {"pnl_interval_seconds": 0, "account_interval_seconds": 0, "orphan_check_seconds": 0}
 
 
 @dataclass
@@ -69,7 +70,7 @@ class Harness:
         tenant = tenant or f"t{uuid.uuid4().hex[:8]}"
         handle = await self.client.start_workflow(
             RiskSupervisorWorkflow.run,
-            SupervisorInput(tenant_id=tenant, **{"pnl_interval_seconds": 0, "account_interval_seconds": 0, **params}),
+            SupervisorInput(tenant_id=tenant, **{**QUIET, **params}),
             id=supervisor_id(tenant),
             task_queue=TASK_QUEUE,
         )
@@ -443,3 +444,17 @@ async def test_account_is_synced_from_the_venues_periodically(harness: Harness) 
 
 async def _balance_is(handle: WorkflowHandle[RiskSupervisorWorkflow, None], venue: Venue, amount: Decimal) -> bool:
     return (await handle.query(RiskSupervisorWorkflow.status)).balances.get(venue) == amount
+
+
+async def test_reservations_of_sagas_that_closed_without_reporting_are_released_as_failures(
+    harness: Harness,
+) -> None:
+    handle = await harness.start(orphan_check_seconds=60)
+    await harness.control(handle).set_limit("breaker_max_failures", "1", actor="test")
+    assert (await reserve(handle, "arb-never-ran")).approved
+    assert (await reserve(handle, handle.id)).approved  # a running workflow: its reservation stays
+    await harness.env.sleep(61)
+    await eventually(lambda: _open_sagas_are(handle, [handle.id]))
+    await eventually(lambda: _breaker_open(handle))
+    status = await handle.query(RiskSupervisorWorkflow.status)
+    assert "1 failed" in status.breaker_reason
