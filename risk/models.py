@@ -79,8 +79,11 @@ class Decision(_Frozen):
 class Limits(_Frozen):
     """Every tunable of the risk manager; `set-limit KEY VALUE` addresses these field names.
 
-    Contracts and dollars are Decimal; counts and seconds are integers. A breaker
-    cool-down of 0 means the breaker stays open until an operator resets it.
+    Contracts and dollars are Decimal; counts and seconds are integers. Position and
+    exposure limits bound held + reserved + requested (a request may reach a limit, not pass
+    it); new sagas stop once the UTC day's net realized loss (saga reports, fees included)
+    reaches `max_daily_loss`. A breaker cool-down of 0 means the breaker stays open until an
+    operator resets it.
     """
 
     max_contracts_per_market: Decimal = Field(default=Decimal(1000), ge=0)
