@@ -28,6 +28,7 @@ from domain.book import BookSnapshot
 from domain.models import Market, MarketPair, PairStatus, Venue
 from streamers.hot import HotLoop
 from streamers.launcher import SagaLauncher
+from streamers.recording import QueuedRecorder
 from streamers.relay import BookRelay
 from venues.base import TradingClient
 from venues.kalshi.client import KalshiClient
@@ -98,7 +99,7 @@ async def trading_stack(
         if polymarket.wallet is not None and polymarket.creds is None:
             await polymarket.create_or_derive_api_key()
         pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
-        recorder = SqlOpportunityRecorder(engine)
+        recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
         detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), recorder=recorder)
         launcher = SagaLauncher(client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy)
         relay = BookRelay()
@@ -123,6 +124,7 @@ async def trading_stack(
             for task in stack.tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await recorder.close()
     finally:
         await polymarket.aclose()
         await kalshi.aclose()
