@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import sqlite3
 from pathlib import Path
 
 import httpx
@@ -30,6 +32,8 @@ async def test_dev_server_lifecycle(tmp_path: Path) -> None:
             assert (await http.get(server.ui_url, timeout=10)).status_code == 200
     assert not port_in_use("127.0.0.1", port)
     assert (tmp_path / "temporal.db").is_file()
+    with contextlib.closing(sqlite3.connect(tmp_path / "temporal.db")) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
 async def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
