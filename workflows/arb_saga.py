@@ -205,8 +205,15 @@ class ArbSagaWorkflow:
             return
         if abs(held[Outcome.YES] - held[Outcome.NO]) <= policy.hedge_tolerance:
             self._set_state(ArbState.COMPLETED)
+            await self._alert_residual()
             return
         await self._compensate(policy)
+
+    async def _alert_residual(self) -> None:
+        """Exposure within the tolerance is accepted, never silent: a human sees every contract left unmatched."""
+        excess = self._excess()
+        if excess:
+            await self._alert(f"left {excess} contracts unmatched (within the hedge tolerance)")
 
     def _excess(self) -> Decimal:
         held = self._net()
@@ -245,6 +252,7 @@ class ArbSagaWorkflow:
             excess = self._excess()
             if excess <= policy.hedge_tolerance:
                 self._set_state(ArbState.COMPENSATED)
+                await self._alert_residual()
                 return
             source = self._excess_source()
             held_market, other_market = self._markets(source.intent.venue)
@@ -298,6 +306,7 @@ class ArbSagaWorkflow:
                     refused.add(plan.strategy)
                 if self._excess() <= policy.hedge_tolerance:
                     self._set_state(ArbState.COMPENSATED)
+                    await self._alert_residual()
                     return
             await workflow.sleep(backoff)
             backoff = min(backoff * 2, policy.max_compensation_backoff)
