@@ -74,58 +74,87 @@ LEDGER = ChaosLedger()
 
 
 class WorkerPool:
-    """`size` worker processes on one task queue; `kill_one` SIGKILLs one and starts its replacement."""
+    """`size` worker processes on one task queue, plus `standbys` warm ones.
 
-    def __init__(self, config: WorkerConfig, workdir: Path, size: int = 2) -> None:
+    `kill_one` SIGKILLs a worker (no graceful shutdown: its activities and workflow tasks
+    are abandoned mid-flight), promotes a standby to take over, and warms a new one.
+    """
+
+    def __init__(self, config: WorkerConfig, workdir: Path, size: int = 2, standbys: int = 2) -> None:
         self._config_path = workdir / f"worker-{config.task_queue}.json"
         self._config_path.write_text(config.model_dump_json())
         self._config_path.chmod(0o600)
         self._logs = workdir
         self._size = size
+        self._standby_count = standbys
         self._spawned = 0
         self.procs: list[asyncio.subprocess.Process] = []
+        self._standbys: list[asyncio.Task[asyncio.subprocess.Process]] = []
         self._starting: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        await asyncio.gather(*(self._spawn() for _ in range(self._size)))
+        await asyncio.gather(*(self.add() for _ in range(self._size)))
+        self._standbys = [asyncio.create_task(self._spawn(standby=True)) for _ in range(self._standby_count)]
 
-    async def _spawn(self) -> None:
+    async def add(self) -> None:
+        self.procs.append(await self._spawn(standby=False))
+
+    async def _spawn(self, *, standby: bool) -> asyncio.subprocess.Process:
         self._spawned += 1
-        log = (self._logs / f"worker-{self._spawned}.log").open("ab")
+        log = (self._logs / f"worker-{self._config_path.stem}-{self._spawned}.log").open("ab")
+        args = [str(self._config_path), *(["--standby"] if standby else [])]
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "tests.chaos.worker_main",
-            str(self._config_path),
+            *args,
             cwd=REPO,
             env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=log,
         )
         log.close()
+        await self._expect(proc, b"warm" if standby else b"ready")
+        return proc
+
+    async def _expect(self, proc: asyncio.subprocess.Process, word: bytes) -> None:
         assert proc.stdout is not None
         try:
             async with asyncio.timeout(READY_TIMEOUT_S):
                 line = await proc.stdout.readline()
         except TimeoutError:
             proc.kill()
-            raise RuntimeError(f"chaos worker not ready in {READY_TIMEOUT_S}s (see {self._logs})") from None
-        if line.strip() != b"ready":
+            raise RuntimeError(f"chaos worker not {word.decode()} in {READY_TIMEOUT_S}s (see {self._logs})") from None
+        if line.strip() != word:
             raise RuntimeError(f"chaos worker failed to start (see {self._logs}): {line!r}")
-        self.procs.append(proc)
 
     async def kill_one(self, rng: Random) -> None:
-        """SIGKILL: no graceful shutdown, activities in flight are abandoned; a replacement starts at once."""
         victim = rng.choice(self.procs)
         self.procs.remove(victim)
         victim.kill()
         await victim.wait()
-        task = asyncio.create_task(self._spawn())
+        task = asyncio.create_task(self._take_over())
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
 
+    async def _take_over(self) -> None:
+        """The warm standby starts polling; a new standby warms up behind it."""
+        standby = await self._standbys.pop(0)
+        self._standbys.append(asyncio.create_task(self._spawn(standby=True)))
+        assert standby.stdin is not None
+        standby.stdin.write(b"go\n")
+        await standby.stdin.drain()
+        await self._expect(standby, b"ready")
+        self.procs.append(standby)
+
+    async def warm(self) -> None:
+        """Wait until every standby is loaded and connected."""
+        for task in list(self._standbys):
+            await task
+
     @property
-    def starting(self) -> int:
+    def taking_over(self) -> int:
         return len(self._starting)
 
     async def settle(self) -> None:
@@ -136,10 +165,14 @@ class WorkerPool:
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
             await self.settle()
-        for proc in self.procs:
+        procs = list(self.procs)
+        for task in self._standbys:
+            with contextlib.suppress(Exception):
+                procs.append(await task)
+        for proc in procs:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in self.procs:
+        for proc in procs:
             try:
                 async with asyncio.timeout(10):
                     await proc.wait()
@@ -298,7 +331,10 @@ def opportunity(twin: Twin, contracts: int, opportunity_id: str) -> Opportunity:
     )
 
 
+# Polymarket fills fractional shares (and a FAK buy's USDC amount has at most 2 decimals) while
+# Kalshi trades whole contracts: less than one contract may be impossible to match exactly.
 FAST = SagaPolicy(
+    hedge_tolerance=Decimal("0.99"),
     compensation_backoff=timedelta(milliseconds=50),
     max_compensation_backoff=timedelta(milliseconds=400),
     max_compensation_attempts=20,
@@ -504,12 +540,12 @@ async def audit(venues: ChaosVenues, engine: AsyncEngine, results: list[tuple[La
                 )
         if held.residual != queried.unmatched:
             problems.append(f"{wid}: venue residual {held.residual} != saga unmatched {queried.unmatched}")
-        if held.residual > launched.policy.hedge_tolerance:
+        if held.residual:
             LEDGER.alerted_residuals += 1
             if not alerts[wid]:
                 problems.append(f"{wid}: exposed by {held.residual} contracts and no alert")
-            if queried.state is not ArbState.FAILED:
-                problems.append(f"{wid}: exposed by {held.residual} yet {queried.state}")
+        if held.residual > launched.policy.hedge_tolerance and queried.state is not ArbState.FAILED:
+            problems.append(f"{wid}: exposed by {held.residual} beyond tolerance yet {queried.state}")
         LEDGER.max_residual = max(LEDGER.max_residual, held.residual)
         LEDGER.states[queried.state.value] += 1
         if queried.hedge_strategy is not None:

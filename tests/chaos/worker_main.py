@@ -1,8 +1,10 @@
 """A saga worker in its own process, so chaos tests can kill it with SIGKILL mid-saga.
 
-`python -m tests.chaos.worker_main CONFIG.json` builds the production worker
-(`workers.worker.build_worker`) with the real venue clients pointed at the sandbox
-venues, prints `ready` once it polls, and runs until SIGTERM (clean stop) or SIGKILL.
+`python -m tests.chaos.worker_main CONFIG.json [--standby]` builds the production
+worker (`workers.worker.build_worker`) with the real venue clients pointed at the
+sandbox venues, prints `ready` once it polls, and runs until SIGTERM (clean stop) or
+SIGKILL. A standby loads and connects, prints `warm`, and starts polling only when a
+line arrives on stdin: a replacement then takes over in milliseconds, not seconds of imports.
 The config is written by the chaos rig (`tests.chaos.config.WorkerConfig`).
 """
 
@@ -28,7 +30,7 @@ from venues.ratelimit import KalshiTier, VenueRateLimiter
 from workers.worker import build_worker
 
 
-async def serve(config: WorkerConfig) -> None:
+async def serve(config: WorkerConfig, *, standby: bool) -> None:
     poly = PolymarketClient(
         config.polymarket_url,
         wallet=Wallet(config.polymarket_key),
@@ -47,11 +49,15 @@ async def serve(config: WorkerConfig) -> None:
     }
     engine = create_engine(config.database_url)
     client = await connect(config.temporal_address, config.namespace)
+    worker = build_worker(client, config.task_queue, engine, venues=venues)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    if standby:
+        print("warm", flush=True)
+        await loop.run_in_executor(None, sys.stdin.readline)
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        async with build_worker(client, config.task_queue, engine, venues=venues):
+        async with worker:
             print("ready", flush=True)
             await stop.wait()
     finally:
@@ -62,7 +68,7 @@ async def serve(config: WorkerConfig) -> None:
 
 def main() -> None:
     config = WorkerConfig.model_validate_json(Path(sys.argv[1]).read_text())
-    asyncio.run(serve(config))
+    asyncio.run(serve(config, standby="--standby" in sys.argv[2:]))
 
 
 if __name__ == "__main__":
