@@ -453,7 +453,7 @@ async def test_reservations_of_sagas_that_closed_without_reporting_are_released_
     await harness.control(handle).set_limit("breaker_max_failures", "1", actor="test")
     assert (await reserve(handle, "arb-never-ran")).approved
     assert (await reserve(handle, handle.id)).approved  # a running workflow: its reservation stays
-    await harness.env.sleep(61)
+    await harness.env.sleep(121)  # released within grace (60 s) + one check interval (60 s)
     await eventually(lambda: _open_sagas_are(handle, [handle.id]))
     await eventually(lambda: _breaker_open(handle))
     status = await handle.query(RiskSupervisorWorkflow.status)
