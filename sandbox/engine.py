@@ -28,7 +28,10 @@ Interface for a venue layer (see `sandbox.polymarket` for a full one):
   `Trade` (one maker/taker match, with both legs in their own outcome terms and fees),
   `OrderRested` (the remainder now rests), `OrderCanceled` (with a `CancelReason`),
   `OrderRejected`, and `LevelChanged` (new aggregate size of one YES-space level,
-  coalesced per call, emitted after the order events). `engine.events` keeps them all.
+  coalesced per call, emitted after the order events). `engine.events` keeps the
+  latest `EVENT_HISTORY` of them; finished orders stay readable (`order`, `orders`)
+  until `FINISHED_ORDER_HISTORY` newer ones have finished, so memory stays bounded
+  however long a market runs (a venue keeps its own records for as long as it needs).
 * `OrderRequest.tag` carries anything the venue needs back in its messages (for
   Polymarket the signed order); the engine never looks at it.
 
@@ -66,6 +69,9 @@ from domain.fees import FillLevel
 from domain.models import OrderStatus, Outcome, Side, TimeInForce, utc_now
 from domain.money import ONE, ZERO
 from sandbox.ledger import FeeModel, Ledger, LedgerError, NoFees, fee_bound
+
+EVENT_HISTORY = 50_000
+FINISHED_ORDER_HISTORY = 100_000
 
 
 class BookSide(StrEnum):
@@ -349,12 +355,13 @@ class MatchingEngine:
         self.fees: FeeModel = fees if fees is not None else NoFees()
         self.closed = False
         self.last_trade_price: Decimal | None = None
-        self.events: list[Event] = []
+        self.events: deque[Event] = deque(maxlen=EVENT_HISTORY)
         self._clock = clock
         self._new_id = new_id
         self._bids = _BookSide(is_bid=True)
         self._asks = _BookSide(is_bid=False)
         self._orders: dict[str, _Order] = {}
+        self._finished: deque[_Order] = deque()
         self._client_ids: set[tuple[str, str]] = set()
         self._expiring: set[str] = set()
         self._pending: list[Event] = []
@@ -583,6 +590,7 @@ class MatchingEngine:
                 book.remove(yes_price, maker)
                 self._release(maker)
                 self._expiring.discard(maker.order_id)
+                self._retire(maker)
             else:
                 book.reduce(yes_price, qty)
             self._touch(maker.request.book_side, yes_price)
@@ -603,6 +611,7 @@ class MatchingEngine:
         if taker.remaining == 0:
             taker.status = OrderStatus.FILLED
             self._release(taker)
+            self._retire(taker)
 
     def _settle_leg(
         self, order: _Order, yes_price: Decimal, qty: Decimal, *, is_taker: bool, now: datetime
@@ -660,7 +669,17 @@ class MatchingEngine:
         order.updated_at = self._clock()
         self._release(order)
         self._expiring.discard(order.order_id)
+        self._retire(order)
         self._emit(OrderCanceled(self._view(order), reason))
+
+    def _retire(self, order: _Order) -> None:
+        """Note a finished order; the oldest finished ones are forgotten past `FINISHED_ORDER_HISTORY`."""
+        self._finished.append(order)
+        while len(self._finished) > FINISHED_ORDER_HISTORY:
+            old = self._finished.popleft()
+            self._orders.pop(old.order_id, None)
+            if old.request.client_order_id is not None:
+                self._client_ids.discard((old.request.owner, old.request.client_order_id))
 
     def _cancel_where(self, predicate: Callable[[_Order], bool], reason: CancelReason) -> tuple[Event, ...]:
         for order in [o for o in self._orders.values() if o.is_open and predicate(o)]:

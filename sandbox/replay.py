@@ -212,7 +212,7 @@ class PolymarketReplay:
         found = self.books.get(condition_id)
         if found is None:
             found = self.books[condition_id] = EngineBook(
-                market.engine, self.state.ledger, lambda ev: self.state._publish(market, ev), self.stats
+                market.engine, self.state.ledger, lambda ev: self.state.publish(market, ev), self.stats
             )
         return found, market
 

@@ -26,7 +26,7 @@ import logging
 import random
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MM_FUNDING_CENTS = 10_000_000_000
-ENGINE_EVENT_CAP = 50_000
 MAX_BACKLOG_S = 0.05
 MAX_QUEUED = 2_000
 
@@ -86,7 +85,6 @@ class KalshiDriver:
             with contextlib.suppress(KalshiError):
                 self.venue.cancel(owner, old)
             self.venue.forget(old)
-            _trim_engine_log(self.venue.markets[self.ticker].engine)
         if yes_cents is None:
             return None
         side = "yes" if is_bid else "no"
@@ -119,17 +117,14 @@ class PolymarketDriver:
                 events = engine.cancel(old, owner).events
         placed = None
         if yes_cents is not None:
-            if is_bid:
-                request = OrderRequest(owner, Outcome.YES, Side.BUY, Decimal(yes_cents) * CENT, Decimal(size))
-            else:
-                request = OrderRequest(owner, Outcome.NO, Side.BUY, Decimal(100 - yes_cents) * CENT, Decimal(size))
-            execution = engine.submit(replace(request, post_only=True))
+            outcome, cents = (Outcome.YES, yes_cents) if is_bid else (Outcome.NO, 100 - yes_cents)
+            request = OrderRequest(owner, outcome, Side.BUY, Decimal(cents) * CENT, Decimal(size), post_only=True)
+            execution = engine.submit(request)
             events += execution.events
             placed = None if execution.order.reject_reason is not None else execution.order.order_id
         if events:
             self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
-            self.state._publish(self.market, events)
-            _trim_engine_log(engine)
+            self.state.publish(self.market, events)
         return placed
 
 
@@ -147,12 +142,6 @@ class RemoteDriver:
 
     def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
         return None if yes_cents is None else "remote"
-
-
-def _trim_engine_log(engine: Any) -> None:
-    """Keep the engine's event history bounded during long high-rate runs (venues keep their own records)."""
-    if len(engine.events) > ENGINE_EVENT_CAP:
-        del engine.events[: len(engine.events) - ENGINE_EVENT_CAP // 2]
 
 
 @dataclass(frozen=True)

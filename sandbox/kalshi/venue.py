@@ -580,7 +580,8 @@ class KalshiVenue:
         watch_ticker = self.stream.wants("ticker", market.ticker)
         bbo_before = market.best_cents() if watch_ticker else None
         traded = False
-        stamp: str | None = None
+        watch_book: bool | None = None
+        stamp = ""
         cause: tuple[str, str] | None = None
         for event in events:
             if isinstance(event, Trade):
@@ -589,8 +590,10 @@ class KalshiVenue:
                 self._sync_status(event.taker.order)
                 traded = True
             elif isinstance(event, LevelChanged):
-                stamp = stamp or iso(self.clock())
-                self._on_level(market, event, stamp, cause)
+                if watch_book is None:
+                    watch_book = self.stream.wants("orderbook_delta", market.ticker)
+                    stamp = iso(self.clock()) if watch_book else ""
+                self._on_level(market, event, stamp if watch_book else None, cause)
             else:
                 request = event.order.request
                 if cause is None and request.client_order_id is not None:
@@ -682,8 +685,11 @@ class KalshiVenue:
             "ts": int(fill.created_time.timestamp()),
         }
 
-    def _on_level(self, market: KalshiMarket, change: LevelChanged, stamp: str, cause: tuple[str, str] | None) -> None:
-        """Mirror the level and publish its delta; `cause` is the (account, client order id) that moved it."""
+    def _on_level(
+        self, market: KalshiMarket, change: LevelChanged, stamp: str | None, cause: tuple[str, str] | None
+    ) -> None:
+        """Mirror the level and publish its delta (stamped `stamp`; None: nobody listens); `cause` is the
+        (account, client order id) that moved it."""
         key = (change.side, change.yes_price)
         before = market.levels.get(key, ZERO)
         if change.size:
@@ -691,7 +697,7 @@ class KalshiVenue:
         else:
             market.levels.pop(key, None)
         delta = change.size - before
-        if delta == 0 or not self.stream.wants("orderbook_delta", market.ticker):
+        if delta == 0 or stamp is None:
             return
         side, price = _kalshi_level(change.side, change.yes_price)
         self.stream.book_delta(

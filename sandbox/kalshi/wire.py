@@ -32,7 +32,7 @@ def count_fp(count: Decimal | int) -> str:
 
 def iso(ts: datetime) -> str:
     """RFC 3339 UTC with microseconds and a Z, as Kalshi writes `created_time`."""
-    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return ts.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def json_response(content: Any, status: int = 200) -> Response:

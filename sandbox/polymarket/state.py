@@ -326,7 +326,7 @@ class PolymarketState:
                 execution = market.engine.submit(OrderRequest(HOUSE, outcome, side, price, size))
                 if execution.order.reject_reason is not None:
                     raise ValueError(f"seed level {price} x {size} rejected: {execution.order.reject_reason}")
-                self._publish(market, execution.events)
+                self.publish(market, execution.events)
 
     # ---- accounts ------------------------------------------------------------------------
 
@@ -465,7 +465,7 @@ class PolymarketState:
         if execution.order.status is OrderStatus.REJECTED:
             raise ClobError(400, self._reject_message(execution.order, market))
         self.orders[order_id] = record
-        self._publish(market, execution.events)
+        self.publish(market, execution.events)
         return PlaceResult(self._place_body(record, execution))
 
     def _order_request(
@@ -570,7 +570,7 @@ class PolymarketState:
             except (UnknownOrderError, OrderNotOpenError):
                 not_canceled[order_id] = "order can't be canceled because it is not live"
                 continue
-            self._publish(record.market, execution.events)
+            self.publish(record.market, execution.events)
             canceled.append(order_id)
         return {"canceled": canceled, "not_canceled": not_canceled}
 
@@ -655,10 +655,7 @@ class PolymarketState:
 
     def levels(self, market: SandboxMarket, token_id: str) -> tuple[list[tuple[Decimal, Decimal]], ...]:
         """(bids, asks) of one token, best first."""
-        yes_bids, yes_asks = market.engine.levels(BookSide.BID), market.engine.levels(BookSide.ASK)
-        if market.outcome_of(token_id) is Outcome.YES:
-            return list(yes_bids), list(yes_asks)
-        return [(ONE - p, s) for p, s in yes_asks], [(ONE - p, s) for p, s in yes_bids]
+        return _token_levels(market, token_id, market.engine.levels(BookSide.BID), market.engine.levels(BookSide.ASK))
 
     def last_trade_price(self, market: SandboxMarket, token_id: str) -> Decimal | None:
         last = market.engine.last_trade_price
@@ -669,12 +666,18 @@ class PolymarketState:
     def book_summary(self, token_id: str, at: datetime | None = None) -> dict[str, Any]:
         """`GET /book`: bids ascending and asks descending (best last), as the venue sends them."""
         market = self.market_for_token(token_id)
-        bids, asks = self.levels(market, token_id)
+        return self._summary(market, token_id, self.levels(market, token_id), unix_ms(at or self.clock()))
+
+    def _summary(
+        self, market: SandboxMarket, token_id: str, book: tuple[list[tuple[Decimal, Decimal]], ...], stamp: str
+    ) -> dict[str, Any]:
+        """The summary of `book` (one token's (bids, asks), best first) with its hash."""
+        bids, asks = book
         last = self.last_trade_price(market, token_id)
         summary: dict[str, Any] = {
             "market": market.condition_id,
             "asset_id": token_id,
-            "timestamp": unix_ms(at or self.clock()),
+            "timestamp": stamp,
             "hash": "",
             "bids": [{"price": num(p), "size": num(s)} for p, s in reversed(bids)],
             "asks": [{"price": num(p), "size": num(s)} for p, s in reversed(asks)],
@@ -801,12 +804,12 @@ class PolymarketState:
         execution = market.engine.submit(request)
         if execution.order.status is OrderStatus.REJECTED:
             raise ClobError(400, self._reject_message(execution.order, market))
-        self._publish(market, execution.events)
+        self.publish(market, execution.events)
         return {"executed": True, "order_id": execution.order.order_id, "filled": num(execution.order.filled)}
 
     # ---- events -> records and messages --------------------------------------------------
 
-    def _publish(self, market: SandboxMarket, events: tuple[Event, ...]) -> None:
+    def publish(self, market: SandboxMarket, events: tuple[Event, ...]) -> None:
         levels: list[LevelChanged] = []
         for event in events:
             if isinstance(event, Trade):
@@ -926,39 +929,64 @@ class PolymarketState:
         self._send_user(record.owner, record.market, message)
 
     def _price_change(self, market: SandboxMarket, changes: list[LevelChanged]) -> None:
+        """One `price_change` for the changes of one engine call; built only when someone listens.
+
+        Each entry carries its token's book hash, which needs the whole summary: the
+        engine's levels are read once for both tokens and numbers come from `num`'s
+        cache, so the hash costs one small serialization and one SHA-1 per token.
+        """
         at = self.clock()
-        summaries = {token: self.book_summary(token, at) for token in (market.yes_token, market.no_token)}
-        tops = {token: self.levels(market, token) for token in summaries}
-        entries = []
-        for change in changes:
-            for outcome in Outcome:
-                token = market.token_of(outcome)
-                bids, asks = tops[token]
-                is_yes = outcome is Outcome.YES
-                price = change.yes_price if is_yes else ONE - change.yes_price
-                buy = (change.side is BookSide.BID) == is_yes
+        yes, no = market.yes_token, market.no_token
+        yes_bids, yes_asks = market.engine.levels(BookSide.BID), market.engine.levels(BookSide.ASK)
+        books = {yes: _token_levels(market, yes, yes_bids, yes_asks), no: _token_levels(market, no, yes_bids, yes_asks)}
+        listeners = [sub for sub in self.subscribers if sub.channel == "market" and not sub.assets.isdisjoint(books)]
+        if listeners:
+            stamp = unix_ms(at)
+            heads = {}
+            for token, book in books.items():
+                bids, asks = book
+                heads[token] = (
+                    self._summary(market, token, book, stamp)["hash"],
+                    num(bids[0][0]) if bids else "0",
+                    num(asks[0][0]) if asks else "0",
+                )
+            (yes_hash, yes_bid, yes_ask), (no_hash, no_bid, no_ask) = heads[yes], heads[no]
+            entries = []
+            for change in changes:
+                size = num(change.size)
+                yes_side, no_side = ("BUY", "SELL") if change.side is BookSide.BID else ("SELL", "BUY")
                 entries.append(
                     {
-                        "asset_id": token,
-                        "price": num(price),
-                        "size": num(change.size),
-                        "side": "BUY" if buy else "SELL",
-                        "hash": summaries[token]["hash"],
-                        "best_bid": num(bids[0][0]) if bids else "0",
-                        "best_ask": num(asks[0][0]) if asks else "0",
+                        "asset_id": yes,
+                        "price": num(change.yes_price),
+                        "size": size,
+                        "side": yes_side,
+                        "hash": yes_hash,
+                        "best_bid": yes_bid,
+                        "best_ask": yes_ask,
                     }
                 )
-        message = {
-            "market": market.condition_id,
-            "price_changes": entries,
-            "timestamp": unix_ms(at),
-            "event_type": "price_change",
-        }
-        text = orjson.dumps(message).decode()
-        for sub in list(self.subscribers):
-            if sub.channel == "market" and sub.assets & {market.yes_token, market.no_token}:
+                entries.append(
+                    {
+                        "asset_id": no,
+                        "price": num(ONE - change.yes_price),
+                        "size": size,
+                        "side": no_side,
+                        "hash": no_hash,
+                        "best_bid": no_bid,
+                        "best_ask": no_ask,
+                    }
+                )
+            message = {
+                "market": market.condition_id,
+                "price_changes": entries,
+                "timestamp": stamp,
+                "event_type": "price_change",
+            }
+            text = orjson.dumps(message).decode()
+            for sub in listeners:
                 sub.deliver(text)
-        for token, (bids, asks) in tops.items():
+        for token, (bids, asks) in books.items():
             best = (bids[0][0] if bids else None, asks[0][0] if asks else None)
             if self._best.get(token) != best:
                 self._best[token] = best
@@ -1019,7 +1047,7 @@ class PolymarketState:
     def expire_orders(self) -> None:
         """Sweep GTD expiries of every market (the engines also sweep on each submit) and lapsed heartbeats."""
         for market in self.markets.values():
-            self._publish(market, market.engine.expire())
+            self.publish(market, market.engine.expire())
         now = self.clock()
         for api_key, last in list(self.heartbeats.items()):
             if now - last > timedelta(seconds=HEARTBEAT_TIMEOUT_S):
@@ -1037,7 +1065,7 @@ class PolymarketState:
         if market.winner is not None:
             raise ClobError(400, f"market {market.condition_id} is already resolved")
         winner = market.outcome_of(winning_token)
-        self._publish(market, market.engine.close())
+        self.publish(market, market.engine.close())
         payout_yes = ONE if winner is Outcome.YES else ZERO
         payouts = {}
         for acct in self.ledger.accounts():
@@ -1103,6 +1131,18 @@ class PolymarketState:
             "trades": [self.trade_json(t, t.taker.owner) for t in self.trades],
             "events": len([e for m in self.markets.values() for e in m.engine.events]),
         }
+
+
+def _token_levels(
+    market: SandboxMarket,
+    token_id: str,
+    yes_bids: tuple[tuple[Decimal, Decimal], ...],
+    yes_asks: tuple[tuple[Decimal, Decimal], ...],
+) -> tuple[list[tuple[Decimal, Decimal]], ...]:
+    """(bids, asks) of one token, best first, from the engine's YES levels (a NO bid is a YES ask at 1 - p)."""
+    if market.outcome_of(token_id) is Outcome.YES:
+        return list(yes_bids), list(yes_asks)
+    return [(ONE - p, s) for p, s in yes_asks], [(ONE - p, s) for p, s in yes_bids]
 
 
 def _implied_limit(order: SignedOrder, tick: Decimal, *, marketable: bool) -> tuple[Decimal, Decimal]:

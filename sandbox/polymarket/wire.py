@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from starlette.responses import Response
 
 END_CURSOR = "LTE="
 START_CURSOR = "MA=="
+NUM_CACHE = 4096
 
 
 class ClobError(Exception):
@@ -24,12 +26,16 @@ class ClobError(Exception):
         self.message = message
 
 
+@functools.lru_cache(maxsize=NUM_CACHE)
 def num(value: Decimal) -> str:
-    """A decimal as the venue writes it: plain notation, no trailing zeros ("0.5", "800", "0")."""
+    """A decimal as the venue writes it: plain notation, no trailing zeros ("0.5", "800", "0").
+
+    Cached: books repeat a few hundred prices and sizes, and every book hash spells
+    them all out again (equal decimals such as 0.50 and 0.5 are written alike anyway).
+    """
     if value == 0:
         return "0"
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def wire_float(value: Decimal) -> float:

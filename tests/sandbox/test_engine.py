@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import sandbox.engine as engine_module
 from domain.models import OrderStatus, Outcome, Side, TimeInForce
 from sandbox.engine import (
     BookSide,
@@ -382,3 +383,37 @@ def test_random_flow_conserves_value_and_never_crosses(actions, fees):
             else:
                 assert done.order.status is OrderStatus.FILLED and done.order.filled == qty
         _check_invariants(engine, ledger, initial)
+
+
+def test_finished_orders_and_events_are_kept_only_up_to_their_caps(monkeypatch: pytest.MonkeyPatch):
+    """A market that runs for days must not keep every order it ever saw; open orders are never dropped."""
+    monkeypatch.setattr(engine_module, "FINISHED_ORDER_HISTORY", 3)
+    monkeypatch.setattr(engine_module, "EVENT_HISTORY", 10)
+    engine, _ = make()
+    resting = engine.submit(req("alice", YES, BUY, "0.10", 1, client_order_id="keep")).order.order_id
+    churned = []
+    for i in range(6):
+        order_id = engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id=f"c{i}")).order.order_id
+        engine.cancel(order_id, "bob")
+        churned.append(order_id)
+    assert [engine.order(i) is not None for i in churned] == [False, False, False, True, True, True]
+    assert engine.order(resting).status is OrderStatus.OPEN
+    assert len(engine.events) == 10 and isinstance(engine.events[-1], LevelChanged)
+    # A forgotten order's client id may be reused; a remembered one's may not.
+    assert engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="c0")).order.reject_reason is None
+    dup = engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="c5")).order
+    assert dup.reject_reason is RejectReason.DUPLICATE_CLIENT_ORDER_ID
+    assert engine.submit(req("carol", YES, BUY, "0.10", 1, client_order_id="keep")).order.reject_reason is None
+    assert engine.submit(req("alice", YES, BUY, "0.10", 1, client_order_id="keep")).order.reject_reason is not None
+
+
+def test_filled_orders_are_forgotten_past_the_cap(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(engine_module, "FINISHED_ORDER_HISTORY", 2)
+    engine, _ = make()
+    ids = []
+    for _ in range(3):
+        maker = engine.submit(req("alice", YES, BUY, "0.40", 1)).order.order_id
+        taker = engine.submit(req("bob", NO, BUY, "0.60", 1)).order
+        assert taker.status is OrderStatus.FILLED
+        ids += [maker, taker.order_id]
+    assert [engine.order(i) is not None for i in ids] == [False, False, False, False, True, True]
