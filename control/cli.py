@@ -17,6 +17,7 @@ from control.config import ConfigError, Settings, load_settings, masked_dump
 from control.doctor import run_checks
 from control.services import ServiceError, describe_database, open_database
 from control.up import run_up, run_worker
+from risk.cli import app as risk_app
 from sandbox.cli import app as sandbox_app
 from storage import migrate as migrations
 from venues.polymarket.cli import app as polymarket_app
@@ -29,6 +30,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(pairs_app, name="pairs")
 app.add_typer(polymarket_app, name="polymarket")
+app.add_typer(risk_app, name="risk")
 
 console = Console()
 err_console = Console(stderr=True)
