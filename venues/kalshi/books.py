@@ -9,6 +9,11 @@ every market it names, so a gap taints every book under that sid. On a gap, a de
 that would leave a negative size, or a delta for a book still waiting for its
 snapshot, the books are marked out of sync and a `Resync` names the markets to
 resubscribe; nothing further is applied to them until a fresh snapshot arrives.
+
+`native=True` (the production mode): books are `venues.native.NativeOrderBook`s and
+`on_frame` applies the plain delta -- next seq of a known subscription, book in sync, no
+negative size -- in C straight from the frame's bytes; anything else it declines untouched,
+and the caller parses the frame and uses `on_delta`/`on_snapshot` as before.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from domain.book import ONE, BookIntegrityError, OrderBook
 from domain.models import Venue
 from venues.kalshi.parse import Level, OrderbookDelta, OrderbookSnapshot
+from venues.native import KalshiFeed, NativeOrderBook
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +68,43 @@ class KalshiBooks:
     with markets that were not recorded; live streams always enforce it.
     """
 
-    __slots__ = ("_books", "_enforce_seq", "_subs", "counters")
+    __slots__ = ("_books", "_enforce_seq", "_native", "_subs", "counters")
 
-    def __init__(self, *, enforce_seq: bool = True) -> None:
+    def __init__(self, *, enforce_seq: bool = True, native: bool = True) -> None:
         self._books: dict[str, OrderBook] = {}
         self._subs: dict[int | None, _Subscription] = {}
         self._enforce_seq = enforce_seq
         self.counters = BookCounters()
+        # the native path checks seq itself, so it only runs where seq is enforced
+        self._native = KalshiFeed(subs=self._subs) if native and enforce_seq else None
 
     def book(self, ticker: str) -> OrderBook:
         book = self._books.get(ticker)
         if book is None:
-            book = self._books[ticker] = OrderBook(Venue.KALSHI, ticker)
+            if self._native is None:
+                book = self._books[ticker] = OrderBook(Venue.KALSHI, ticker)
+            else:
+                native = NativeOrderBook(Venue.KALSHI, ticker)
+                self._native.add(ticker, native, ticker)
+                # NativeOrderBook has OrderBook's interface (tests/venues/native check it against OrderBook)
+                book = self._books[ticker] = cast(OrderBook, native)
         return book
+
+    @property
+    def native(self) -> bool:
+        return self._native is not None
+
+    def on_frame(self, data: str | bytes) -> str | None:
+        """Apply a raw frame natively if it is a plain delta: the ticker whose book changed, else None
+        (nothing changed; parse the frame and call `on_delta`/`on_snapshot`)."""
+        native = self._native
+        if native is None:
+            return None
+        touched = native.feed(data, None)
+        if not touched:
+            return None
+        self.counters.deltas += 1
+        return cast(str, touched[0])
 
     def get(self, ticker: str) -> OrderBook | None:
         return self._books.get(ticker)

@@ -137,6 +137,11 @@ class KalshiStream:
         self._resubscribing.clear()
 
     async def _on_frame(self, text: str) -> None:
+        if not self._resubscribing and self.books.native:
+            ticker = self.books.on_frame(text)  # the plain delta, applied in C; None: parse it below
+            if ticker is not None:
+                self._notify(ticker)
+                return
         try:
             msg = parse_ws_message(text)
         except KalshiParseError as exc:

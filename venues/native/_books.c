@@ -24,6 +24,8 @@
 /* Sizes must stay below 10^15 units (10^13 contracts): larger is malformed. */
 #define MAX_SIZE_UNITS 1000000000000000LL
 #define MAX_DEPTH 32
+/* Frame times (ms) are kept in ns in an int64: up to 2255. */
+#define MAX_TIMESTAMP_MS 9000000000000LL
 
 /* ------------------------------------------------------------------ book sides */
 
@@ -774,6 +776,21 @@ static int size_str(Str s, int allow_negative, int64_t *out) {
 
 /* ------------------------------------------------------------------ shared feed helpers */
 
+/* The frame's bytes: a bytes object, or a str that is pure ASCII (read in place). 0 if neither. */
+static int frame_bytes(PyObject *obj, const char **data, Py_ssize_t *len) {
+    if (PyBytes_Check(obj)) {
+        *data = PyBytes_AS_STRING(obj);
+        *len = PyBytes_GET_SIZE(obj);
+        return 1;
+    }
+    if (PyUnicode_Check(obj) && PyUnicode_IS_READY(obj) && PyUnicode_IS_COMPACT_ASCII(obj)) {
+        *data = (const char *)PyUnicode_DATA(obj);
+        *len = PyUnicode_GET_LENGTH(obj);
+        return 1;
+    }
+    return 0;
+}
+
 typedef struct {
     Book *book;
     PyObject *tag;
@@ -877,6 +894,7 @@ typedef struct {
     int venue_rules;
     PyObject *counters; /* venue mode: FeedCounters (unknown_assets, crossed) */
     PyObject *desyncs;  /* venue mode: list of (tag, want_bid, want_ask, got_bid, got_ask) */
+    PyObject *ticks;    /* venue mode: list of (tag, tick size text) from `book` events */
 } PolyFeed;
 
 /* Fields of one market-channel event (value positions; NULL = absent). */
@@ -961,16 +979,16 @@ static int poly_timestamp(const PolyFields *f, const char *end, int64_t *ms) {
     if (f->market == NULL || str_at(f->market, end, &s) < 0) return DECLINE;
     if (f->timestamp == NULL) return DECLINE;
     if (*f->timestamp == '"') {
-        if (str_at(f->timestamp, end, &s) < 0 || s.n == 0 || s.n > 15) return DECLINE;
+        if (str_at(f->timestamp, end, &s) < 0 || s.n == 0 || s.n > 13) return DECLINE;
         int64_t v = 0;
         for (Py_ssize_t i = 0; i < s.n; i++) {
             if (!is_digit(s.s[i])) return DECLINE;
             v = v * 10 + (s.s[i] - '0');
         }
         *ms = v;
-        return 0;
+        return v > MAX_TIMESTAMP_MS ? DECLINE : 0;
     }
-    if (int_at(f->timestamp, end, ms) < 0 || *ms < 0 || *ms > 999999999999999LL) return DECLINE;
+    if (int_at(f->timestamp, end, ms) < 0 || *ms < 0 || *ms > MAX_TIMESTAMP_MS) return DECLINE;
     return 0;
 }
 
@@ -1162,11 +1180,25 @@ static int poly_event(PolyFeed *self, const char *pos, const char *end, int64_t 
         Str asset;
         if (f.asset_id == NULL || str_at(f.asset_id, end, &asset) < 0) return DECLINE;
         if (f.bids == NULL || f.asks == NULL) return DECLINE;
+        Str tick = {NULL, 0};
         if (self->venue_rules) {
             Str h;
             int32_t ltp;
             int has;
-            if (f.tick_size != NULL) return DECLINE; /* the Python path records the tick size */
+            if (f.tick_size != NULL && !is_null_at(f.tick_size)) {
+                /* a plain decimal string, so the Python side's Decimal(text) cannot fail */
+                int64_t unused;
+                if (str_at(f.tick_size, end, &tick) < 0) return DECLINE;
+                if (tick.n > 0 && (tick.n > 18 || decimal_units(tick, 0, 0, &unused) < 0)) {
+                    Str whole = tick;
+                    const char *dot = memchr(tick.s, '.', (size_t)tick.n);
+                    if (tick.n > 18 || dot == NULL) return DECLINE;
+                    whole.n = dot - tick.s;
+                    for (const char *q = dot + 1; q < tick.s + tick.n; q++)
+                        if (!is_digit(*q)) return DECLINE;
+                    if (dot + 1 == tick.s + tick.n || decimal_units(whole, 0, 0, &unused) < 0) return DECLINE;
+                }
+            }
             if (f.hash != NULL && !is_null_at(f.hash) && str_at(f.hash, end, &h) < 0) return DECLINE;
             if (opt_price_at(f.last_trade_price, end, &has, &ltp) < 0) return DECLINE;
         }
@@ -1199,6 +1231,13 @@ static int poly_event(PolyFeed *self, const char *pos, const char *end, int64_t 
             }
             Py_SETREF(b->hash, h);
         }
+        if (tick.n > 0) {
+            PyObject *row = Py_BuildValue("(Os#)", e->tag, tick.s, tick.n);
+            if (row == NULL) return -2;
+            int ar = PyList_Append(self->ticks, row);
+            Py_DECREF(row);
+            if (ar < 0) return -2;
+        }
         *result = PyTuple_Pack(1, e->tag);
         return *result == NULL ? -2 : 0;
     }
@@ -1212,12 +1251,7 @@ static PyObject *poly_feed(PolyFeed *self, PyObject *const *args, Py_ssize_t nar
     }
     const char *data;
     Py_ssize_t len;
-    if (PyBytes_Check(args[0])) {
-        data = PyBytes_AS_STRING(args[0]);
-        len = PyBytes_GET_SIZE(args[0]);
-    } else {
-        Py_RETURN_NONE; /* str frames and others: the Python path */
-    }
+    if (!frame_bytes(args[0], &data, &len)) Py_RETURN_NONE; /* non-ASCII text: the Python path */
     int64_t now = 0;
     int use_frame_time = args[1] == Py_None;
     if (!use_frame_time) {
@@ -1265,18 +1299,23 @@ static int poly_init(PolyFeed *self, PyObject *args, PyObject *kwds) {
     PyObject *list = PyList_New(0);
     if (list == NULL) return -1;
     Py_XSETREF(self->desyncs, list);
+    list = PyList_New(0);
+    if (list == NULL) return -1;
+    Py_XSETREF(self->ticks, list);
     return 0;
 }
 
 static int poly_traverse(PolyFeed *self, visitproc visit, void *arg) {
     Py_VISIT(self->counters);
     Py_VISIT(self->desyncs);
+    Py_VISIT(self->ticks);
     return table_traverse(&self->assets, visit, arg);
 }
 
 static int poly_clear(PolyFeed *self) {
     Py_CLEAR(self->counters);
     Py_CLEAR(self->desyncs);
+    Py_CLEAR(self->ticks);
     table_free(&self->assets);
     return 0;
 }
@@ -1295,6 +1334,11 @@ static PyObject *poly_get_desyncs(PolyFeed *self, void *c) {
     return self->desyncs;
 }
 
+static PyObject *poly_get_ticks(PolyFeed *self, void *c) {
+    Py_INCREF(self->ticks);
+    return self->ticks;
+}
+
 static PyMethodDef poly_methods[] = {
     {"add", (PyCFunction)poly_add, METH_VARARGS, "add(asset_id, book, is_yes, tag): route a token to a book."},
     {"feed", (PyCFunction)(void (*)(void))poly_feed, METH_FASTCALL,
@@ -1304,6 +1348,7 @@ static PyMethodDef poly_methods[] = {
 
 static PyGetSetDef poly_getset[] = {
     {"desyncs", (getter)poly_get_desyncs, NULL, "venue mode: BBO mismatches found (caller empties it)", NULL},
+    {"ticks", (getter)poly_get_ticks, NULL, "venue mode: (tag, tick size) of applied books (caller empties it)", NULL},
     {NULL},
 };
 
@@ -1313,7 +1358,8 @@ typedef struct {
     PyObject_HEAD
     Table tickers;
     Side scratch_yes, scratch_no;
-    PyObject *seqs; /* dict sid -> last seq, shared with the Python path */
+    PyObject *seqs; /* FastFeed rules: dict sid -> last seq, shared with the Python path */
+    PyObject *subs; /* KalshiBooks rules: dict sid -> _Subscription (last_seq), shared */
     long long gaps;
 } KalshiFeed;
 
@@ -1442,15 +1488,82 @@ static void kalshi_all_out_of_sync(KalshiFeed *self) {
         if (self->tickers.slots[j].key != NULL) self->tickers.slots[j].book->in_sync = 0;
 }
 
+/* A delta's price (1e-4), signed size change (1e-2) and side, as both Python parsers read them. */
+static int kalshi_delta_fields(const KalshiBody *b, const char *end, int32_t *p, int64_t *d, int *yes) {
+    Str s;
+    if (b->price_dollars != NULL && !is_null_at(b->price_dollars)) {
+        if (str_at(b->price_dollars, end, &s) < 0 || price_str(s, p) < 0) return DECLINE;
+    } else if (b->price == NULL || cents_at(b->price, end, p) < 0) {
+        return DECLINE;
+    }
+    if (b->delta_fp != NULL && !is_null_at(b->delta_fp)) {
+        if (str_at(b->delta_fp, end, &s) < 0 || size_str(s, 1, d) < 0) return DECLINE;
+    } else {
+        if (b->delta == NULL || int_at(b->delta, end, d) < 0) return DECLINE;
+        if (*d <= -MAX_SIZE_UNITS / SIZE_SCALE || *d >= MAX_SIZE_UNITS / SIZE_SCALE) return DECLINE;
+        *d *= SIZE_SCALE;
+    }
+    if (b->side == NULL || str_at(b->side, end, &s) < 0) return DECLINE;
+    if (STR_IS(s, "yes")) *yes = 1;
+    else if (STR_IS(s, "no")) *yes = 0;
+    else return DECLINE;
+    return 0;
+}
+
+/* KalshiBooks rules, only the plain case: a delta right after the previous seq of a known
+ * subscription, on a book in sync, leaving no negative size. Everything else is declined. */
+static PyObject *kalshi_venue_delta(KalshiFeed *self, int is_delta, int has_seq, int64_t sid, int64_t seq,
+                                    const KalshiBody *b, Str ticker, Entry *e, const char *end) {
+    int32_t p;
+    int64_t d;
+    int yes;
+    if (!is_delta || !has_seq || ticker.n == 0 || e == NULL || !e->book->in_sync) Py_RETURN_NONE;
+    if (kalshi_delta_fields(b, end, &p, &d, &yes) < 0) Py_RETURN_NONE;
+    Side *side = yes ? &e->book->bids : &e->book->asks;
+    int32_t at = yes ? p : PRICE_SCALE - p;
+    int64_t size = side_get(side, at) + d;
+    if (size < 0 || size >= MAX_SIZE_UNITS || seq == INT64_MIN) Py_RETURN_NONE;
+    PyObject *key = PyLong_FromLongLong(sid);
+    if (key == NULL) return NULL;
+    PyObject *sub = PyDict_GetItemWithError(self->subs, key);
+    Py_DECREF(key);
+    if (sub == NULL) {
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
+    PyObject *last = PyObject_GetAttrString(sub, "last_seq");
+    if (last == NULL) return NULL;
+    int overflow = 0;
+    long long l = PyLong_Check(last) ? PyLong_AsLongLongAndOverflow(last, &overflow) : 0;
+    int contiguous = PyLong_Check(last) && !overflow && l == seq - 1;
+    Py_DECREF(last);
+    if (PyErr_Occurred()) return NULL;
+    if (!contiguous) Py_RETURN_NONE;
+    PyObject *now_seq = PyLong_FromLongLong(seq);
+    if (now_seq == NULL) return NULL;
+    int r = PyObject_SetAttrString(sub, "last_seq", now_seq);
+    Py_DECREF(now_seq);
+    if (r < 0) return NULL;
+    if (side_add(side, at, d) != 0) return NULL;
+    e->book->sequence++;
+    return PyTuple_Pack(1, e->tag);
+}
+
 static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError, "feed(data, now_ns) takes 2 arguments");
         return NULL;
     }
-    if (!PyBytes_Check(args[0])) Py_RETURN_NONE;
-    const char *data = PyBytes_AS_STRING(args[0]), *end = data + PyBytes_GET_SIZE(args[0]);
-    long long now = PyLong_AsLongLong(args[1]);
-    if (now == -1 && PyErr_Occurred()) return NULL;
+    const char *data;
+    Py_ssize_t len;
+    if (!frame_bytes(args[0], &data, &len)) Py_RETURN_NONE;
+    const char *end = data + len;
+    long long now = 0;
+    int touch = args[1] != Py_None;
+    if (touch) {
+        now = PyLong_AsLongLong(args[1]);
+        if (now == -1 && PyErr_Occurred()) return NULL;
+    }
     KalshiTop t = {0};
     Cur c = {data, end};
     if (open_char(&c, '{') < 0) Py_RETURN_NONE;
@@ -1490,27 +1603,12 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
     if (kalshi_body(t.msg, end, &b) < 0) Py_RETURN_NONE;
     if (b.market_ticker == NULL || str_at(b.market_ticker, end, &ticker) < 0) Py_RETURN_NONE;
     Entry *e = table_find(&self->tickers, ticker.s, ticker.n);
+    if (self->subs != NULL) return kalshi_venue_delta(self, is_delta, has_seq, sid, seq, &b, ticker, e, end);
     if (is_delta) {
         int32_t p;
         int64_t d;
-        Str s;
-        if (b.price_dollars != NULL && !is_null_at(b.price_dollars)) {
-            if (str_at(b.price_dollars, end, &s) < 0 || price_str(s, &p) < 0) Py_RETURN_NONE;
-        } else if (b.price == NULL || cents_at(b.price, end, &p) < 0) {
-            Py_RETURN_NONE;
-        }
-        if (b.delta_fp != NULL && !is_null_at(b.delta_fp)) {
-            if (str_at(b.delta_fp, end, &s) < 0 || size_str(s, 1, &d) < 0) Py_RETURN_NONE;
-        } else {
-            if (b.delta == NULL || int_at(b.delta, end, &d) < 0) Py_RETURN_NONE;
-            if (d <= -MAX_SIZE_UNITS / SIZE_SCALE || d >= MAX_SIZE_UNITS / SIZE_SCALE) Py_RETURN_NONE;
-            d *= SIZE_SCALE;
-        }
         int yes;
-        if (b.side == NULL || str_at(b.side, end, &s) < 0) Py_RETURN_NONE;
-        if (STR_IS(s, "yes")) yes = 1;
-        else if (STR_IS(s, "no")) yes = 0;
-        else Py_RETURN_NONE;
+        if (kalshi_delta_fields(&b, end, &p, &d, &yes) < 0) Py_RETURN_NONE;
         int gap = kalshi_gap(self, has_seq, sid, seq, 0);
         if (gap == -2) return NULL;
         Side *side = NULL;
@@ -1529,7 +1627,7 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
         if (e == NULL) return PyTuple_New(0);
         if (side_add(side, at, d) != 0) return NULL;
         e->book->sequence++;
-        book_touch(e->book, now);
+        if (touch) book_touch(e->book, now);
         return PyTuple_Pack(1, e->tag);
     }
     /* snapshot: levels validated before anything is written */
@@ -1553,7 +1651,7 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
     side_swap(&book->asks, &self->scratch_no);
     book->in_sync = 1;
     book->sequence++;
-    book_touch(book, now);
+    if (touch) book_touch(book, now);
     return PyTuple_Pack(1, e->tag);
 }
 
@@ -1565,21 +1663,30 @@ static PyObject *kalshi_add(KalshiFeed *self, PyObject *args) {
 }
 
 static int kalshi_init(KalshiFeed *self, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"seqs", NULL};
-    PyObject *seqs;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O!", kwlist, &PyDict_Type, &seqs)) return -1;
-    Py_INCREF(seqs);
+    static char *kwlist[] = {"seqs", "subs", NULL};
+    PyObject *seqs = NULL, *subs = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O!O!", kwlist, &PyDict_Type, &seqs, &PyDict_Type, &subs))
+        return -1;
+    if ((seqs == NULL) == (subs == NULL)) {
+        PyErr_SetString(PyExc_TypeError, "give seqs (FastFeed rules) or subs (KalshiBooks rules)");
+        return -1;
+    }
+    Py_XINCREF(seqs);
     Py_XSETREF(self->seqs, seqs);
+    Py_XINCREF(subs);
+    Py_XSETREF(self->subs, subs);
     return 0;
 }
 
 static int kalshi_traverse(KalshiFeed *self, visitproc visit, void *arg) {
     Py_VISIT(self->seqs);
+    Py_VISIT(self->subs);
     return table_traverse(&self->tickers, visit, arg);
 }
 
 static int kalshi_clear(KalshiFeed *self) {
     Py_CLEAR(self->seqs);
+    Py_CLEAR(self->subs);
     table_free(&self->tickers);
     return 0;
 }

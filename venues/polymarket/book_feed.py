@@ -12,6 +12,11 @@ compared with ours; a mismatch means we missed something, so the book is marked 
 of sync and `on_desync` asks the stream for a fresh snapshot. A crossed book is
 skipped by that check: the venue sends the post-match BBO before the deltas that
 remove the consumed levels.
+
+`native=True` (the production mode): books are `venues.native.NativeOrderBook`s and each
+frame first goes to the C parser, which applies `book` and `price_change` frames by exactly
+these rules, BBO check and tick size included; whatever it declines (other events, several
+events in one frame, values integer units cannot hold) takes the Python path.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 from domain.book import BookIntegrityError, OrderBook
 from domain.models import Market, Outcome, Venue
+from venues.native import Book, NativeOrderBook, PolyFeed
+from venues.native.books import price_decimal
 from venues.polymarket import parse
 from venues.polymarket.messages import (
     BestBidAskEvent,
@@ -60,8 +68,9 @@ def _at(timestamp_ms: int) -> datetime:
 class PolymarketBookFeed:
     """Single writer of the books of the markets it was given; readers use `book(id).snapshot()`."""
 
-    def __init__(self, on_desync: Callable[[str], None] | None = None) -> None:
+    def __init__(self, on_desync: Callable[[str], None] | None = None, *, native: bool = True) -> None:
         self.counters = FeedCounters()
+        self._native = PolyFeed(venue_rules=True, counters=self.counters) if native else None
         self.tick_sizes: dict[str, Decimal] = {}
         self.resolved: dict[str, str] = {}
         self.on_desync = on_desync
@@ -79,11 +88,20 @@ class PolymarketBookFeed:
     def add_tokens(self, condition_id: str, yes_token: str, no_token: str) -> OrderBook:
         book = self._books.get(condition_id)
         if book is None:
-            book = self._books[condition_id] = OrderBook(Venue.POLYMARKET, condition_id)
+            book = self._books[condition_id] = self._new_book(condition_id)
         self._tokens[yes_token] = (book, True)
         self._tokens[no_token] = (book, False)
+        if self._native is not None:
+            self._native.add(yes_token, cast(Book, book), True, book)
+            self._native.add(no_token, cast(Book, book), False, book)
         self._yes_tokens[condition_id] = yes_token
         return book
+
+    def _new_book(self, condition_id: str) -> OrderBook:
+        if self._native is None:
+            return OrderBook(Venue.POLYMARKET, condition_id)
+        # NativeOrderBook has OrderBook's interface (tests/venues/native check it against OrderBook)
+        return cast(OrderBook, NativeOrderBook(Venue.POLYMARKET, condition_id))
 
     def yes_token(self, condition_id: str) -> str:
         return self._yes_tokens[condition_id]
@@ -114,6 +132,20 @@ class PolymarketBookFeed:
 
     def on_frame(self, data: bytes | str) -> None:
         """Parse and apply one market-channel frame; bad input is logged and counted, never raised."""
+        native = self._native
+        if native is not None:
+            touched = native.feed(data, None)
+            if touched is not None:
+                self.counters.messages += 1
+                if native.desyncs:
+                    self._native_desyncs()
+                if native.ticks:
+                    for book, tick in native.ticks:
+                        self.tick_sizes[book.market_id] = Decimal(tick)
+                    native.ticks.clear()
+                self._touched.update(touched)
+                self._flush()
+                return
         try:
             events = parse.market_frame(data)
         except PolymarketParseError as exc:
@@ -123,6 +155,19 @@ class PolymarketBookFeed:
         for event in events:
             self.apply(event)
         self._flush()
+
+    def _native_desyncs(self) -> None:
+        """BBO mismatches the native parser found (it already skipped crossed books)."""
+        assert self._native is not None
+        found = self._native.desyncs
+
+        def text(units: int | None) -> Decimal | None:
+            return None if units is None else price_decimal(units)
+
+        for book, want_bid, want_ask, got_bid, got_ask in found:
+            self.counters.bbo_mismatches += 1
+            self._desync(book, f"venue BBO {text(want_bid)}/{text(want_ask)} != ours {text(got_bid)}/{text(got_ask)}")
+        found.clear()
 
     def apply(self, event: MarketEvent) -> None:
         self.counters.messages += 1

@@ -176,10 +176,16 @@ def kalshi_frames(draw: st.DrawFn) -> list[bytes]:
     """A stream: seq mostly contiguous per sid, with gaps, repeats and odd sids."""
     seqs = {1: 0, 2: 0}
     frames = []
+    if draw(st.booleans()):  # usually a stream opens with the subscription's snapshots
+        for ticker in TICKERS[:2]:
+            seqs[1] += 1
+            rows = [[str(Decimal(c) / 100), "100.00"] for c in range(30, 40)]
+            opening = {"market_ticker": ticker, "yes_dollars_fp": rows, "no_dollars_fp": rows}
+            frames.append(orjson.dumps({"type": "orderbook_snapshot", "sid": 1, "seq": seqs[1], "msg": opening}))
     for _ in range(draw(st.integers(1, 25))):
         clean = draw(st.booleans())
-        sid = draw(st.sampled_from([1, 2] if clean else [1, 1, 1, 2, None, "s"]))
-        step = draw(st.sampled_from([1, 1, 1, 1, 1, 1, 1, 2, 0, -1]))
+        sid = draw(st.sampled_from([1, 1, 1, 2] if clean else [1, 1, 1, 2, None, "s"]))
+        step = draw(st.sampled_from([1] * 20 + [2, 0, -1]))
         seq: Any
         if sid in seqs:
             seqs[sid] += step
@@ -193,16 +199,16 @@ def kalshi_frames(draw: st.DrawFn) -> list[bytes]:
             body: dict[str, Any] = {"market_ticker": ticker}
             for side in ("yes", "no"):
                 if dollars:
-                    rows = draw(st.lists(st.tuples(_price_s(clean), _size_s(clean)).map(list), max_size=5))
-                    body[f"{side}_dollars_fp" if draw(st.booleans()) else f"{side}_dollars"] = rows
+                    pairs: list[Any] = draw(st.lists(st.tuples(_price_s(clean), _size_s(clean)), max_size=5))
+                    body[f"{side}_dollars_fp" if draw(st.booleans()) else f"{side}_dollars"] = [list(r) for r in pairs]
                 else:
-                    rows = draw(st.lists(st.tuples(st.integers(-1, 101), st.integers(-5, 10**6)).map(list), max_size=5))
-                    body[side] = rows
+                    cents = draw(st.lists(st.tuples(st.integers(-1, 101), st.integers(-5, 10**6)), max_size=5))
+                    body[side] = [list(r) for r in cents]
             frame = top | {"type": "orderbook_snapshot", "msg": body}
         else:
             sides_k: list[Any] = ["yes", "no"] if clean else ["yes", "no", "yes", "no", "maybe", None]
             body = {"market_ticker": ticker, "side": draw(st.sampled_from(sides_k))}
-            fp = st.integers(-(10**5), 10**6).map(lambda u: str(Decimal(u) / 100))
+            fp = st.integers(-(10**4), 10**6).map(lambda u: str(Decimal(u) / 100))
             if draw(st.integers(0, 3)):
                 body["price_dollars"] = _price(draw, clean)
                 body["delta_fp"] = draw(fp if clean else st.one_of(fp, sizes))
