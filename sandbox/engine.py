@@ -251,6 +251,13 @@ class _Order:
     cancel_reason: CancelReason | None = None
     maker_fills: list[FillLevel] = field(default_factory=list)
     taker_fills: list[FillLevel] = field(default_factory=list)
+    book_side: BookSide = field(init=False)
+    yes_price: Decimal = field(init=False)
+    view: OrderView | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.book_side = self.request.book_side
+        self.yes_price = self.request.yes_price
 
     @property
     def remaining(self) -> Decimal:
@@ -580,12 +587,13 @@ class MatchingEngine:
             self._cancel(maker, CancelReason.INSUFFICIENT_BALANCE)
         now = self._clock()
         for maker, qty in plan.fills:
-            yes_price = maker.request.yes_price
+            yes_price = maker.yes_price
             maker_price, maker_fee = self._settle_leg(maker, yes_price, qty, is_taker=False, now=now)
             taker_price, taker_fee = self._settle_leg(taker, yes_price, qty, is_taker=True, now=now)
-            book = self._bids if maker.request.book_side is BookSide.BID else self._asks
+            book = self._bids if maker.book_side is BookSide.BID else self._asks
             if maker.remaining == 0:
                 maker.status = OrderStatus.FILLED
+                maker.view = None
                 book.reduce(yes_price, qty)
                 book.remove(yes_price, maker)
                 self._release(maker)
@@ -593,7 +601,7 @@ class MatchingEngine:
                 self._retire(maker)
             else:
                 book.reduce(yes_price, qty)
-            self._touch(maker.request.book_side, yes_price)
+            self._touch(maker.book_side, yes_price)
             self.last_trade_price = yes_price
             self._emit(
                 Trade(
@@ -610,6 +618,7 @@ class MatchingEngine:
                 self._cancel(maker, CancelReason.INSUFFICIENT_BALANCE)
         if taker.remaining == 0:
             taker.status = OrderStatus.FILLED
+            taker.view = None
             self._release(taker)
             self._retire(taker)
 
@@ -638,6 +647,7 @@ class MatchingEngine:
         order.fees_paid += fee
         order.status = OrderStatus.FILLED if order.remaining == 0 else OrderStatus.PARTIALLY_FILLED
         order.updated_at = now
+        order.view = None
         return own, fee
 
     def _finish_taker(self, order: _Order, broke: bool) -> None:
@@ -649,9 +659,9 @@ class MatchingEngine:
         elif not self._rebalance(order):
             self._cancel(order, CancelReason.INSUFFICIENT_BALANCE, resting=False)
         else:
-            book = self._bids if req.book_side is BookSide.BID else self._asks
-            book.add(req.yes_price, order)
-            self._touch(req.book_side, req.yes_price)
+            book = self._bids if order.book_side is BookSide.BID else self._asks
+            book.add(order.yes_price, order)
+            self._touch(order.book_side, order.yes_price)
             if req.time_in_force is TimeInForce.GTD:
                 self._expiring.add(order.order_id)
             self._emit(OrderRested(self._view(order)))
@@ -659,14 +669,14 @@ class MatchingEngine:
     # ---- cancellation --------------------------------------------------------------------
 
     def _cancel(self, order: _Order, reason: CancelReason, *, resting: bool = True) -> None:
-        req = order.request
         if resting:
-            book = self._bids if req.book_side is BookSide.BID else self._asks
-            book.remove(req.yes_price, order)
-            self._touch(req.book_side, req.yes_price)
+            book = self._bids if order.book_side is BookSide.BID else self._asks
+            book.remove(order.yes_price, order)
+            self._touch(order.book_side, order.yes_price)
         order.status = OrderStatus.CANCELED
         order.cancel_reason = reason
         order.updated_at = self._clock()
+        order.view = None
         self._release(order)
         self._expiring.discard(order.order_id)
         self._retire(order)
@@ -701,23 +711,27 @@ class MatchingEngine:
     def _reject(self, order: _Order, reason: RejectReason, message: str) -> Execution:
         order.status = OrderStatus.REJECTED
         order.reject_reason = reason
+        order.view = None
         self._emit(OrderRejected(self._view(order), message))
         return self._flush(order)
 
     def _view(self, order: _Order) -> OrderView:
-        return OrderView(
-            order_id=order.order_id,
-            market_id=self.market_id,
-            request=order.request,
-            status=order.status,
-            filled=order.filled,
-            notional=order.notional,
-            fees_paid=order.fees_paid,
-            created_at=order.created_at,
-            updated_at=order.updated_at,
-            reject_reason=order.reject_reason,
-            cancel_reason=order.cancel_reason,
-        )
+        """The order's view, built once per change (every change of a viewed field clears `order.view`)."""
+        if order.view is None:
+            order.view = OrderView(
+                order_id=order.order_id,
+                market_id=self.rules.market_id,
+                request=order.request,
+                status=order.status,
+                filled=order.filled,
+                notional=order.notional,
+                fees_paid=order.fees_paid,
+                created_at=order.created_at,
+                updated_at=order.updated_at,
+                reject_reason=order.reject_reason,
+                cancel_reason=order.cancel_reason,
+            )
+        return order.view
 
     def _emit(self, event: Event) -> None:
         self._pending.append(event)
