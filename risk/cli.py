@@ -80,7 +80,12 @@ def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]], timeout: f
 
 
 def _actor(actor: str | None) -> str:
-    return actor or f"cli:{getpass.getuser()}"
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (e.g. a container without a passwd entry)
+        return "cli:unknown"
 
 
 def _print_status(status: RiskStatus) -> None:
