@@ -10,6 +10,10 @@ reloaded every 116 frames (no live stream does that), each cycle plays the recor
 deltas and then the same deltas negated in reverse order, which returns the book to
 the snapshot; `seq` runs contiguously over all cycles. Best of `rounds`.
 Target: parse + book update <= 2x the bare decode.
+
+The measured path is the production one, as `KalshiStream` runs it: `KalshiBooks(native=True)
+.on_frame` (the plain delta parsed and applied in C), falling back to the parse above. The
+pure-Python path (`native=False`) is timed too, for comparison.
 """
 
 from __future__ import annotations
@@ -61,18 +65,23 @@ def wire_frames(snapshot: dict[str, Any], deltas: list[dict[str, Any]], cycles: 
     return first, frames
 
 
-def make_pipeline(snapshot: bytes) -> Callable[[list[bytes]], None]:
+def make_pipeline(snapshot: bytes, native: bool = True) -> Callable[[list[bytes]], None]:
     def run(frames: list[bytes]) -> None:
-        books = KalshiBooks()
+        books = KalshiBooks(native=native)
         first = parse_ws_message(snapshot)
         assert isinstance(first, OrderbookSnapshot)
         books.on_snapshot(first)
+        on_frame = books.on_frame
         on_delta = books.on_delta
         parse = parse_ws_message
         for raw in frames:
+            if on_frame(raw) is not None:
+                continue
             msg = parse(raw)
             if type(msg) is not OrderbookDelta or on_delta(msg) is not None:
                 raise SystemExit(f"unexpected {msg!r}: the book left sync during the benchmark")
+        if native and books.counters.deltas != len(frames):
+            raise SystemExit(f"only {books.counters.deltas} of {len(frames)} deltas took the native path")
 
     return run
 
@@ -102,10 +111,12 @@ def main() -> None:
     snapshot, deltas = recorded_messages(args.data / RECORDING)
     first, frames = wire_frames(snapshot, deltas, args.cycles)
     pipeline_fn = make_pipeline(first)
-    pipeline = decode = float("inf")
-    for _ in range(args.rounds):  # interleaved, so both see the same machine load
+    python_fn = make_pipeline(first, native=False)
+    pipeline = decode = python = float("inf")
+    for _ in range(args.rounds):  # interleaved, so all see the same machine load
         pipeline = min(pipeline, best_time(pipeline_fn, frames, 1))
         decode = min(decode, best_time(run_decode, frames, 1))
+        python = min(python, best_time(python_fn, frames, 1))
     count = len(frames)
 
     def parse_snapshot(_: list[bytes]) -> None:
@@ -113,9 +124,10 @@ def main() -> None:
 
     snapshot_us = best_time(parse_snapshot, [], 50) * 1e6
     print(f"{count:,} delta frames ({len(deltas)} recorded deltas and their inverses x {args.cycles})")
-    print(f"parse + book update : {count / pipeline:>12,.0f} msgs/s  ({pipeline / count * 1e6:.2f} us/msg)")
-    print(f"bare orjson.loads   : {count / decode:>12,.0f} msgs/s  ({decode / count * 1e6:.2f} us/msg)")
-    print(f"ratio (target <= 2x): {pipeline / decode:.2f}x")
+    print(f"parse + book update (native): {count / pipeline:>12,.0f} msgs/s  ({pipeline / count * 1e6:.2f} us/msg)")
+    print(f"pure-Python parse + update  : {count / python:>12,.0f} msgs/s  ({python / count * 1e6:.2f} us/msg)")
+    print(f"bare orjson.loads           : {count / decode:>12,.0f} msgs/s  ({decode / count * 1e6:.2f} us/msg)")
+    print(f"ratio (target <= 2x): native {pipeline / decode:.2f}x, pure Python {python / decode:.2f}x")
     levels = len(snapshot["yes_dollars_fp"]) + len(snapshot["no_dollars_fp"])
     print(f"snapshot parse ({levels} levels): {snapshot_us:.1f} us")
 

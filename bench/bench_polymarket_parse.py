@@ -6,6 +6,10 @@ compact wire bytes, many times over, through `PolymarketBookFeed.on_frame` (pars
 then apply to the normalized books), and times the same bytes through
 `orjson.loads` alone. Target: parse + update within 2x of bare JSON decoding.
 
+The measured feed is the production one, `PolymarketBookFeed(native=True)` (C parse into
+native integer books, Python for whatever it declines); the pure-Python feed
+(`native=False`, orjson + Decimal books) is timed too, for comparison.
+
 Run: .venv/bin/python -m bench.bench_polymarket_parse [--seconds 3]
 """
 
@@ -48,9 +52,9 @@ def recorded_frames() -> list[bytes]:
     return frames
 
 
-def feed_for(frames: list[bytes]) -> PolymarketBookFeed:
+def feed_for(frames: list[bytes], native: bool = True) -> PolymarketBookFeed:
     """Register every token seen, pairing each market's tokens (a lone token gets a placeholder twin)."""
-    feed = PolymarketBookFeed()
+    feed = PolymarketBookFeed(native=native)
     tokens: dict[str, list[str]] = {}
     for frame in frames:
         message = orjson.loads(frame)
@@ -83,7 +87,9 @@ def main() -> None:
     args = parser.parse_args()
     frames = recorded_frames()
     feed = feed_for(frames)
+    python_feed = feed_for(frames, native=False)
     timed(feed.on_frame, frames, 0.3)  # warm the price cache and the books
+    timed(python_feed.on_frame, frames, 0.3)
     timed(orjson.loads, frames, 0.3)
     size = sum(map(len, frames)) / len(frames)
     print(f"{len(frames)} recorded market-channel frames, {size:.0f} bytes on average")
@@ -95,10 +101,12 @@ def main() -> None:
     for name, group in groups.items():
         json_s, json_n = timed(orjson.loads, group, args.seconds)
         feed_s, feed_n = timed(feed.on_frame, group, args.seconds)
-        json_rate, feed_rate = json_n / json_s, feed_n / feed_s
+        python_s, python_n = timed(python_feed.on_frame, group, args.seconds)
+        json_rate, feed_rate, python_rate = json_n / json_s, feed_n / feed_s, python_n / python_s
         print(
             f"{name:18s} ({len(group):2d} frames): orjson.loads {json_rate:10,.0f} msgs/s | "
-            f"parse + book update {feed_rate:10,.0f} msgs/s | ratio {json_rate / feed_rate:.2f}x (target <= 2x)"
+            f"parse + book update (native) {feed_rate:10,.0f} msgs/s | ratio {json_rate / feed_rate:.2f}x "
+            f"(target <= 2x) | pure Python {python_rate:10,.0f} msgs/s, ratio {json_rate / python_rate:.2f}x"
         )
     print(f"feed counters: {feed.counters}")
 
