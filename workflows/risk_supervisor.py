@@ -388,6 +388,9 @@ class RiskSupervisorWorkflow:
         self._published = max(self._published, gate.version)
 
     async def _sync_account(self) -> None:
+        """The snapshot is dated by workflow time before the reads, the clock completions are stamped
+        with, so sagas completing meanwhile are re-applied (see RiskBook.sync)."""
+        started = workflow.now()
         try:
             snapshot = await workflow.execute_activity_method(
                 RiskActivities.fetch_account,
@@ -399,7 +402,7 @@ class RiskSupervisorWorkflow:
             workflow.logger.exception("account sync failed; keeping the last balances until the next one")
         else:
             if snapshot is not None:
-                self._state.book.sync(snapshot)
+                self._state.book.sync(snapshot.model_copy(update={"as_of": started}))
         self._state.next_account_at = workflow.now() + timedelta(seconds=self._params.account_interval_seconds)
 
     async def _release_orphans(self) -> None:
