@@ -1,4 +1,4 @@
-"""`inertial risk ...`: read and drive a tenant's risk supervisor through Temporal.
+"""`inertial risk status|pnl|kill|unkill|reset-breaker|set-limit`: drive a tenant's risk supervisor.
 
 Talks to the configured Temporal address, or to the embedded dev server started by
 `inertial up` (127.0.0.1:<temporal.dev_server_port>); it never starts a server itself.
@@ -12,6 +12,7 @@ import getpass
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import TypeVar
 
 import typer
@@ -88,6 +89,12 @@ def _actor(actor: str | None) -> str:
         return "cli:unknown"
 
 
+def _dollars(value: Decimal) -> str:
+    """Exact, without trailing zeros beyond the cents (0.400000 -> 0.40, 0.1234 stays)."""
+    whole, _, fraction = format(value.normalize(), "f").partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
 def _print_status(status: RiskStatus) -> None:
     kill = f"ON ({status.kill_reason})" if status.kill_switch else "off"
     if status.breaker_open:
@@ -139,6 +146,22 @@ def status(
         return
     _print_status(state)
     typer.echo("limits:\n" + rest)
+
+
+@app.command()
+def pnl(tenant: str = TENANT, timeout: float = TIMEOUT) -> None:
+    """The latest P&L snapshot: realized (fees included), unrealized, fees; per pair, venue, day, total."""
+    report = _call(tenant, lambda c: c.pnl(), timeout)
+    if report is None:
+        typer.echo("no P&L snapshot yet (the supervisor takes one every few minutes)")
+        return
+    typer.echo(f"as of {report.as_of.isoformat()}")
+    typer.echo(f"{'scope':6} {'key':36} {'realized':>14} {'unrealized':>14} {'fees':>12}")
+    for line in report.lines:
+        realized, unrealized, fees = (_dollars(v) for v in (line.realized, line.unrealized, line.fees))
+        typer.echo(f"{line.scope.value:6} {line.key:36} {realized:>14} {unrealized:>14} {fees:>12}")
+    if report.unmarked:
+        typer.echo(f"marked at worst case (no book): {', '.join(report.unmarked)}")
 
 
 @app.command()

@@ -76,6 +76,8 @@ async def test_status_kill_unkill_reset_and_set_limit(running: Running) -> None:
     assert result.exit_code == 0, result.output
     assert "kill switch     off" in result.output and "max_open_sagas = 3" in result.output
     await eventually_allows(gate, True)
+    result = await invoke(env, "pnl", "--tenant", tenant)
+    assert (result.exit_code, result.output.strip().split(" (")[0]) == (0, "no P&L snapshot yet")
 
     result = await invoke(env, "kill", "--tenant", tenant, "--reason", "exchange halted", "--actor", "dana")
     assert result.exit_code == 0, result.output

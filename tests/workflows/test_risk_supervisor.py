@@ -24,10 +24,12 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
+from typer.testing import CliRunner
 
 from activities.risk import RiskActivities
 from domain.book import BookSnapshot
 from domain.models import Outcome, Position, Venue
+from risk.cli import app as cli_app
 from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
@@ -321,6 +323,11 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
         Decimal("0.10"),
     )
     assert report.unmarked == ("kalshi:KZ:yes",)
+    env = {"INERTIAL_TEMPORAL__ADDRESS": harness.client.service_client.config.target_host}
+    shown = await asyncio.to_thread(lambda: CliRunner().invoke(cli_app, ["pnl", "--tenant", tenant], env=env))
+    assert shown.exit_code == 0, shown.output
+    assert "total  all" in shown.output and "0.40          -0.75         0.10\n" in shown.output
+    assert "marked at worst case (no book): kalshi:KZ:yes" in shown.output
     async with session_factory(harness.engine)() as session:
         rows = (await session.scalars(select(PnlSnapshot).where(PnlSnapshot.scope == PnlScope.TOTAL.value))).all()
     assert [(r.tenant_id, r.realized, r.unrealized, r.fees) for r in rows] == [
