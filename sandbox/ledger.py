@@ -22,6 +22,7 @@ Polymarket). A venue that nets them (Kalshi) can read both and present the net.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -32,6 +33,7 @@ from domain.models import Outcome
 from domain.money import ONE, ZERO
 
 HALF = Decimal("0.5")
+FEE_BOUND_CACHE = 8192
 
 
 class LedgerError(ValueError):
@@ -47,6 +49,10 @@ class InsufficientPositionError(LedgerError):
 
 
 class FeeModel(Protocol):
+    """A venue's fee schedule; immutable and hashable (fee bounds are cached per model)."""
+
+    def __hash__(self) -> int: ...
+
     def order_fee(self, fills: Sequence[FillLevel], is_taker: bool) -> Decimal:
         """Total fee in dollars of one order's fills in one role, prices in the order's own outcome terms.
 
@@ -88,8 +94,13 @@ class KalshiFees:
         return kalshi_order_fee(fills, rate)
 
 
+@functools.lru_cache(maxsize=FEE_BOUND_CACHE)
 def fee_bound(model: FeeModel, limit_price: Decimal, quantity: Decimal) -> Decimal:
-    """The largest fee a buy limited at `limit_price` can pay: fills happen at or below the limit."""
+    """The largest fee a buy limited at `limit_price` can pay: fills happen at or below the limit.
+
+    Cached (fee models are immutable): every resting buy asks for it when it reserves
+    and again as it fills, and market makers reuse a few hundred price/size pairs.
+    """
     return model.order_fee([(min(limit_price, HALF), quantity)], True)
 
 

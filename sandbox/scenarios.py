@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,6 +71,7 @@ class KalshiDriver:
         self.venue = venue
         self.ticker = ticker
         self.updates = 0
+        self.client_ids = (f"{ticker}-mm-{n}" for n in itertools.count(1))
         venue.on_events(self._count)
 
     def _count(self, market: Any, events: tuple[Event, ...]) -> None:
@@ -89,7 +90,7 @@ class KalshiDriver:
             return None
         side = "yes" if is_bid else "no"
         order = OrderInput(
-            self.ticker, side, "buy", size, "limit", yes_cents, uuid.uuid4().hex, TimeInForce.GTC, None, True
+            self.ticker, side, "buy", size, "limit", yes_cents, next(self.client_ids), TimeInForce.GTC, None, True
         )
         try:
             return self.venue.place(owner, order).order_id

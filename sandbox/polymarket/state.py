@@ -59,7 +59,7 @@ from sandbox.polymarket.signing import (
     recover_clob_auth,
     verify_hmac,
 )
-from sandbox.polymarket.wire import ClobError, book_hash, num, unix_ms, unix_s, wire_float
+from sandbox.polymarket.wire import ClobError, book_hash, levels_hash, num, unix_ms, unix_s, wire_float
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 HOUSE = "sandbox-house"
@@ -673,21 +673,35 @@ class PolymarketState:
     ) -> dict[str, Any]:
         """The summary of `book` (one token's (bids, asks), best first) with its hash."""
         bids, asks = book
-        last = self.last_trade_price(market, token_id)
+        facts = self._book_facts(market, token_id, stamp)
         summary: dict[str, Any] = {
-            "market": market.condition_id,
+            "market": facts["market"],
             "asset_id": token_id,
             "timestamp": stamp,
             "hash": "",
             "bids": [{"price": num(p), "size": num(s)} for p, s in reversed(bids)],
             "asks": [{"price": num(p), "size": num(s)} for p, s in reversed(asks)],
+            "min_order_size": facts["min_order_size"],
+            "tick_size": facts["tick_size"],
+            "neg_risk": facts["neg_risk"],
+            "last_trade_price": facts["last_trade_price"],
+        }
+        summary["hash"] = book_hash(summary)
+        return summary
+
+    def _book_facts(self, market: SandboxMarket, token_id: str, stamp: str) -> dict[str, Any]:
+        """Every field of a book summary but its levels."""
+        last = self.last_trade_price(market, token_id)
+        return {
+            "market": market.condition_id,
+            "asset_id": token_id,
+            "timestamp": stamp,
+            "hash": "",
             "min_order_size": num(market.min_size),
             "tick_size": num(market.tick_size),
             "neg_risk": market.neg_risk,
             "last_trade_price": num(last) if last is not None else "",
         }
-        summary["hash"] = book_hash(summary)
-        return summary
 
     # ---- market listings -----------------------------------------------------------------
 
@@ -931,9 +945,9 @@ class PolymarketState:
     def _price_change(self, market: SandboxMarket, changes: list[LevelChanged]) -> None:
         """One `price_change` for the changes of one engine call; built only when someone listens.
 
-        Each entry carries its token's book hash, which needs the whole summary: the
-        engine's levels are read once for both tokens and numbers come from `num`'s
-        cache, so the hash costs one small serialization and one SHA-1 per token.
+        Each entry carries its token's book hash, which covers the whole book: the
+        engine's levels are read once for both tokens and `levels_hash` puts the
+        summary's bytes together from cached pieces, one SHA-1 per token.
         """
         at = self.clock()
         yes, no = market.yes_token, market.no_token
@@ -946,7 +960,7 @@ class PolymarketState:
             for token, book in books.items():
                 bids, asks = book
                 heads[token] = (
-                    self._summary(market, token, book, stamp)["hash"],
+                    levels_hash(self._book_facts(market, token, stamp), bids, asks),
                     num(bids[0][0]) if bids else "0",
                     num(asks[0][0]) if asks else "0",
                 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -112,3 +113,47 @@ def book_hash(summary: dict[str, Any]) -> str:
         "last_trade_price": summary["last_trade_price"],
     }
     return hashlib.sha1(orjson.dumps(payload)).hexdigest()
+
+
+@functools.lru_cache(maxsize=NUM_CACHE)
+def _level_json(price: Decimal, size: Decimal) -> bytes:
+    return orjson.dumps({"price": num(price), "size": num(size)})
+
+
+def levels_hash(
+    summary: dict[str, Any], bids: Sequence[tuple[Decimal, Decimal]], asks: Sequence[tuple[Decimal, Decimal]]
+) -> str:
+    """`book_hash` of `summary` with these levels (best first, as the engine lists them), without
+    building the level objects: the same bytes are put together from cached pieces. For the hash
+    every `price_change` entry carries (its token's whole book), computed once per change.
+
+    `summary` holds every field but the levels (its own `bids`/`asks`, if any, are ignored).
+    """
+    head = orjson.dumps(
+        {
+            "market": summary["market"],
+            "asset_id": summary["asset_id"],
+            "timestamp": summary["timestamp"],
+            "hash": "",
+        }
+    )
+    tail = orjson.dumps(
+        {
+            "min_order_size": summary["min_order_size"],
+            "tick_size": summary["tick_size"],
+            "neg_risk": summary["neg_risk"],
+            "last_trade_price": summary["last_trade_price"],
+        }
+    )
+    payload = b"".join(
+        (
+            head[:-1],
+            b',"bids":[',
+            b",".join([_level_json(p, q) for p, q in reversed(bids)]),
+            b'],"asks":[',
+            b",".join([_level_json(p, q) for p, q in reversed(asks)]),
+            b"],",
+            tail[1:],
+        )
+    )
+    return hashlib.sha1(payload).hexdigest()

@@ -141,7 +141,7 @@ async def test_gtd_order_expires_and_is_reported(polymarket: RunningSandbox) -> 
     now = int(polymarket.state.clock().timestamp())
     signed = await asyncio.to_thread(
         client.create_order,
-        OrderArgs(token_id=polymarket.market.yes_token, price=0.40, size=10, side=BUY, expiration=now + 61),
+        OrderArgs(token_id=polymarket.market.yes_token, price=0.40, size=10, side=BUY, expiration=now + 70),
     )
     placed = await asyncio.to_thread(client.post_order, signed, "GTD")
     assert placed["status"] == "live"
@@ -156,7 +156,8 @@ async def test_gtd_order_expires_and_is_reported(polymarket: RunningSandbox) -> 
     else:
         raise AssertionError("an expiration inside the security minute must be refused")
     assert {"price": "0.4", "size": "10"} in polymarket.state.book_summary(polymarket.market.yes_token)["bids"]
-    later = polymarket.state.clock() + timedelta(seconds=2)
+    # Ten seconds of margin either side: on a loaded machine signing and posting can take seconds.
+    later = polymarket.state.clock() + timedelta(seconds=11)
     polymarket.state.clock = lambda: later
     async with httpx.AsyncClient(base_url=polymarket.urls.clob) as http:  # any request sweeps expiries first
         book = (await http.get("/book", params={"token_id": polymarket.market.yes_token})).json()
