@@ -434,10 +434,18 @@ typedef struct {
     Py_ssize_t cap, used;
 } Table;
 
+/* Asset ids are ~77 digits: hash 8 bytes at a time. */
 static uint64_t hash_bytes(const char *s, Py_ssize_t n) {
-    uint64_t h = 1469598103934665603ULL;
-    for (Py_ssize_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
-    return h;
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, (size_t)n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
 }
 
 static Entry *table_find(const Table *t, const char *s, Py_ssize_t n) {
@@ -542,22 +550,20 @@ static inline void ws(Cur *c) {
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\n' || *c->p == '\r' || *c->p == '\t')) c->p++;
 }
 
-/* A string without escapes, control characters or non-ASCII bytes. */
+/* A string without escapes, control characters or non-ASCII bytes (so its first '"' closes it). */
 static int scan_str(Cur *c, Str *out) {
     if (c->p >= c->end || *c->p != '"') return DECLINE;
-    const char *q = ++c->p;
-    while (q < c->end) {
-        unsigned char ch = (unsigned char)*q;
-        if (ch == '"') {
-            out->s = c->p;
-            out->n = q - c->p;
-            c->p = q + 1;
-            return 0;
-        }
-        if (ch == '\\' || ch < 0x20 || ch >= 0x80) return DECLINE;
-        q++;
-    }
-    return DECLINE;
+    const char *s = c->p + 1;
+    const char *q = memchr(s, '"', (size_t)(c->end - s));
+    if (q == NULL) return DECLINE;
+    unsigned bad = 0;
+    for (const unsigned char *r = (const unsigned char *)s; r < (const unsigned char *)q; r++)
+        bad |= (unsigned)(*r == '\\') | (unsigned)(*r < 0x20) | (unsigned)(*r >= 0x80);
+    if (bad) return DECLINE;
+    out->s = s;
+    out->n = q - s;
+    c->p = q + 1;
+    return 0;
 }
 
 static inline int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
@@ -901,7 +907,20 @@ typedef struct {
 typedef struct {
     const char *event_type, *asset_id, *market, *timestamp, *hash, *bids, *asks, *price_changes, *changes, *price,
         *size, *side, *tick_size, *last_trade_price, *best_bid, *best_ask;
+    int changes_parsed; /* price_changes already read into the feed's ops (one pass) */
 } PolyFields;
+
+static int poly_change(PolyFeed *self, Cur *c, const char *end, const char *asset_pos, const char *hash_pos,
+                       int with_bbo);
+
+/* The entries of a current-form `price_changes` array, validated into the feed's ops. */
+static int poly_changes(PolyFeed *self, Cur *c, const char *end) {
+    int first = 1, r;
+    if (open_char(c, '[') < 0) return DECLINE;
+    while ((r = arr_next(c, &first)) == 1)
+        if ((r = poly_change(self, c, end, NULL, NULL, 1)) < 0) return r;
+    return r;
+}
 
 static int record(const char **slot, Cur *c) {
     if (*slot != NULL) return DECLINE; /* a repeated key: decline, orjson's last-wins is left to Python */
@@ -909,7 +928,8 @@ static int record(const char **slot, Cur *c) {
     return skip_value(c, 1);
 }
 
-static int poly_fields(Cur *c, PolyFields *f) {
+/* `direct`: the top-level event, whose `price_changes` entries are read in the same pass. */
+static int poly_fields(Cur *c, PolyFields *f, PolyFeed *direct) {
     memset(f, 0, sizeof(*f));
     if (open_char(c, '{') < 0) return DECLINE;
     int first = 1, r;
@@ -952,7 +972,12 @@ static int poly_fields(Cur *c, PolyFields *f) {
                 if (KEY(k, "last_trade_price")) slot = &f->last_trade_price;
                 break;
         }
-        if (slot != NULL) {
+        if (slot == &f->price_changes && direct != NULL && *slot == NULL && c->p < c->end && *c->p == '[') {
+            *slot = c->p;
+            int pr = poly_changes(direct, c, c->end);
+            if (pr < 0) return pr;
+            f->changes_parsed = 1;
+        } else if (slot != NULL) {
             if (record(slot, c) < 0) return DECLINE;
         } else if (skip_value(c, 1) < 0) {
             return DECLINE;
@@ -999,7 +1024,7 @@ static const char NULL_HASH[] = "null"; /* a legacy message without a hash */
 static int poly_change(PolyFeed *self, Cur *c, const char *end, const char *asset_pos, const char *hash_pos,
                        int with_bbo) {
     PolyFields f;
-    if (poly_fields(c, &f) < 0) return DECLINE;
+    if (poly_fields(c, &f, NULL) < 0) return DECLINE;
     if (asset_pos == NULL) {
         if (f.asset_id == NULL) return DECLINE;
         asset_pos = f.asset_id;
@@ -1061,7 +1086,7 @@ static int poly_levels(const char *pos, const char *end, int complement, Side *o
         Str price, size;
         int32_t p;
         int64_t s;
-        if (poly_fields(&c, &f) < 0) return DECLINE;
+        if (poly_fields(&c, &f, NULL) < 0) return DECLINE;
         if (f.price == NULL || str_at(f.price, end, &price) < 0) return DECLINE;
         if (f.size == NULL || str_at(f.size, end, &size) < 0) return DECLINE;
         if (price_str(price, &p) < 0 || size_str(size, 0, &s) < 0) return DECLINE;
@@ -1076,7 +1101,9 @@ static int poly_event(PolyFeed *self, const char *pos, const char *end, int64_t 
     Cur c = {pos, end};
     PolyFields f;
     int r;
-    if (poly_fields(&c, &f) < 0 || f.event_type == NULL) return DECLINE;
+    self->ops.n = 0;
+    if ((r = poly_fields(&c, &f, self)) < 0) return r;
+    if (f.event_type == NULL) return DECLINE;
     if (check_tail && at_end(&c) < 0) return DECLINE;
     Str kind;
     if (str_at(f.event_type, end, &kind) < 0) return DECLINE;
@@ -1085,15 +1112,11 @@ static int poly_event(PolyFeed *self, const char *pos, const char *end, int64_t 
         if (poly_timestamp(&f, end, &ms) < 0) return DECLINE;
     }
     int64_t at = use_frame_time ? ms * 1000000 : now;
-    self->ops.n = 0;
     if (STR_IS(kind, "price_change")) {
-        if (f.price_changes != NULL && !is_null_at(f.price_changes)) {
-            Cur a = {f.price_changes, end};
-            int first = 1;
-            if (open_char(&a, '[') < 0) return DECLINE;
-            while ((r = arr_next(&a, &first)) == 1)
-                if ((r = poly_change(self, &a, end, NULL, NULL, 1)) < 0) return r;
-            if (r < 0) return r;
+        if (f.changes_parsed) {
+            /* entries already in ops */
+        } else if (f.price_changes != NULL && !is_null_at(f.price_changes)) {
+            return DECLINE; /* not an array: the Python path reports it */
         } else if (f.changes != NULL && !is_null_at(f.changes)) {
             if (f.asset_id == NULL) return DECLINE;
             Cur a = {f.changes, end};
@@ -1221,9 +1244,8 @@ static int poly_event(PolyFeed *self, const char *pos, const char *end, int64_t 
         book_touch(b, at);
         if (self->venue_rules && e->is_yes) {
             PyObject *h = Py_None;
-            Str hs;
-            if (f.hash != NULL && !is_null_at(f.hash)) {
-                str_at(f.hash, end, &hs);
+            Str hs = {NULL, 0};
+            if (f.hash != NULL && !is_null_at(f.hash) && str_at(f.hash, end, &hs) == 0) {
                 h = PyUnicode_FromStringAndSize(hs.s, hs.n);
                 if (h == NULL) return -2;
             } else {
@@ -1372,9 +1394,10 @@ typedef struct {
         *yes_dollars_fp, *no_dollars_fp;
 } KalshiBody;
 
-static int kalshi_body(const char *pos, const char *end, KalshiBody *b) {
+/* The `msg` object, read (and validated) in place; the cursor ends after it. */
+static int kalshi_body(Cur *cur, KalshiBody *b) {
     memset(b, 0, sizeof(*b));
-    Cur c = {pos, end};
+    Cur c = *cur;
     if (open_char(&c, '{') < 0) return DECLINE;
     int first = 1, r;
     Str k;
@@ -1398,6 +1421,7 @@ static int kalshi_body(const char *pos, const char *end, KalshiBody *b) {
             return DECLINE;
         }
     }
+    *cur = c;
     return r;
 }
 
@@ -1565,6 +1589,7 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
         if (now == -1 && PyErr_Occurred()) return NULL;
     }
     KalshiTop t = {0};
+    KalshiBody b;
     Cur c = {data, end};
     if (open_char(&c, '{') < 0) Py_RETURN_NONE;
     int first = 1, r;
@@ -1574,7 +1599,12 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
         if (KEY(k, "type")) slot = &t.type;
         else if (KEY(k, "sid")) slot = &t.sid;
         else if (KEY(k, "seq")) slot = &t.seq;
-        else if (KEY(k, "msg")) slot = &t.msg;
+        else if (KEY(k, "msg")) {
+            if (t.msg != NULL) Py_RETURN_NONE;
+            t.msg = c.p;
+            if (kalshi_body(&c, &b) < 0) Py_RETURN_NONE;
+            continue;
+        }
         if (slot != NULL) {
             if (record(slot, &c) < 0) Py_RETURN_NONE;
         } else if (skip_value(&c, 1) < 0) {
@@ -1599,8 +1629,6 @@ static PyObject *kalshi_feed(KalshiFeed *self, PyObject *const *args, Py_ssize_t
         int64_t unused;
         if (int_at(t.seq, end, &unused) < 0) Py_RETURN_NONE;
     }
-    KalshiBody b;
-    if (kalshi_body(t.msg, end, &b) < 0) Py_RETURN_NONE;
     if (b.market_ticker == NULL || str_at(b.market_ticker, end, &ticker) < 0) Py_RETURN_NONE;
     Entry *e = table_find(&self->tickers, ticker.s, ticker.n);
     if (self->subs != NULL) return kalshi_venue_delta(self, is_delta, has_seq, sid, seq, &b, ticker, e, end);
