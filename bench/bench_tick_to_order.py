@@ -36,6 +36,7 @@ import asyncio
 import compileall
 import contextlib
 import gc
+import json
 import logging
 import os
 import socket
@@ -99,6 +100,8 @@ class Round:
     sign: dict[Venue, int] = field(default_factory=dict)
     received: dict[Venue, int] = field(default_factory=dict)
     handled: dict[Venue, int] = field(default_factory=dict)
+    # wall clock (time.time_ns) of each first stamp, to line up with the server's event times
+    walls: dict[tuple[str, Venue | None], int] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     def last_leg(self) -> Venue:
@@ -137,6 +140,7 @@ class Probe:
         current = self.round
         if current is None:
             return
+        current.walls.setdefault((name, venue), time.time_ns())
         if venue is None:
             if not getattr(current, name):
                 setattr(current, name, now)
@@ -377,26 +381,51 @@ async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
             return
 
 
-async def _activity_start_gaps(client: temporal_client.Client, workflow_ids: list[str]) -> list[float]:
-    """Per leg activity: ms from ActivityTaskScheduled to ActivityTaskStarted (server event times).
+@dataclass
+class ServerView:
+    """What the server's history says about the Temporal stages of the last sagas (wall clock, ms)."""
 
-    An activity handed out eagerly, in the answer to the workflow task's completion, is
-    started by the server in that same transaction (well under 1 ms after it was
-    scheduled); one dispatched through matching starts one transfer task and poll later
-    (about 10 ms or more here, measured with the worker's eager execution disabled).
+    eager_gaps: list[float] = field(default_factory=list)
+    parts: dict[str, list[float]] = field(default_factory=dict)
+
+    def add(self, part: str, ns: int) -> None:
+        self.parts.setdefault(part, []).append(ns / 1e6)
+
+
+async def _server_view(client: temporal_client.Client, rounds: list[Round]) -> ServerView:
+    """Line the bench's wall-clock stamps up with the saga histories' event times (one host, one clock).
+
+    Eager activity check: an activity handed out in the answer to the workflow task's
+    completion is started by the server in that same transaction (well under 1 ms after
+    it was scheduled); one dispatched through matching starts a transfer task and a poll
+    later (about 13 ms here with the worker's eager execution disabled).
     """
-    gaps: list[float] = []
-    for workflow_id in workflow_ids:
-        history = await client.get_workflow_handle(workflow_id).fetch_history()
-        scheduled: dict[int, int] = {}
+    view = ServerView()
+    for r in rounds:
+        history = await client.get_workflow_handle(r.workflow_id).fetch_history()
+        at: dict[str, int] = {}
+        scheduled: dict[int, tuple[Venue, int]] = {}
         for event in history.events:
-            if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-                scheduled[event.event_id] = event.event_time.ToNanoseconds()
+            time_ns = event.event_time.ToNanoseconds()
+            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+                at["started"] = time_ns
+            elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+                at.setdefault("completed", time_ns)
+            elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and len(scheduled) < 2:
+                payload = event.activity_task_scheduled_event_attributes.input.payloads[0].data
+                scheduled[event.event_id] = (Venue(json.loads(payload)["intent"]["venue"]), time_ns)
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-                attributes = event.activity_task_started_event_attributes
-                if attributes.scheduled_event_id in (min(scheduled), min(scheduled) + 1):
-                    gaps.append((event.event_time.ToNanoseconds() - scheduled[attributes.scheduled_event_id]) / 1e6)
-    return gaps
+                leg = scheduled.get(event.activity_task_started_event_attributes.scheduled_event_id)
+                if leg is not None:
+                    view.eager_gaps.append((time_ns - leg[1]) / 1e6)
+                    at[leg[0].value] = time_ns
+        venue = r.last_leg()
+        view.add("start: request reaches the server", at["started"] - r.walls[("detect", None)])
+        view.add("start: server until the answer is back", r.walls[("start", None)] - at["started"])
+        view.add("dispatch: completion reaches the server", at["completed"] - r.walls[("command", venue)])
+        view.add("dispatch: server until eager activity started", at[venue.value] - at["completed"])
+        view.add("dispatch: answer until the activity runs", r.walls[("schedule", venue)] - at[venue.value])
+    return view
 
 
 async def _one_round(books: Books, trading: TradingStack, venue: Venue) -> Round:
@@ -430,23 +459,24 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def _row(name: str, values_ns: list[int]) -> str:
+def _row(name: str, values_ns: list[int], width: int = 18) -> str:
     ms = [v / 1e6 for v in values_ns]
     return (
-        f"  {name:<18} p50 {_pct(ms, 0.50):7.2f}   p95 {_pct(ms, 0.95):7.2f}   p99 {_pct(ms, 0.99):7.2f}   "
+        f"  {name:<{width}} p50 {_pct(ms, 0.50):7.2f}   p95 {_pct(ms, 0.95):7.2f}   p99 {_pct(ms, 0.99):7.2f}   "
         f"max {max(ms):7.2f} ms"
     )
 
 
-def report(rounds: list[Round], eager_start: int, activity_gaps: list[float], elapsed_s: float) -> None:
+def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s: float) -> None:
     totals = [r.total() for r in rounds]
     print(f"{len(rounds)} rounds measured ({elapsed_s:.1f} s)")
     print(f"eager workflow start: {eager_start}/{len(rounds)} start responses carried the first workflow task")
-    eager = sum(1 for gap in activity_gaps if gap < EAGER_GAP_MS)
+    gaps = server.eager_gaps
+    eager = sum(1 for gap in gaps if gap < EAGER_GAP_MS)
     print(
-        f"eager activity execution: {eager}/{len(activity_gaps)} leg activities of the last "
-        f"{len(activity_gaps) // 2} sagas started in the scheduling transaction "
-        f"(scheduled -> started max {max(activity_gaps, default=0):.2f} ms; < {EAGER_GAP_MS:.0f} ms = eager)"
+        f"eager activity execution: {eager}/{len(gaps)} leg activities of the last "
+        f"{len(gaps) // 2} sagas started in the scheduling transaction "
+        f"(scheduled -> started max {max(gaps, default=0):.2f} ms; < {EAGER_GAP_MS:.0f} ms = eager)"
     )
     print("tick -> second leg order received by its venue:")
     print(_row("total", totals))
@@ -468,6 +498,9 @@ def report(rounds: list[Round], eager_start: int, activity_gaps: list[float], el
             print(f"ticks on {venue.value}:")
             print(_row("total", own))
             print(_row("feed", [r.book - r.tick for r in rounds if r.venue is venue]))
+    print(f"Temporal stages against the server's event times (last {HISTORIES} sagas, critical leg):")
+    for part, values in server.parts.items():
+        print(_row(part, [int(v * 1e6) for v in values], width=46))
     p50, p99 = _pct(totals, 0.50) / 1e6, _pct(totals, 0.99) / 1e6
     print(
         f"targets: p50 {p50:.2f} ms / {TARGET_P50_MS:.0f} ms = {p50 / TARGET_P50_MS:.2f}x "
@@ -518,8 +551,8 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, bytecode_cache: 
                     measured.append(result)
                 await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
             elapsed = time.perf_counter() - started
-            gaps = await _activity_start_gaps(client, [r.workflow_id for r in measured[-HISTORIES:]])
-            report(measured, sum(1 for r in measured if r.eager), gaps, elapsed)
+            server = await _server_view(client, measured[-HISTORIES:])
+            report(measured, sum(1 for r in measured if r.eager), server, elapsed)
 
 
 def main() -> None:
