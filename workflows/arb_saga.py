@@ -20,9 +20,12 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
+    from activities.risk import RiskActivities
     from activities.sagas import SagaRecordActivities
     from arbitrage.opportunity import OpportunityLeg
     from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
+    from risk.adapters import saga_finished, trade_request
+    from risk.models import ApprovalRequest
     from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
     from workflows.arb_types import (
         ArbSagaInput,
@@ -35,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         client_order_id,
     )
     from workflows.compensation import BookQuote, choose_plan
+    from workflows.risk_supervisor import report_saga_finished
 
 ZERO = Decimal(0)
 PLACE_RETRY = RetryPolicy(
@@ -45,6 +49,9 @@ PLACE_RETRY = RetryPolicy(
     non_retryable_error_types=[KILL_SWITCH_ERROR, REJECTED_ERROR],
 )
 RECONCILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+# Patches (workflow.patched): histories recorded before these changes replay as they ran.
+RECONCILE_REFUSALS = "reconcile-refused-placements"
+ALERT_RESIDUAL = "alert-residual-within-tolerance"
 
 
 @workflow.defn(name="ArbSaga")
@@ -73,16 +80,41 @@ class ArbSagaWorkflow:
                 ARB_STATE.value_set(self._state.value),
             ]
         )
+        if request.policy.pre_trade_approval and not await self._approved(request):
+            self._set_state(ArbState.FAILED)
+            await self._record()
+            return self._status()
         try:
             await self._place_legs(request)
             await self._settle(request.policy)
         except asyncio.CancelledError:
             self._alerts.append("saga cancelled: legs in flight were finished, getting flat")
             await self._settle(request.policy)
-            await self._record()
+            await self._finish(request)
             raise
-        await self._record()
+        await self._finish(request)
         return self._status()
+
+    async def _approved(self, request: ArbSagaInput) -> bool:
+        """The supervisor checks limits and reserves room atomically; idempotent per saga on retries."""
+        decision = await workflow.execute_activity_method(
+            RiskActivities.request_trade_approval,
+            ApprovalRequest(
+                tenant_id=request.tenant_id,
+                request=trade_request(request.opportunity, workflow.info().workflow_id),
+            ),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RECONCILE_RETRY,
+        )
+        if not decision.approved:
+            self._alerts.append(f"refused by risk ({decision.code}): {decision.message}")
+        return decision.approved
+
+    async def _finish(self, request: ArbSagaInput) -> None:
+        """Record the outcome, then release the reservation and feed the circuit breaker."""
+        await self._record()
+        if request.policy.pre_trade_approval:
+            await report_saga_finished(request.tenant_id, saga_finished(self._status()))
 
     def _set_state(self, state: ArbState, strategy: HedgeStrategy | None = None) -> None:
         self._state = state
@@ -146,10 +178,13 @@ class ArbSagaWorkflow:
             )
         except ActivityError as err:
             cause = err.cause
+            refusal = None
             if isinstance(cause, ApplicationError) and cause.type in (KILL_SWITCH_ERROR, REJECTED_ERROR):
-                fill = LegFill.rejected_intent(intent, cause.message)
+                refusal = cause.message
+            if refusal is not None and not workflow.patched(RECONCILE_REFUSALS):
+                fill = LegFill.rejected_intent(intent, refusal)
             else:
-                fill = await self._reconcile(intent)
+                fill = await self._reconcile(intent, refusal)
         else:
             fill = await self._final(order)
         self._remember(fill, reduces)
@@ -172,8 +207,13 @@ class ArbSagaWorkflow:
             )
         return LegFill.from_order(order)
 
-    async def _reconcile(self, intent: OrderIntent) -> LegFill:
-        """Placement gave up without an answer: ask the venue what exists under this client order id."""
+    async def _reconcile(self, intent: OrderIntent, refusal: str | None = None) -> LegFill:
+        """Placement ended without an order in hand: ask the venue what exists under this client order id.
+
+        A refusal (rejection, kill switch) is believed only once the venue confirms it holds
+        nothing: it may answer a retry whose earlier attempt was placed but lost its answer
+        (a venue can check the balance that first order used before it checks duplicates).
+        """
         found = await workflow.execute_activity_method(
             OrderActivities.find_order,
             intent,
@@ -181,7 +221,7 @@ class ArbSagaWorkflow:
             retry_policy=RECONCILE_RETRY,
         )
         if found is None:
-            return LegFill.rejected_intent(intent, "not placed: venue unreachable, no order under this id")
+            return LegFill.rejected_intent(intent, refusal or "not placed: venue unreachable, no order under this id")
         return await self._final(found)
 
     def _pair_outcome(self, venue: Venue, outcome: Outcome) -> Outcome:
@@ -212,7 +252,7 @@ class ArbSagaWorkflow:
     async def _alert_residual(self) -> None:
         """Exposure within the tolerance is accepted, never silent: a human sees every contract left unmatched."""
         excess = self._excess()
-        if excess:
+        if excess and workflow.patched(ALERT_RESIDUAL):
             await self._alert(f"left {excess} contracts unmatched (within the hedge tolerance)")
 
     def _excess(self) -> Decimal:
