@@ -374,8 +374,9 @@ async def run_batch(
 ) -> list[tuple[Launched, SagaStatus]]:
     """Start `sagas` sagas over `spread_s` seconds while `inject` fires at random intervals; wait for all.
 
-    Faults are injected while sagas start and for `tail_s` after, then cleared: every saga must
-    then finish on its own (a venue that never recovers is a different test).
+    Faults are injected while sagas start and for up to `tail_s` after (less if all are done),
+    then cleared: every saga must then finish on its own (a venue that never recovers is a
+    different test).
     """
     if twins is None:
         assert sagas is not None
@@ -409,21 +410,25 @@ async def run_batch(
 
     stop = asyncio.Event()
     chaos_task = asyncio.create_task(chaos(stop))
+    finished: asyncio.Future[list[SagaStatus]] | None = None
     try:
         await launch_all()
-        await asyncio.sleep(tail_s)
+        finished = asyncio.gather(*(item.handle.result() for item in launched))
+        await asyncio.wait([finished], timeout=tail_s)
         stop.set()
         await chaos_task
         venues.clear_faults()
         try:
             async with asyncio.timeout(deadline_s):
-                results = await asyncio.gather(*(item.handle.result() for item in launched))
+                results = await finished
         except TimeoutError:
             raise AssertionError(f"sagas still running after {deadline_s}s:\n{await stuck(launched)}") from None
     finally:
         stop.set()
         await chaos_task
         venues.clear_faults()
+        if finished is not None and not finished.done():
+            finished.cancel()
     return list(zip(launched, results, strict=True))
 
 

@@ -279,3 +279,39 @@ async def test_database_restart(chaos: ChaosEnv) -> None:
     book_fault_counts(count_signals(before, venues.fired()), 0)
     check(problems)
     assert restarts >= 5
+
+
+async def test_rejected_retry_after_a_lost_answer(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
+    """The Kalshi leg is placed but its answer is lost, the follow-up read fails, and the retry is rejected
+    (the venue checks the balance before duplicates). The saga must not take that rejection at its word."""
+    venues = chaos.venues
+    kalshi = venues.injectors[Venue.KALSHI]
+    before = venues.fired()
+    kalshi.configure(timeout_orders=1)
+
+    armed = False
+
+    async def arm(rng: Random) -> None:
+        """Once the leg is placed (its answer stalled), fail the next read and reject the next order."""
+        nonlocal armed
+        if not armed and kalshi.fired["order_timeout"] > before["order_timeout"]:
+            kalshi.configure(http_error_count=1, http_error_status=503, reject_orders=1)
+            armed = True
+
+    results = await run_batch(
+        chaos.client,
+        sqlite_pool.queue,
+        venues,
+        chaos.rng("lost-answer"),
+        sagas=1,
+        inject=arm,
+        interval=(0.01, 0.01),
+        spread_s=0.1,
+        tail_s=20,
+    )
+    problems = await audit(venues, sqlite_pool.engine, results)
+    served = count_signals(before, venues.fired())
+    assert (served["order_timeout"], served["http_503"], served["order_reject"]) == (1, 1, 1)
+    assert results[0][1].legs[1].intent.venue is Venue.KALSHI
+    book_fault_counts(served, 0)
+    check(problems)
