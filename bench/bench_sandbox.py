@@ -11,7 +11,11 @@ For each target rate the sandbox runs as its own process (`inertial sandbox
 
 Figures: book updates/s delivered to each subscriber, their sum less the
 client's own order deltas (what the scenario produced) and its ratio to the
-target, Kalshi seq gaps, and order/cancel round-trip latency p50/p99 (ms).
+target, Kalshi seq gaps, order/cancel round-trip latency p50/p99 (ms), and two
+figures that depend little on how loaded the shared machine is: the venues' CPU
+time per update delivered (µs, both venue processes together, everything
+included: scenario, matching, messages, sockets, the order requests) and the
+share of a core this client used (subscribers and order loop).
 Each row also shows the load average when it finished (the machine is shared, and
 a loaded machine delivers less) and its verdict: PASS when the scenario's rate
 reached at least `--tolerance` of the target with no seq gap. The last line says
@@ -113,6 +117,21 @@ async def order_client(base: str, signer: KalshiSigner, ticker: str, tally: Tall
                     tally.order_latency_ms += [elapsed * 1000, (time.perf_counter() - started) * 1000]
 
 
+def sandbox_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the sandbox process and its children (the
+    Polymarket venue runs in one); NaN where /proc is not there to ask."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for each in [str(pid), *children]:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except OSError:
+        return float("nan")
+    return total / tick
+
+
 async def measure(rate: int, seconds: float, seed: int) -> dict[str, float]:
     args = ("--scenario", "twin", "--rate", str(rate), "--seed", str(seed))
     tasks: list[asyncio.Task[None]] = []
@@ -142,11 +161,15 @@ async def measure(rate: int, seconds: float, seed: int) -> dict[str, float]:
         ]
         try:
             await asyncio.sleep(WARMUP_S)
+            venue_cpu = sandbox_cpu_s(sandbox.process.pid)
+            client_cpu = time.process_time()
             tally.counting = True
             started = time.perf_counter()
             await asyncio.sleep(seconds)
             tally.counting = False
             elapsed = time.perf_counter() - started
+            venue_cpu = sandbox_cpu_s(sandbox.process.pid) - venue_cpu
+            client_cpu = time.process_time() - client_cpu
             for task in tasks:
                 if task.done() and task.exception():
                     raise RuntimeError(f"client failed: {task.exception()!r}")
@@ -170,6 +193,8 @@ async def measure(rate: int, seconds: float, seed: int) -> dict[str, float]:
         "orders": orders,
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))],
+        "venue_us": venue_cpu / max(1, tally.kalshi_updates + tally.poly_updates) * 1e6,
+        "client_cpu": client_cpu / elapsed,
     }
 
 
@@ -183,7 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     print(
         f"{'target/s':>9} {'kalshi/s':>9} {'poly/s':>9} {'scen/s':>9} {'ratio':>6} {'gaps':>5} "
-        f"{'orders':>7} {'p50 ms':>7} {'p99 ms':>7} {'load1':>6}  verdict"
+        f"{'orders':>7} {'p50 ms':>7} {'p99 ms':>7} {'venue µs/upd':>12} {'client cpu':>10} {'load1':>6}  verdict"
     )
     failed = []
     for rate in args.rates:
@@ -194,7 +219,8 @@ def main() -> None:
         print(
             f"{r['target']:>9.0f} {r['kalshi_per_s']:>9.0f} {r['poly_per_s']:>9.0f} {r['delivered_per_s']:>9.0f} "
             f"{r['ratio']:>6.2f} {r['kalshi_seq_gaps']:>5.0f} {r['orders']:>7.0f} {r['p50_ms']:>7.1f} "
-            f"{r['p99_ms']:>7.1f} {os.getloadavg()[0]:>6.2f}  {'PASS' if passed else 'FAIL'}"
+            f"{r['p99_ms']:>7.1f} {r['venue_us']:>12.1f} {r['client_cpu']:>10.2f} {os.getloadavg()[0]:>6.2f}  "
+            f"{'PASS' if passed else 'FAIL'}"
         )
     reached = max(args.rates) >= args.claim
     verdict = "PASS" if reached and not failed else "FAIL"

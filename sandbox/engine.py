@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import uuid
 from bisect import bisect_left, insort
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -70,7 +70,7 @@ from domain.models import OrderStatus, Outcome, Side, TimeInForce, utc_now
 from domain.money import ONE, ZERO
 from sandbox.ledger import FeeModel, Ledger, LedgerError, NoFees, fee_bound
 
-EVENT_HISTORY = 50_000
+EVENT_HISTORY = 10_000
 FINISHED_ORDER_HISTORY = 100_000
 
 
@@ -368,7 +368,7 @@ class MatchingEngine:
         self._bids = _BookSide(is_bid=True)
         self._asks = _BookSide(is_bid=False)
         self._orders: dict[str, _Order] = {}
-        self._finished: deque[_Order] = deque()
+        self._finished: OrderedDict[str, None] = OrderedDict()
         self._client_ids: set[tuple[str, str]] = set()
         self._expiring: set[str] = set()
         self._pending: list[Event] = []
@@ -435,6 +435,13 @@ class MatchingEngine:
         self._cancel(order, CancelReason.USER)
         return self._flush(order)
 
+    def forget(self, order_id: str) -> None:
+        """Drop a finished order now (market makers churn millions whose history nobody reads);
+        an open or unknown order is left as it is."""
+        if order_id in self._finished:
+            del self._finished[order_id]
+            self._drop(order_id)
+
     def cancel_owner(self, owner: str) -> tuple[Event, ...]:
         return self._cancel_where(lambda o: o.request.owner == owner, CancelReason.USER)
 
@@ -476,9 +483,9 @@ class MatchingEngine:
         if req.post_only:
             if req.time_in_force in (TimeInForce.FOK, TimeInForce.FAK):
                 return RejectReason.POST_ONLY_WOULD_CROSS, "post-only orders must rest (GTC or GTD)"
-            opposite = self._asks if req.book_side is BookSide.BID else self._bids
+            opposite = self._asks if order.book_side is BookSide.BID else self._bids
             best = next(opposite.best_first(), None)
-            if best is not None and self._crosses(req, best):
+            if best is not None and self._crosses(order, best):
                 return RejectReason.POST_ONLY_WOULD_CROSS, "post-only order would cross the book"
         return None, ""
 
@@ -528,10 +535,10 @@ class MatchingEngine:
     # ---- matching ------------------------------------------------------------------------
 
     @staticmethod
-    def _crosses(req: OrderRequest, resting_yes_price: Decimal) -> bool:
-        if req.book_side is BookSide.BID:
-            return resting_yes_price <= req.yes_price
-        return resting_yes_price >= req.yes_price
+    def _crosses(order: _Order, resting_yes_price: Decimal) -> bool:
+        if order.book_side is BookSide.BID:
+            return resting_yes_price <= order.yes_price
+        return resting_yes_price >= order.yes_price
 
     def _leg_cash(
         self, order: _Order, yes_price: Decimal, qty: Decimal, is_taker: bool, planned: list[FillLevel]
@@ -558,10 +565,10 @@ class MatchingEngine:
         plan = _Plan()
         budget = _Budget(self.ledger)
         req = taker.request
-        book = self._asks if req.book_side is BookSide.BID else self._bids
+        book = self._asks if taker.book_side is BookSide.BID else self._bids
         remaining = req.quantity
         for price in book.best_first():
-            if remaining == 0 or not self._crosses(req, price):
+            if remaining == 0 or not self._crosses(taker, price):
                 break
             for maker in book.queues[price]:
                 if remaining == 0:
@@ -684,12 +691,14 @@ class MatchingEngine:
 
     def _retire(self, order: _Order) -> None:
         """Note a finished order; the oldest finished ones are forgotten past `FINISHED_ORDER_HISTORY`."""
-        self._finished.append(order)
+        self._finished[order.order_id] = None
         while len(self._finished) > FINISHED_ORDER_HISTORY:
-            old = self._finished.popleft()
-            self._orders.pop(old.order_id, None)
-            if old.request.client_order_id is not None:
-                self._client_ids.discard((old.request.owner, old.request.client_order_id))
+            self._drop(self._finished.popitem(last=False)[0])
+
+    def _drop(self, order_id: str) -> None:
+        old = self._orders.pop(order_id, None)
+        if old is not None and old.request.client_order_id is not None:
+            self._client_ids.discard((old.request.owner, old.request.client_order_id))
 
     def _cancel_where(self, predicate: Callable[[_Order], bool], reason: CancelReason) -> tuple[Event, ...]:
         for order in [o for o in self._orders.values() if o.is_open and predicate(o)]:
@@ -697,6 +706,8 @@ class MatchingEngine:
         return self._flush_events()
 
     def _expire_due(self) -> None:
+        if not self._expiring:
+            return
         now = self._clock()
         due = [
             self._orders[i]

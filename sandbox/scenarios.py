@@ -116,6 +116,7 @@ class PolymarketDriver:
         if old is not None:
             with contextlib.suppress(OrderNotOpenError, UnknownOrderError):
                 events = engine.cancel(old, owner).events
+            engine.forget(old)
         placed = None
         if yes_cents is not None:
             outcome, cents = (Outcome.YES, yes_cents) if is_bid else (Outcome.NO, 100 - yes_cents)

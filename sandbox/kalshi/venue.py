@@ -569,6 +569,7 @@ class KalshiVenue:
         if record is not None and record.status != "resting":
             del self.orders[order_id]
             self._client_ids.pop((record.account, record.client_order_id), None)
+            self.market(record.ticker).engine.forget(order_id)
 
     def apply_engine_events(self, market: KalshiMarket, events: tuple[Event, ...]) -> None:
         """Record and publish events from engine calls made outside `place`/`cancel` (e.g. cancel_owner)."""

@@ -417,3 +417,16 @@ def test_filled_orders_are_forgotten_past_the_cap(monkeypatch: pytest.MonkeyPatc
         assert taker.status is OrderStatus.FILLED
         ids += [maker, taker.order_id]
     assert [engine.order(i) is not None for i in ids] == [False, False, False, False, True, True]
+
+
+def test_forget_drops_a_finished_order_only():
+    engine, _ = make()
+    done = engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="a")).order.order_id
+    engine.cancel(done, "bob")
+    live = engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="b")).order.order_id
+    engine.forget(done)
+    engine.forget(live)
+    engine.forget("never-seen")
+    assert engine.order(done) is None
+    assert engine.order(live).status is OrderStatus.OPEN
+    assert engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="a")).order.reject_reason is None
