@@ -153,6 +153,9 @@ class FastFeed:
         if self._native_poly is not None:
             groups = self._native_poly.feed(raw, now)
             if groups is not None:
+                if len(groups) == 1:  # the usual frame: one book, checked inline (hot path)
+                    self.applied += 1
+                    return self.detector.check(groups[0], now)
                 return self._check(groups, now)
         try:
             message: Any = orjson.loads(raw)
@@ -261,10 +264,13 @@ class FastFeed:
         if native is not None:
             groups = native.feed(raw, now)
             if groups is not None:
-                if not groups and native.gaps != self._native_gaps:
+                if groups:
+                    self.applied += 1
+                    return self.detector.check(groups[0], now)
+                if native.gaps != self._native_gaps:
                     self._native_gaps = native.gaps
                     log.warning("kalshi sequence gap: every kalshi book waits for its next snapshot")
-                return self._check(groups, now)
+                return _NONE
         try:
             message: Any = orjson.loads(raw)
             kind = message["type"]

@@ -103,6 +103,11 @@ typedef struct {
     int timed; /* updated_ns was ever set */
     int64_t updated_ns;
     int64_t sequence;
+    /* The detector reads the top of book and the time on every update: the int objects
+     * handed out are kept and reused while the value stays the same. */
+    PyObject *bid_obj, *ask_obj, *ns_obj;
+    int32_t bid_cached, ask_cached;
+    int64_t ns_cached;
 } Book;
 
 static PyTypeObject BookType;
@@ -130,6 +135,9 @@ static int book_traverse(Book *self, visitproc visit, void *arg) {
 }
 
 static int book_clear(Book *self) {
+    Py_CLEAR(self->bid_obj);
+    Py_CLEAR(self->ask_obj);
+    Py_CLEAR(self->ns_obj);
     Py_CLEAR(self->venue);
     Py_CLEAR(self->market_id);
     Py_CLEAR(self->hash);
@@ -154,11 +162,23 @@ static PyObject *opt_int(int has, long long v) {
     return PyLong_FromLongLong(v);
 }
 
+/* `price` -1 is None; the cached object is reused while the value holds. */
+static PyObject *cached_price(PyObject **obj, int32_t *cached, int32_t price) {
+    if (*obj == NULL || *cached != price) {
+        PyObject *o = opt_int(price >= 0, price);
+        if (o == NULL) return NULL;
+        Py_XSETREF(*obj, o);
+        *cached = price;
+    }
+    Py_INCREF(*obj);
+    return *obj;
+}
+
 static PyObject *book_get_best_bid(Book *b, void *c) {
-    return opt_int(b->bids.n > 0, b->bids.n ? b->bids.v[b->bids.n - 1].price : 0);
+    return cached_price(&b->bid_obj, &b->bid_cached, b->bids.n ? b->bids.v[b->bids.n - 1].price : -1);
 }
 static PyObject *book_get_best_ask(Book *b, void *c) {
-    return opt_int(b->asks.n > 0, b->asks.n ? b->asks.v[0].price : 0);
+    return cached_price(&b->ask_obj, &b->ask_cached, b->asks.n ? b->asks.v[0].price : -1);
 }
 static PyObject *book_get_in_sync(Book *b, void *c) { return PyBool_FromLong(b->in_sync); }
 static int book_set_in_sync(Book *b, PyObject *v, void *c) {
@@ -170,7 +190,16 @@ static int book_set_in_sync(Book *b, PyObject *v, void *c) {
     b->in_sync = t;
     return 0;
 }
-static PyObject *book_get_updated_ns(Book *b, void *c) { return PyLong_FromLongLong(b->updated_ns); }
+static PyObject *book_get_updated_ns(Book *b, void *c) {
+    if (b->ns_obj == NULL || b->ns_cached != b->updated_ns) {
+        PyObject *o = PyLong_FromLongLong(b->updated_ns);
+        if (o == NULL) return NULL;
+        Py_XSETREF(b->ns_obj, o);
+        b->ns_cached = b->updated_ns;
+    }
+    Py_INCREF(b->ns_obj);
+    return b->ns_obj;
+}
 static int book_set_updated_ns(Book *b, PyObject *v, void *c) {
     if (v == NULL || !PyLong_Check(v)) {
         PyErr_SetString(PyExc_TypeError, "updated_ns must be an int");
