@@ -148,6 +148,18 @@ class WorkerPool:
         await self._expect(standby, b"ready")
         self.procs.append(standby)
 
+    def failed_activities(self, activity_type: str) -> int:
+        """Failed attempts of one activity type, from the workers' logs (the SDK logs each one)."""
+        needle = f"'activity_type': '{activity_type}'"
+        count = 0
+        for log in self._logs.glob(f"worker-{self._config_path.stem}-*.log"):
+            count += sum(
+                1
+                for line in log.read_text(errors="replace").splitlines()
+                if "activity as failed" in line and needle in line
+            )
+        return count
+
     async def warm(self) -> None:
         """Wait until every standby is loaded and connected."""
         for task in list(self._standbys):
@@ -334,6 +346,7 @@ def opportunity(twin: Twin, contracts: int, opportunity_id: str) -> Opportunity:
 # Polymarket fills fractional shares (and a FAK buy's USDC amount has at most 2 decimals) while
 # Kalshi trades whole contracts: less than one contract may be impossible to match exactly.
 FAST = SagaPolicy(
+    pre_trade_approval=False,
     hedge_tolerance=Decimal("0.99"),
     compensation_backoff=timedelta(milliseconds=50),
     max_compensation_backoff=timedelta(milliseconds=400),

@@ -243,15 +243,25 @@ async def test_database_restart(chaos: ChaosEnv) -> None:
         order_faults = OrderFaults(venues, kinds=("reject", "partial"))
         restarts = 0
 
-        async def inject(rng: Random) -> None:
-            nonlocal restarts
-            if rng.random() < 0.6:
-                killed = await admin.fetchval(
+        async def restart(downtime_s: float) -> int:
+            """A restart as clients see it: every backend killed, no new connection for a while, then back."""
+            await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+            try:
+                killed: int = await admin.fetchval(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                     " WHERE datname = $1 AND pid <> pg_backend_pid()",
                     database,
                 )
-                restarts += 1 if killed else 0
+                await asyncio.sleep(downtime_s)
+            finally:
+                await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+            return killed
+
+        async def inject(rng: Random) -> None:
+            nonlocal restarts
+            if rng.random() < 0.6:
+                await restart(rng.uniform(0.2, 0.8))
+                restarts += 1
             else:
                 await order_faults(rng)
 
@@ -275,10 +285,14 @@ async def test_database_restart(chaos: ChaosEnv) -> None:
             await workers.stop()
             await admin.close()
             await engine.dispose()
+    failed_records = workers.failed_activities("record_saga")
     LEDGER.faults["database restart"] += restarts
+    LEDGER.signals["record_saga attempts failed"] += failed_records
+    LEDGER.signals["alert attempts failed"] += workers.failed_activities("alert")
     book_fault_counts(count_signals(before, venues.fired()), 0)
     check(problems)
     assert restarts >= 5
+    assert failed_records >= 1, "no saga record met a restart: the retry path was not exercised"
 
 
 async def test_rejected_retry_after_a_lost_answer(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
@@ -287,6 +301,7 @@ async def test_rejected_retry_after_a_lost_answer(chaos: ChaosEnv, sqlite_pool: 
     venues = chaos.venues
     kalshi = venues.injectors[Venue.KALSHI]
     before = venues.fired()
+    timeouts_before = kalshi.fired["order_timeout"]
     kalshi.configure(timeout_orders=1)
 
     armed = False
@@ -294,7 +309,7 @@ async def test_rejected_retry_after_a_lost_answer(chaos: ChaosEnv, sqlite_pool: 
     async def arm(rng: Random) -> None:
         """Once the leg is placed (its answer stalled), fail the next read and reject the next order."""
         nonlocal armed
-        if not armed and kalshi.fired["order_timeout"] > before["order_timeout"]:
+        if not armed and kalshi.fired["order_timeout"] > timeouts_before:
             kalshi.configure(http_error_count=1, http_error_status=503, reject_orders=1)
             armed = True
 
