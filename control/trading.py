@@ -21,7 +21,7 @@ from temporalio.client import Client
 
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.matching.candidates import CandidateGenerator
-from arbitrage.opportunity import SqlOpportunityRecorder
+from arbitrage.opportunity import RiskCheck, SqlOpportunityRecorder
 from arbitrage.pairs import SqlPairRepository
 from control.config import Settings
 from domain.book import BookSnapshot
@@ -64,10 +64,6 @@ class TradingStack:
         kalshi_book = self.kalshi_stream.books.get(pair.kalshi.market_id) if self.kalshi_stream else None
         return poly, None if kalshi_book is None else kalshi_book.snapshot()
 
-    @property
-    def venues(self) -> dict[Venue, TradingClient]:
-        return {Venue.POLYMARKET: self.polymarket, Venue.KALSHI: KalshiTradingClient(self.kalshi)}
-
 
 async def _listings(polymarket: PolymarketClient, kalshi: KalshiClient) -> tuple[list[Market], list[Market]]:
     poly: list[Market] = []
@@ -89,42 +85,59 @@ async def discover_pairs(
     return await repository.list_pairs(PairStatus.CONFIRMED)
 
 
+def trading_venues(polymarket: PolymarketClient, kalshi: KalshiClient) -> dict[Venue, TradingClient]:
+    return {Venue.POLYMARKET: polymarket, Venue.KALSHI: KalshiTradingClient(kalshi)}
+
+
 @contextlib.asynccontextmanager
-async def trading_stack(
-    settings: Settings, client: Client, engine: AsyncEngine, *, policy: SagaPolicy | None = None
-) -> AsyncIterator[TradingStack]:
+async def venue_clients(settings: Settings) -> AsyncIterator[tuple[PolymarketClient, KalshiClient]]:
+    """The account's clients on both venues (API credentials derived on first use), closed on exit."""
     polymarket = polymarket_client(settings.polymarket)
     kalshi = kalshi_client(settings.kalshi)
     try:
         if polymarket.wallet is not None and polymarket.creds is None:
             await polymarket.create_or_derive_api_key()
-        pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
-        recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
-        detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), recorder=recorder)
-        launcher = SagaLauncher(client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy)
-        relay = BookRelay()
-        feed = PolymarketBookFeed()
-        feed.on_book = relay.on_book
-        stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, launcher), feed)
-        if pairs:
-            poly_stream = market_stream_from_settings(settings.polymarket, feed, rest=polymarket)
-            await poly_stream.subscribe([p.polymarket for p in pairs])
-            k_stream = kalshi_stream(settings.kalshi, [p.kalshi.market_id for p in pairs], on_book=relay.on_book)
-            stack.kalshi_stream = k_stream
-            stack.tasks = [
-                asyncio.create_task(poly_stream.run(), name="polymarket-market-ws"),
-                asyncio.create_task(k_stream.run(), name="kalshi-ws"),
-                asyncio.create_task(stack.loop.run(), name="hot-loop"),
-            ]
-        try:
-            yield stack
-        finally:
-            for task in stack.tasks:
-                task.cancel()
-            for task in stack.tasks:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await recorder.close()
+        yield polymarket, kalshi
     finally:
         await polymarket.aclose()
         await kalshi.aclose()
+
+
+@contextlib.asynccontextmanager
+async def trading_stack(
+    settings: Settings,
+    client: Client,
+    engine: AsyncEngine,
+    polymarket: PolymarketClient,
+    kalshi: KalshiClient,
+    *,
+    risk: RiskCheck | None = None,
+    policy: SagaPolicy | None = None,
+) -> AsyncIterator[TradingStack]:
+    pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
+    recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
+    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=risk, recorder=recorder)
+    launcher = SagaLauncher(client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy)
+    relay = BookRelay()
+    feed = PolymarketBookFeed()
+    feed.on_book = relay.on_book
+    stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, launcher), feed)
+    if pairs:
+        poly_stream = market_stream_from_settings(settings.polymarket, feed, rest=polymarket)
+        await poly_stream.subscribe([p.polymarket for p in pairs])
+        k_stream = kalshi_stream(settings.kalshi, [p.kalshi.market_id for p in pairs], on_book=relay.on_book)
+        stack.kalshi_stream = k_stream
+        stack.tasks = [
+            asyncio.create_task(poly_stream.run(), name="polymarket-market-ws"),
+            asyncio.create_task(k_stream.run(), name="kalshi-ws"),
+            asyncio.create_task(stack.loop.run(), name="hot-loop"),
+        ]
+    try:
+        yield stack
+    finally:
+        for task in stack.tasks:
+            task.cancel()
+        for task in stack.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await recorder.close()

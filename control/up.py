@@ -25,12 +25,16 @@ from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
-from control.trading import TradingStack, trading_stack
+from control.trading import TradingStack, trading_stack, trading_venues, venue_clients
+from risk.adapters import GateScreen
+from risk.control import running_risk
 from sandbox.runner import run_sandboxes
 from workers.worker import build_worker
 from workflows.health import HealthCheckWorkflow
 
 PAPER_SCENARIO = "twin"
+TENANT = "default"
+PAPER_RATE = 500.0
 
 
 async def probe_health(svc: Services, task_queue: str) -> DatabaseHealth:
@@ -109,17 +113,28 @@ async def run_up(
     async with contextlib.AsyncExitStack() as stack:
         venues = "not started (--once)"
         if settings.dry_run and not once:
-            sandboxes = await stack.enter_async_context(run_sandboxes(scenario=PAPER_SCENARIO))
+            sandboxes = await stack.enter_async_context(run_sandboxes(scenario=PAPER_SCENARIO, rate=PAPER_RATE))
             settings = await provision(point_at_sandboxes(settings, sandboxes))
             venues = f"sandboxes: Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
         elif not once:
             venues = f"Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
         svc = await stack.enter_async_context(services(settings))
-        trading = None if once else await stack.enter_async_context(trading_stack(settings, svc.client, svc.engine))
-        worker = build_worker(
-            svc.client, settings.temporal.task_queue, svc.engine, venues=trading.venues if trading else None
-        )
-        await stack.enter_async_context(worker)
+        queue = settings.temporal.task_queue
+        trading = None
+        if once:
+            await stack.enter_async_context(build_worker(svc.client, queue, svc.engine))
+        else:
+            polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
+            gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
+            venues_by_name = trading_venues(polymarket, kalshi)
+            await stack.enter_async_context(
+                build_worker(
+                    svc.client, queue, svc.engine, venues=venues_by_name, trading_allowed=gate.allows_new_exposure
+                )
+            )
+            trading = await stack.enter_async_context(
+                trading_stack(settings, svc.client, svc.engine, polymarket, kalshi, risk=GateScreen(gate))
+            )
         health = await probe_health(svc, settings.temporal.task_queue)
         console.print(_health_table(settings, svc, health, venues))
         if trading is not None:
@@ -130,8 +145,21 @@ async def run_up(
 
 
 async def run_worker(settings: Settings, console: Console) -> None:
-    """A worker process only (no streamers): takes over sagas if the hot process dies."""
+    """A worker process only (no streamers): with its own venue clients and risk gate it continues any
+    saga, hedge or compensation if the hot process dies."""
     stop = _stop_event()
-    async with services(settings) as svc, build_worker(svc.client, settings.temporal.task_queue, svc.engine):
-        console.print(f"worker on {svc.temporal_address}, task queue {settings.temporal.task_queue}")
+    queue = settings.temporal.task_queue
+    async with contextlib.AsyncExitStack() as stack:
+        svc = await stack.enter_async_context(services(settings))
+        polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
+        gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
+        worker = build_worker(
+            svc.client,
+            queue,
+            svc.engine,
+            venues=trading_venues(polymarket, kalshi),
+            trading_allowed=gate.allows_new_exposure,
+        )
+        await stack.enter_async_context(worker)
+        console.print(f"worker on {svc.temporal_address}, task queue {queue}")
         await stop.wait()

@@ -56,6 +56,9 @@ class LegOrder(StrEnum):
 
 
 class SagaPolicy(_Model):
+    """`pre_trade_approval`: reserve room with the tenant's risk supervisor before any leg (off only in tests)."""
+
+    pre_trade_approval: bool = True
     leg_order: LegOrder = LegOrder.CONCURRENT
     riskier_venue: Venue = Venue.POLYMARKET
     hedge_loss_budget: Decimal = Field(default=Decimal("0.05"), ge=0, description="max loss per contract to hedge")

@@ -18,6 +18,7 @@ from storage.database import create_engine
 from streamers.launcher import SagaLauncher
 from streamers.relay import BookRelay
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
+from tests.workflows.test_arb_saga import FAST
 from workers.worker import build_worker
 from workflows.arb_types import ArbState, SagaStatus
 
@@ -48,7 +49,7 @@ async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowE
     recorder = InMemoryRecorder()
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
     await recorder.record_detected(opp)
-    launcher = SagaLauncher(dev_server_env.client, queue, {PAIR.pair_id: PAIR}, recorder)
+    launcher = SagaLauncher(dev_server_env.client, queue, {PAIR.pair_id: PAIR}, recorder, FAST)
     async with build_worker(dev_server_env.client, queue, engine, venues=venues()):
         handle = await launcher.launch(opp)
         assert handle is not None

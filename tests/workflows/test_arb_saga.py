@@ -16,12 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from domain.models import Outcome, Venue
+from risk.control import RiskControl, running_risk
+from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
 from tests.fakes.venue import FakeVenue
@@ -30,7 +33,11 @@ from workers.worker import build_worker
 from workflows.arb_saga import ArbSagaWorkflow
 from workflows.arb_types import ArbSagaInput, ArbState, HedgeStrategy, LegOrder, SagaPolicy, SagaStatus
 
-FAST = SagaPolicy(compensation_backoff=timedelta(milliseconds=20), max_compensation_backoff=timedelta(milliseconds=100))
+FAST = SagaPolicy(
+    pre_trade_approval=False,
+    compensation_backoff=timedelta(milliseconds=20),
+    max_compensation_backoff=timedelta(milliseconds=100),
+)
 
 
 @dataclass
@@ -39,9 +46,10 @@ class Rig:
     queue: str
     venues: dict[Venue, FakeVenue]
     allowed: list[bool]
+    engine: AsyncEngine
 
-    async def start(self, policy: SagaPolicy = FAST, contracts: int = 10) -> WorkflowHandle:
-        request = ArbSagaInput(opportunity=opportunity(contracts), pair=PAIR, policy=policy)
+    async def start(self, policy: SagaPolicy = FAST, contracts: int = 10, tenant: str = "default") -> WorkflowHandle:
+        request = ArbSagaInput(opportunity=opportunity(contracts), pair=PAIR, policy=policy, tenant_id=tenant)
         return await self.client.start_workflow(
             ArbSagaWorkflow.run, request, id=f"arb-{uuid.uuid4()}", task_queue=self.queue
         )
@@ -88,7 +96,7 @@ async def rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
         dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: allowed[0]
     )
     async with worker:
-        yield Rig(dev_server_env.client, queue, fakes, allowed)
+        yield Rig(dev_server_env.client, queue, fakes, allowed, engine)
     await engine.dispose()
 
 
@@ -195,3 +203,30 @@ async def test_recorded_history_replays_deterministically(name: str) -> None:
     path = HISTORIES / f"{name}.json"
     history = WorkflowHistory.from_json(f"recorded-{name}", path.read_text())
     await Replayer(workflows=[ArbSagaWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
+
+
+async def _supervised_run(rig: Rig, limits: Limits) -> tuple[SagaStatus, RiskControl]:
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    async with running_risk(rig.client, rig.engine, tenant, rig.queue, limits):
+        control = RiskControl(rig.client, tenant)
+        while not (await control.status()).balances:
+            await asyncio.sleep(0.05)
+        handle = await rig.start(FAST.model_copy(update={"pre_trade_approval": True}), tenant=tenant)
+        status: SagaStatus = await handle.result()
+        while (await control.status()).open_sagas:
+            await asyncio.sleep(0.05)
+    return status, control
+
+
+async def test_supervisor_approves_then_hears_the_outcome(rig: Rig) -> None:
+    status, control = await _supervised_run(rig, Limits())
+    assert status.state is ArbState.COMPLETED
+    after = await control.status()
+    assert after.open_sagas == [] and after.net_pnl_today == status.realized_pnl
+
+
+async def test_supervisor_refusal_places_nothing(rig: Rig) -> None:
+    status, _ = await _supervised_run(rig, Limits(max_contracts_per_market=Decimal(5)))
+    assert status.state is ArbState.FAILED
+    assert any("refused by risk" in alert for alert in status.alerts)
+    assert all(not v.orders for v in rig.venues.values())
