@@ -21,7 +21,7 @@ from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.fastfeed import FastFeed, native_book
 from arbitrage.intbook import IntBook
 from domain.models import Venue
-from tests.arbitrage.factories import T0_NS, confirmed_pair, kalshi_market, poly_market
+from tests.arbitrage.factories import T0_NS, confirmed_pair, d, kalshi_market, poly_market, snapshot
 from tests.venues.native.frames import kalshi_frames, poly_frame
 
 BURST = "nautilus_trader/test_data/ws_market_price_change_crossing_burst.json"
@@ -219,3 +219,12 @@ def test_native_book_has_the_intbook_interface() -> None:
             assert pure.asks_of(yes) == native.asks_of(yes)
             assert pure.best_ask_of(yes) == native.best_ask_of(yes)
     assert (pure.in_sync, pure.updated_ns) == (native.in_sync, native.updated_ns)
+    snap = snapshot(Venue.KALSHI, "KX", d([("0.41", "2.5"), ("0.4", "3.999")]), d([("0.6", "1")]))
+    pure.load(snap, 7)
+    native.load(snap, 7)  # sizes finer than 0.01 are floored, as IntBook does
+    assert (pure.bids, pure.asks, pure.in_sync, pure.updated_ns) == (
+        native.bids,
+        native.asks,
+        native.in_sync,
+        native.updated_ns,
+    )
