@@ -1,12 +1,14 @@
 """Tick -> both leg orders at the venues, through the main job's own path and Temporal (issue 6).
 
-The stack is the one `inertial up` runs in paper mode, built by the same functions:
-in-process sandboxes, paper accounts (`point_at_sandboxes` + `provision`), the real
-Temporal dev server (same flags as `inertial up`), pair discovery and auto-confirm,
-both market streams -> BookRelay -> HotLoop -> Detector -> SagaLauncher (eager start)
--> ArbSagaWorkflow -> place_order -> PolymarketClient / KalshiTradingClient -> sandboxes.
-Only the books are the bench's: one twin pair with a quiet 3-level book on each venue,
-no background scenario.
+The stack is the one `inertial up` runs in paper mode, built by the same functions in
+the same order: in-process sandboxes, paper accounts (`point_at_sandboxes` +
+`provision`), the real Temporal dev server (same flags as `inertial up`), venue
+clients, the tenant's risk supervisor and gate, the worker, pair discovery and
+auto-confirm, both market streams -> BookRelay -> HotLoop -> Detector (gate screen) ->
+SagaLauncher (eager start) -> ArbSagaWorkflow (pre-trade approval by the supervisor,
+then both legs) -> place_order -> PolymarketClient / KalshiTradingClient -> sandboxes.
+Only the books and the risk limits are the bench's: one twin pair with a quiet 3-level
+book on each venue, no background scenario, limits with room for every round.
 
 Each round a bench market maker lowers one venue's YES ask through that sandbox's own
 matching engine and publisher (so the market WebSocket carries the tick), the bench
@@ -19,7 +21,9 @@ interceptor), never code in the production path:
   feed     the venue stream has parsed the frame and updated the book (its `on_book`)
   detect   the hot loop hands the approved opportunity to the launcher (recorded, risk-checked)
   start    `start_workflow` returned (client interceptor; the eager flag of the response is kept)
-  schedule the `place_order` activity began on the worker (activity interceptor), per leg
+  schedule the `place_order` activity began on the worker (activity interceptor), per leg;
+           split into the workflow task's start, the supervisor's approval (when the saga
+           asks for it), the workflow code, and the task's completion + eager dispatch
   sign     the leg's order/request is signed (Polymarket EIP-712 order, Kalshi RSA-PSS headers)
   send     the sandbox's order handler received it (Polymarket `place_order`, Kalshi `place`)
 
@@ -45,27 +49,31 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from temporalio import activity, workflow
 from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
-from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 
 from activities.orders import PlaceOrder
 from control.config import Settings, TemporalSettings
 from control.paper import PAPER_ACCOUNT, point_at_sandboxes, provision
 from control.services import services
-from control.trading import TradingStack, trading_stack
+from control.trading import TradingStack, trading_stack, trading_venues, venue_clients
 from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
+from risk.adapters import GateScreen
+from risk.control import running_risk
+from risk.models import Limits
 from sandbox.runner import Sandboxes, run_sandboxes
 from sandbox.scenarios import BookDriver, KalshiDriver, PolymarketDriver, twin_specs
 from temporal.devserver import DYNAMIC_CONFIG
 from workers.worker import build_worker
-from workflows.arb_types import ArbState
+from workflows.arb_types import ArbState, SagaPolicy
 
 TARGET_P50_MS = 10.0
 TARGET_P99_MS = 25.0
@@ -76,10 +84,21 @@ TOPS = {Venue.POLYMARKET: (40, 52), Venue.KALSHI: (48, 60)}
 TICKS = {Venue.POLYMARKET: (False, 42), Venue.KALSHI: (True, 58)}
 LEVELS, DEPTH, TICK_SIZE = 3, 500, 10
 MAKER = "bench-mm"
+TENANT = "default"
+APPROVAL_ACTIVITY = "request_trade_approval"
+LEG_ACTIVITY = "place_order"
+# The bench buys 10 contracts a leg every round and never settles: room for every round.
+BENCH_LIMITS = Limits(
+    max_contracts_per_market=Decimal(10**6),
+    max_contracts_per_venue=Decimal(10**6),
+    max_contracts_total=Decimal(10**6),
+    max_exposure_per_venue=Decimal(10**6),
+    max_exposure_total=Decimal(10**6),
+)
 ROUND_TIMEOUT_S = 10.0
 # Kalshi Basic tier allows 10 order writes/s (venues/ratelimit.py); one Kalshi leg per round.
 MIN_ROUND_S = 0.12
-EAGER_GAP_MS = 1.0
+EAGER_GAP_MS = 5.0
 HISTORIES = 20
 STAGES = ("feed", "detect", "start", "schedule", "sign", "send")
 
@@ -95,6 +114,8 @@ class Round:
     workflow_id: str = ""
     handle: Any = None
     workflow: int = 0
+    approval: int = 0
+    approved: int = 0
     command: dict[Venue, int] = field(default_factory=dict)
     schedule: dict[Venue, int] = field(default_factory=dict)
     sign: dict[Venue, int] = field(default_factory=dict)
@@ -118,12 +139,17 @@ class Round:
         }
 
     def schedule_parts(self, venue: Venue) -> dict[str, int]:
-        """The schedule stage split: until the workflow code runs, the code, then until the activity runs."""
-        return {
-            "workflow begins": self.workflow - self.start,
-            "workflow code": self.command[venue] - self.workflow,
-            "task done+dispatch": self.schedule[venue] - self.command[venue],
-        }
+        """The schedule stage split: until the workflow code runs, the code (with the risk supervisor's
+        pre-trade approval when the saga asks for it), then until the leg's activity runs."""
+        parts = {"workflow begins": self.workflow - self.start}
+        if self.approval:
+            parts["approval activity begins"] = self.approval - self.workflow
+            parts["approval (supervisor update)"] = self.approved - self.approval
+            parts["approved -> leg commands"] = self.command[venue] - self.approved
+        else:
+            parts["workflow code"] = self.command[venue] - self.workflow
+        parts["task done+dispatch"] = self.schedule[venue] - self.command[venue]
+        return parts
 
     def total(self) -> int:
         return max(self.received.values()) - self.tick
@@ -171,7 +197,14 @@ class _ActivityTimer(temporal_worker.ActivityInboundInterceptor):
         request = input.args[0] if input.args else None
         if isinstance(request, PlaceOrder):
             PROBE.mark("schedule", request.intent.venue)
-        return await super().execute_activity(input)
+        approval = activity.info().activity_type == APPROVAL_ACTIVITY
+        if approval:
+            PROBE.mark("approval")
+        try:
+            return await super().execute_activity(input)
+        finally:
+            if approval:
+                PROBE.mark("approved")
 
 
 def _mark_from_workflow(name: str, venue: Venue | None = None) -> None:
@@ -326,6 +359,15 @@ def _cache_bytecode(where: Path) -> bool:
     return True
 
 
+async def _gate_open(allowed: Callable[[], bool], limit_s: float = 30.0) -> None:
+    """The gate refuses until the supervisor has published its state once (a worker runs it)."""
+    deadline = time.monotonic() + limit_s
+    while not allowed():
+        if time.monotonic() > deadline:
+            raise RuntimeError("the risk supervisor never opened the gate")
+        await asyncio.sleep(0.1)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -396,23 +438,29 @@ async def _server_view(client: temporal_client.Client, rounds: list[Round]) -> S
     """Line the bench's wall-clock stamps up with the saga histories' event times (one host, one clock).
 
     Eager activity check: an activity handed out in the answer to the workflow task's
-    completion is started by the server in that same transaction (well under 1 ms after
-    it was scheduled); one dispatched through matching starts a transfer task and a poll
-    later (about 13 ms here with the worker's eager execution disabled).
+    completion is started by the server in that same transaction (about 0.1 ms after it
+    was scheduled, 1.4 ms at worst seen under load); one dispatched through matching starts
+    a transfer task and a poll later (about 13 ms here with the worker's eager execution
+    disabled). The line between them is EAGER_GAP_MS.
     """
     view = ServerView()
     for r in rounds:
         history = await client.get_workflow_handle(r.workflow_id).fetch_history()
         at: dict[str, int] = {}
         scheduled: dict[int, tuple[Venue, int]] = {}
+        last_completed = 0
         for event in history.events:
             time_ns = event.event_time.ToNanoseconds()
             if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
                 at["started"] = time_ns
             elif event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-                at.setdefault("completed", time_ns)
+                last_completed = time_ns
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED and len(scheduled) < 2:
-                payload = event.activity_task_scheduled_event_attributes.input.payloads[0].data
+                attributes = event.activity_task_scheduled_event_attributes
+                if attributes.activity_type.name != LEG_ACTIVITY:
+                    continue
+                at.setdefault("completed", last_completed)
+                payload = attributes.input.payloads[0].data
                 scheduled[event.event_id] = (Venue(json.loads(payload)["intent"]["venue"]), time_ns)
             elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
                 leg = scheduled.get(event.activity_task_started_event_attributes.scheduled_event_id)
@@ -423,7 +471,7 @@ async def _server_view(client: temporal_client.Client, rounds: list[Round]) -> S
         view.add("start: request reaches the server", at["started"] - r.walls[("detect", None)])
         view.add("start: server until the answer is back", r.walls[("start", None)] - at["started"])
         view.add("dispatch: completion reaches the server", at["completed"] - r.walls[("command", venue)])
-        view.add("dispatch: server until eager activity started", at[venue.value] - at["completed"])
+        view.add("dispatch: server until the leg activity started", at[venue.value] - at["completed"])
         view.add("dispatch: answer until the activity runs", r.walls[("schedule", venue)] - at[venue.value])
     return view
 
@@ -484,8 +532,8 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
     for stage in STAGES:
         print(_row(stage, [r.stages(r.last_leg())[stage] for r in rounds]))
         if stage == "schedule":
-            for part in ("workflow begins", "workflow code", "task done+dispatch"):
-                print(_row("  " + part, [r.schedule_parts(r.last_leg())[part] for r in rounds]))
+            for part in rounds[0].schedule_parts(rounds[0].last_leg()):
+                print(_row("  " + part, [r.schedule_parts(r.last_leg())[part] for r in rounds], width=30))
     for venue in (Venue.POLYMARKET, Venue.KALSHI):
         print(f"{venue.value} leg (every round):")
         print(_row("tick -> received", [r.received[venue] - r.tick for r in rounds]))
@@ -510,7 +558,9 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
     )
 
 
-async def run(rounds: int, warmup: int, venues: list[Venue], *, bytecode_cache: bool) -> None:
+async def run(
+    rounds: int, warmup: int, venues: list[Venue], *, bytecode_cache: bool, policy: SagaPolicy | None
+) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tick-") as tmp:
         cached = bytecode_cache and _cache_bytecode(Path(tmp) / "pycache")
         settings = Settings(
@@ -526,11 +576,24 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, bytecode_cache: 
             config = svc.client.config()
             config["interceptors"] = [BenchInterceptor()]
             client = temporal_client.Client(**config)
-            trading = await stack.enter_async_context(trading_stack(settings, client, svc.engine))
+            # The order of `inertial up` (control/up.py): clients, risk gate, worker, trading stack.
+            queue = settings.temporal.task_queue
+            polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
+            gate = await stack.enter_async_context(running_risk(client, svc.engine, TENANT, queue, BENCH_LIMITS))
+            worker = build_worker(
+                client,
+                queue,
+                svc.engine,
+                venues=trading_venues(polymarket, kalshi),
+                trading_allowed=gate.allows_new_exposure,
+            )
+            await stack.enter_async_context(worker)
+            trading = await stack.enter_async_context(
+                trading_stack(settings, client, svc.engine, polymarket, kalshi, risk=GateScreen(gate), policy=policy)
+            )
             if len(trading.pairs) != 1:
                 raise RuntimeError(f"expected the bench's one twin pair to be confirmed, got {len(trading.pairs)}")
-            worker = build_worker(client, settings.temporal.task_queue, svc.engine, venues=trading.venues)
-            await stack.enter_async_context(worker)
+            await _gate_open(gate.allows_new_exposure)
             await probe_health(svc, settings.temporal.task_queue)
             _instrument(trading, sandboxes)
             books.refresh()
@@ -561,6 +624,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--venue", choices=("both", "polymarket", "kalshi"), default="both")
     parser.add_argument(
+        "--without-approval",
+        action="store_true",
+        help="an experiment: sagas skip the supervisor's pre-trade approval (its cost on this path)",
+    )
+    parser.add_argument(
         "--no-bytecode-cache",
         action="store_true",
         help="keep PYTHONDONTWRITEBYTECODE's effect: the sandbox compiles the workflow module for every saga",
@@ -578,7 +646,8 @@ def main() -> None:
         DYNAMIC_CONFIG[key] = value
     logging.basicConfig(level=logging.WARNING)
     venues = [Venue.POLYMARKET, Venue.KALSHI] if args.venue == "both" else [Venue(args.venue)]
-    asyncio.run(run(args.rounds, args.warmup, venues, bytecode_cache=not args.no_bytecode_cache))
+    policy = SagaPolicy(pre_trade_approval=False) if args.without_approval else None
+    asyncio.run(run(args.rounds, args.warmup, venues, bytecode_cache=not args.no_bytecode_cache, policy=policy))
 
 
 if __name__ == "__main__":
