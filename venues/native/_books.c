@@ -1584,18 +1584,25 @@ static PyObject *kalshi_venue_delta(KalshiFeed *self, int is_delta, int has_seq,
         if (PyErr_Occurred()) return NULL;
         Py_RETURN_NONE;
     }
+    Py_INCREF(sub); /* borrowed from the dict: held across the attribute calls */
     PyObject *last = PyObject_GetAttrString(sub, "last_seq");
-    if (last == NULL) return NULL;
+    if (last == NULL) {
+        Py_DECREF(sub);
+        return NULL;
+    }
     int overflow = 0;
     long long l = PyLong_Check(last) ? PyLong_AsLongLongAndOverflow(last, &overflow) : 0;
     int contiguous = PyLong_Check(last) && !overflow && l == seq - 1;
     Py_DECREF(last);
-    if (PyErr_Occurred()) return NULL;
-    if (!contiguous) Py_RETURN_NONE;
+    if (PyErr_Occurred() || !contiguous) {
+        Py_DECREF(sub);
+        if (PyErr_Occurred()) return NULL;
+        Py_RETURN_NONE;
+    }
     PyObject *now_seq = PyLong_FromLongLong(seq);
-    if (now_seq == NULL) return NULL;
-    int r = PyObject_SetAttrString(sub, "last_seq", now_seq);
-    Py_DECREF(now_seq);
+    int r = now_seq == NULL ? -1 : PyObject_SetAttrString(sub, "last_seq", now_seq);
+    Py_XDECREF(now_seq);
+    Py_DECREF(sub);
     if (r < 0) return NULL;
     if (side_add(side, at, d) != 0) return NULL;
     e->book->sequence++;
