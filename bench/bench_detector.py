@@ -264,7 +264,7 @@ def main() -> None:
     gc.collect()
     gc.disable()
     loads = orjson.loads
-    native_detector, native_feed = build(pairs, poly0, kalshi0, True)
+    _, native_feed = build(pairs, poly0, kalshi0, True)
     _, python_feed = build(pairs, poly0, kalshi0, False)
     assert native_feed.native and not python_feed.native
 
@@ -284,6 +284,7 @@ def main() -> None:
     # the same machine load (the core is shared); the pure-Python pipeline runs after, on its own
     # (interleaving it too would let its garbage evict the native pipeline's working set).
     bare_ns = total_ns = found = 0
+    chunk_ratios: list[float] = []
     chunk_size = 20_000
     for start in range(0, len(stream), chunk_size):
         chunk = stream[start : start + chunk_size]
@@ -291,25 +292,32 @@ def main() -> None:
         t = cpu_ns()
         for _, raw in chunk:
             loads(raw)
-        bare_ns += cpu_ns() - t
+        spent_bare = cpu_ns() - t
         spent, got = run(native_feed, chunk, now)
-        total_ns, found = total_ns + spent, found + got
+        bare_ns, total_ns, found = bare_ns + spent_bare, total_ns + spent, found + got
+        chunk_ratios.append(spent / spent_bare)
     python_ns, python_found = run(python_feed, stream, START_NS)
-    detector, feed = native_detector, native_feed
 
+    # Latency: each frame is decoded bare, then sent through a fresh native pipeline, timed apart.
     detector, feed = build(pairs, poly0, kalshi0)
     poly_in, kalshi_in = feed.polymarket, feed.kalshi
     clock = time.perf_counter_ns
     latencies: list[int] = []
-    append = latencies.append
+    bare_latencies: list[int] = []
+    append, append_bare = latencies.append, bare_latencies.append
     now = START_NS
     for is_poly, raw in stream:
         now += STEP_NS
         t0 = clock()
+        loads(raw)
+        t1 = clock()
         poly_in(raw, now) if is_poly else kalshi_in(raw, now)
-        append(clock() - t0)
+        append(clock() - t1)
+        append_bare(t1 - t0)
     gc.enable()
     latencies.sort()
+    bare_latencies.sort()
+    chunk_ratios.sort()
 
     n = len(stream)
     assert found == python_found, "the native and the pure-Python pipelines disagree"
@@ -325,13 +333,19 @@ def main() -> None:
     print(f"bare orjson.loads: {n / bare_ns * 1e9:,.0f} frames/s ({bare_ns / n:,.0f} ns/frame)")
     print(
         f"latency per update: p50 {latencies[n // 2]:,} ns, p99 {latencies[n * 99 // 100]:,} ns, "
-        f"max {latencies[-1]:,} ns"
+        f"max {latencies[-1]:,} ns (bare decode of the same frames: p50 {bare_latencies[n // 2]:,} ns, "
+        f"p99 {bare_latencies[n * 99 // 100]:,} ns)"
     )
     ratio = total_ns / bare_ns
+    median_chunk = chunk_ratios[len(chunk_ratios) // 2]
+    p50_ratio = latencies[n // 2] / bare_latencies[n // 2]
     print(
-        f"ratio to bare decode: {ratio:.2f}x (target <= 2.0x); "
+        f"ratio to bare decode: {ratio:.2f}x over the whole stream, {median_chunk:.2f}x median of "
+        f"{len(chunk_ratios)} chunks, {p50_ratio:.2f}x at p50 latency (target <= 2.0x)"
+    )
+    print(
         f"throughput target >= 100,000/s: {'met' if n / total_ns * 1e9 >= 100_000 else 'MISSED'}; "
-        f"ratio target: {'met' if ratio <= 2.0 else 'MISSED'}"
+        f"ratio target (whole stream): {'met' if ratio <= 2.0 else 'MISSED'}"
     )
 
 
