@@ -754,8 +754,8 @@ static int int_at(const char *p, const char *end, int64_t *out) {
     return 0;
 }
 
-/* A decimal string -?[0-9]+(.[0-9]+)? scaled by 10^scale; digits past `scale` must be zeros,
- * at most 13 integer digits (after leading zeros). */
+/* A decimal string -?[0-9]+(.[0-9]+)? or -?.[0-9]+ (the venue docs write ".48") scaled by
+ * 10^scale; digits past `scale` must be zeros, at most 13 integer digits (after leading zeros). */
 static int decimal_units(Str s, int scale, int allow_negative, int64_t *out) {
     const char *q = s.s, *end = s.s + s.n;
     int neg = 0;
@@ -764,7 +764,7 @@ static int decimal_units(Str s, int scale, int allow_negative, int64_t *out) {
         neg = 1;
         q++;
     }
-    if (q >= end || !is_digit(*q)) return DECLINE;
+    if (q >= end || !(is_digit(*q) || (*q == '.' && q + 1 < end && is_digit(q[1])))) return DECLINE;
     int64_t whole = 0;
     int digits = 0;
     for (; q < end && is_digit(*q); q++) {

@@ -21,7 +21,7 @@ prices: st.SearchStrategy[Any] = st.one_of(good_prices, good_prices, odd_prices,
 good_sizes = st.integers(0, 10**7).map(lambda u: str(Decimal(u) / 100))
 odd_sizes = st.sampled_from(
     ["0", "10", "10.5", "10.50", "10.55", "10.555", "10.550", "-5", "-0", "1_0", "99999999999999",
-     "9999999999999", "999999999999999999999", "1e3", "", "0.001", "12.3456789", " 7", "-0.00"]
+     "9999999999999", "999999999999999999999", "1e3", "", "0.001", "12.3456789", " 7", "-0.00", ".5", "-.5", "5."]
 )  # fmt: skip
 sizes: st.SearchStrategy[Any] = st.one_of(good_sizes, good_sizes, odd_sizes, json_odd)
 sides = st.sampled_from(["BUY", "SELL", "BUY", "SELL", "HOLD", None, 1])
