@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MM_FUNDING_CENTS = 10_000_000_000
-MAX_BACKLOG_S = 0.05
+MAX_BACKLOG_S = 0.25
 MAX_QUEUED = 2_000
 
 
@@ -300,7 +300,9 @@ class TwinMarkets:
 
         Steps run in chunks of one tick's worth with a yield in between, so sockets
         and HTTP clients are served while the books move. When the process cannot
-        keep up, work owed is capped at `MAX_BACKLOG_S` of steps and no step is taken
+        keep up, work owed is capped at `MAX_BACKLOG_S` of steps (long enough that a
+        process descheduled for a moment on a busy machine catches up, short enough
+        that a process too slow for the rate does not pile up work) and no step is taken
         while a reader has more than `MAX_QUEUED` messages waiting: the rate delivered
         is then what the process sustains, instead of a backlog that starves the
         writers and ends in slow-reader disconnects.
