@@ -26,7 +26,7 @@ from arbitrage.pairs import SqlPairRepository
 from control.config import Settings
 from domain.book import BookSnapshot
 from domain.models import Market, MarketPair, PairStatus, Venue
-from streamers.hot import HotLoop
+from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.recording import QueuedRecorder
 from streamers.relay import BookRelay
@@ -131,6 +131,12 @@ async def trading_stack(
             asyncio.create_task(poly_stream.run(), name="polymarket-market-ws"),
             asyncio.create_task(k_stream.run(), name="kalshi-ws"),
             asyncio.create_task(stack.loop.run(), name="hot-loop"),
+            asyncio.create_task(
+                keep_quiet_books_fresh(
+                    detector, {Venue.POLYMARKET: poly_stream.runner, Venue.KALSHI: k_stream.transport}
+                ),
+                name="book-freshness",
+            ),
         ]
     try:
         yield stack

@@ -7,14 +7,18 @@ loop never blocks on a saga: starting a workflow is the only await per opportuni
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from arbitrage.detector import Detector
 from arbitrage.opportunity import Opportunity
+from domain.models import Venue
 from streamers.launcher import SagaLauncher
 from streamers.relay import BookRelay
+from venues.reconnect import ReconnectingWebSocket
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +57,16 @@ class HotLoop:
             except Exception:
                 self.stats.errors += 1
                 log.exception("hot loop: %s %s", snapshot.venue.value, snapshot.market_id)
+
+
+async def keep_quiet_books_fresh(
+    detector: Detector, connections: Mapping[Venue, ReconnectingWebSocket], interval_s: float = 1.0
+) -> None:
+    """A quiet book is a current book while its stream is connected and in sync (the venue would
+    have sent a change otherwise); without this, one quiet venue would make every window stale."""
+    while True:
+        await asyncio.sleep(interval_s)
+        now = time.time_ns()
+        for venue, connection in connections.items():
+            if connection.connected.is_set():
+                detector.touch(venue, now)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from arbitrage.detector import Detector
 from arbitrage.opportunity import InMemoryRecorder, OutcomeKind
 from domain.book import OrderBook
 from domain.models import Venue
 from storage import migrate
 from storage.database import create_engine
+from streamers.hot import keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.relay import BookRelay
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
@@ -64,3 +68,26 @@ async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowE
     ]
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     await engine.dispose()
+
+
+async def test_quiet_books_stay_fresh_only_while_their_stream_is_connected() -> None:
+    detector = Detector([PAIR])
+    for venue, market in ((Venue.POLYMARKET, PAIR.polymarket), (Venue.KALSHI, PAIR.kalshi)):
+        book = OrderBook(venue, market.market_id)
+        book.replace(
+            [(Decimal("0.40"), Decimal(10))], [(Decimal("0.42"), Decimal(10))], at=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+        detector.apply_snapshot(book.snapshot())
+    up, down = SimpleNamespace(connected=asyncio.Event()), SimpleNamespace(connected=asyncio.Event())
+    up.connected.set()
+    before = {
+        v: detector.book(v, m.market_id).updated_ns
+        for v, m in ((Venue.POLYMARKET, PAIR.polymarket), (Venue.KALSHI, PAIR.kalshi))
+    }
+    task = asyncio.ensure_future(
+        keep_quiet_books_fresh(detector, {Venue.POLYMARKET: up, Venue.KALSHI: down}, interval_s=0.01)  # type: ignore[dict-item]
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    assert detector.book(Venue.POLYMARKET, PAIR.polymarket.market_id).updated_ns > before[Venue.POLYMARKET]
+    assert detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns == before[Venue.KALSHI]
