@@ -33,9 +33,7 @@ class Tenant(Base):
 class User(Base):
     __tablename__ = "users"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    tenant_id: Mapped[str] = mapped_column(
-        ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     telegram_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = _created()
@@ -47,9 +45,7 @@ class VenueAccount(Base):
     __tablename__ = "venue_accounts"
     __table_args__ = (UniqueConstraint("user_id", "venue", "label"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
-    )
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     venue: Mapped[str] = mapped_column(String(20), nullable=False)
     label: Mapped[str] = mapped_column(String(100), nullable=False)
     environment: Mapped[str] = mapped_column(String(20), nullable=False)

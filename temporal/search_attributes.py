@@ -35,9 +35,7 @@ def cli_type(key: SearchAttributeKey) -> str:
 
 async def ensure_registered(client: Client, namespace: str) -> list[str]:
     """Register any missing attribute on an external cluster; returns the names it added."""
-    existing = await client.operator_service.list_search_attributes(
-        ListSearchAttributesRequest(namespace=namespace)
-    )
+    existing = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
     missing = {
         k.name: IndexedValueType.ValueType(k.indexed_value_type)
         for k in ALL

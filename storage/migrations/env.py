@@ -8,9 +8,7 @@ from storage.tables import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError(
-        "run migrations through `inertial migrate` (storage.migrate), which provides the connection"
-    )
+    raise RuntimeError("run migrations through `inertial migrate` (storage.migrate), which provides the connection")
 
 context.configure(
     connection=connection,
