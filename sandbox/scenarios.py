@@ -72,16 +72,25 @@ class KalshiDriver:
         self.ticker = ticker
         self.updates = 0
         self.client_ids = (f"{ticker}-mm-{n}" for n in itertools.count(1))
+        self._requoting = False
         venue.on_events(self._count)
 
     def _count(self, market: Any, events: tuple[Event, ...]) -> None:
-        if market.ticker == self.ticker:
+        """Count the updates of this driver's own requotes (not those of other traders' orders)."""
+        if self._requoting and market.ticker == self.ticker:
             self.updates += sum(1 for e in events if isinstance(e, LevelChanged))
 
     def fund(self, owner: str) -> None:
         self.venue.fund(owner, MM_FUNDING_CENTS)
 
     def requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
+        self._requoting = True
+        try:
+            return self._requote(owner, old, is_bid, yes_cents, size)
+        finally:
+            self._requoting = False
+
+    def _requote(self, owner: str, old: str | None, is_bid: bool, yes_cents: int | None, size: int) -> str | None:
         if old is not None:
             with contextlib.suppress(KalshiError):
                 self.venue.cancel(owner, old)
@@ -222,6 +231,7 @@ class TwinMarkets:
         self.specs = twin_specs(seed, pairs)
         self.pairs: list[TwinPair] = []
         self.steps = 0
+        self.local_requotes = 0
 
     @property
     def updates(self) -> int:
@@ -268,6 +278,8 @@ class TwinMarkets:
         if 1 <= price <= 99:
             target, size = price, self._between(5, 100)
         slots[k] = ladder.driver.requote(ladder.owner, slots[k], is_bid, target, size)
+        if not isinstance(ladder.driver, RemoteDriver):
+            self.local_requotes += 1
 
     def step(self) -> None:
         """Advance the walk a little and re-place one slot of one ladder."""
@@ -288,6 +300,13 @@ class TwinMarkets:
         """A uniform draw from low..high inclusive."""
         return low + self._below(high - low + 1)
 
+    def updates_per_step(self) -> float:
+        """Book updates a step makes, as measured on the local venues (a requote whose new quote
+        would cross, or falls off the price range, makes one update, not two); 2 until measured."""
+        if self.local_requotes < 100:
+            return 2.0
+        return self.updates / self.local_requotes
+
     def backlog(self) -> int:
         """Stream messages queued for the slowest local reader of either venue."""
         queued = self.kalshi.stream.backlog() if self.kalshi is not None else 0
@@ -296,7 +315,8 @@ class TwinMarkets:
         return queued
 
     async def run(self, rate: float, duration: float | None = None, tick: float = 0.005) -> None:
-        """Step so book updates arrive at about `rate` per second (each step makes about two).
+        """Step so book updates arrive at about `rate` per second (each step makes about two:
+        `updates_per_step` says how many).
 
         Steps run in chunks of one tick's worth with a yield in between, so sockets
         and HTTP clients are served while the books move. When the process cannot
@@ -309,13 +329,14 @@ class TwinMarkets:
         """
         loop = asyncio.get_running_loop()
         started = last = loop.time()
-        chunk = max(1, int(rate / 2 * tick))
-        cap = max(2.0, rate / 2 * MAX_BACKLOG_S)
         owed = 0.0
         while duration is None or last - started < duration:
             await asyncio.sleep(tick)
+            steps_per_s = rate / self.updates_per_step()
+            chunk = max(1, int(steps_per_s * tick))
+            cap = max(2.0, steps_per_s * MAX_BACKLOG_S)
             now = loop.time()
-            owed = min(owed + (now - last) * rate / 2, cap)
+            owed = min(owed + (now - last) * steps_per_s, cap)
             last = now
             while owed >= 1 and self.backlog() < MAX_QUEUED:
                 for _ in range(min(chunk, int(owed))):

@@ -12,8 +12,10 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from domain.models import TimeInForce
 from sandbox.engine import BookSide
 from sandbox.kalshi import KalshiVenue
+from sandbox.kalshi.venue import OrderInput
 from sandbox.polymarket.state import PolymarketState
 from sandbox.replay import replay_file
 from sandbox.runner import KalshiHandle, Sandboxes, run_sandboxes
@@ -73,6 +75,20 @@ async def test_twin_markets_open_and_close_arbitrage_windows() -> None:
     closings = sum(1 for before, now in itertools.pairwise(states) if before and not now)
     assert openings >= 2 and closings >= 2
     assert 0 < sum(states) < len(states) / 2
+
+
+async def test_updates_per_step_is_measured_on_the_scenarios_own_requotes() -> None:
+    """`--rate` counts book updates: a requote that cannot rest makes one, and other traders' orders none."""
+    scenario = twin(seed=4, steps=3_000)
+    per_step = scenario.updates_per_step()
+    assert per_step == scenario.updates / scenario.local_requotes
+    assert 1.5 < per_step < 2.0
+    assert scenario.kalshi is not None
+    venue, ticker = scenario.kalshi, scenario.specs[0].kalshi_ticker
+    venue.fund("someone", 10_000)
+    before = scenario.updates
+    venue.place("someone", OrderInput(ticker, "yes", "buy", 1, "limit", 1, "c1", TimeInForce.GTC, None, False))
+    assert scenario.updates == before
 
 
 async def test_twin_run_paces_updates_to_the_rate() -> None:
