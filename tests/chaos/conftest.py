@@ -141,7 +141,7 @@ def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
     tr.write_line(f"faults injected: {sum(LEDGER.faults.values())}")
     for kind, count in sorted(LEDGER.faults.items()):
         tr.write_line(f"  {kind:<28}{count:>6}")
-    tr.write_line("fault signals served by the venues:")
+    tr.write_line("fault signals observed (venue fault counters, worker logs):")
     for kind, count in sorted(LEDGER.signals.items()):
         tr.write_line(f"  {kind:<28}{count:>6}")
     tr.write_line("sagas per final state:")

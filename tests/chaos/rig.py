@@ -171,8 +171,9 @@ class WorkerPool:
 
     async def settle(self) -> None:
         """Wait for replacements to be polling."""
-        for task in list(self._starting):
-            await task
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            for task in list(self._starting):
+                await task
 
     async def stop(self) -> None:
         with contextlib.suppress(Exception):
@@ -438,10 +439,11 @@ async def run_batch(
             raise AssertionError(f"sagas still running after {deadline_s}s:\n{await stuck(launched)}") from None
     finally:
         stop.set()
-        await chaos_task
         venues.clear_faults()
         if finished is not None and not finished.done():
             finished.cancel()
+        if not chaos_task.done():
+            chaos_task.cancel()
     return list(zip(launched, results, strict=True))
 
 
@@ -452,7 +454,12 @@ async def stuck(launched: list[Launched]) -> str:
         described = await item.handle.describe()
         if described.status is not None and described.status.name != "RUNNING":
             continue
-        status: SagaStatus = await item.handle.query(ArbSagaWorkflow.state)
+        try:
+            async with asyncio.timeout(5):
+                status: SagaStatus = await item.handle.query(ArbSagaWorkflow.state)
+        except TimeoutError:
+            lines.append(f"{item.handle.id}: no worker answered the state query")
+            continue
         raw = described.raw_description
         pending = [(p.activity_type.name, p.attempt, p.last_failure.message[:120]) for p in raw.pending_activities]
         lines.append(f"{item.handle.id} {status.state} legs={[(f.filled, f.rejected) for f in status.legs]} {pending}")
