@@ -517,7 +517,8 @@ async def audit(venues: ChaosVenues, engine: AsyncEngine, results: list[tuple[La
     for launched, status in results:
         twin, wid = launched.twin, launched.handle.id
         fills = [*status.legs, *status.compensations]
-        queried: SagaStatus = await launched.handle.query(ArbSagaWorkflow.state)
+        async with asyncio.timeout(30):
+            queried: SagaStatus = await launched.handle.query(ArbSagaWorkflow.state)
         if queried != status:
             problems.append(f"{wid}: state query differs from the result")
         row = rows.get(wid)

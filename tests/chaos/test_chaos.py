@@ -1,9 +1,10 @@
 """Chaos: two-leg sagas end to end against both sandbox venues while faults are injected at random moments.
 
 Each phase starts a batch of sagas (each on its own twin market) through `SagaLauncher`,
-injects one family of faults at seeded random intervals until every saga has ended,
-then audits every saga from the venues' own logs (`tests.chaos.rig.audit`). The
-counts land in the `chaos summary` section of the terminal report.
+injects one family of faults at seeded random intervals while they run, clears the
+faults, waits for every saga to end, then audits each one from the venues' own logs
+(`tests.chaos.rig.audit`). The counts land in the `chaos summary` section of the
+terminal report. Run: `.venv/bin/pytest tests/chaos -q` (seed: INERTIAL_CHAOS_SEED).
 """
 
 from __future__ import annotations
