@@ -96,8 +96,11 @@ class ArbSagaWorkflow:
         return self._status()
 
     async def _approved(self, request: ArbSagaInput) -> bool:
-        """The supervisor checks limits and reserves room atomically; idempotent per saga on retries."""
-        decision = await workflow.execute_activity_method(
+        """The supervisor checks limits and reserves room atomically; idempotent per saga on retries.
+
+        A local activity: it only talks to Temporal (an update on the supervisor), so scheduling it
+        through the server would add a workflow-task round trip before the first leg."""
+        decision = await workflow.execute_local_activity_method(
             RiskActivities.request_trade_approval,
             ApprovalRequest(
                 tenant_id=request.tenant_id,

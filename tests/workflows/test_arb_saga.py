@@ -197,7 +197,7 @@ async def test_cancel_mid_saga_finishes_legs_in_flight_then_gets_flat(rig: Rig) 
     await replay(rig.client, handle, record_as="cancel")
 
 
-@pytest.mark.parametrize("name", ["happy_path", "hedge", "unwind", "cancel"])
+@pytest.mark.parametrize("name", ["happy_path", "hedge", "unwind", "cancel", "approved"])
 async def test_recorded_history_replays_deterministically(name: str) -> None:
     """Histories recorded from earlier runs of this code: a non-deterministic change to the saga fails here."""
     path = HISTORIES / f"{name}.json"
@@ -205,7 +205,7 @@ async def test_recorded_history_replays_deterministically(name: str) -> None:
     await Replayer(workflows=[ArbSagaWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
 
 
-async def _supervised_run(rig: Rig, limits: Limits) -> tuple[SagaStatus, RiskControl]:
+async def _supervised_run(rig: Rig, limits: Limits, record_as: str | None = None) -> tuple[SagaStatus, RiskControl]:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     async with running_risk(rig.client, rig.engine, tenant, rig.queue, limits):
         control = RiskControl(rig.client, tenant)
@@ -215,11 +215,12 @@ async def _supervised_run(rig: Rig, limits: Limits) -> tuple[SagaStatus, RiskCon
         status: SagaStatus = await handle.result()
         while (await control.status()).open_sagas:
             await asyncio.sleep(0.05)
+    await replay(rig.client, handle, record_as)
     return status, control
 
 
 async def test_supervisor_approves_then_hears_the_outcome(rig: Rig) -> None:
-    status, control = await _supervised_run(rig, Limits())
+    status, control = await _supervised_run(rig, Limits(), record_as="approved")
     assert status.state is ArbState.COMPLETED
     after = await control.status()
     assert after.open_sagas == [] and after.net_pnl_today == status.realized_pnl
