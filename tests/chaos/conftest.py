@@ -56,13 +56,13 @@ class Pool:
     queue: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def chaos_sandboxes() -> AsyncIterator[Sandboxes]:
     async with run_sandboxes() as handles:
         yield handles
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def chaos(
     dev_server_env: WorkflowEnvironment, chaos_sandboxes: Sandboxes, tmp_path_factory: pytest.TempPathFactory
 ) -> ChaosEnv:
@@ -116,7 +116,7 @@ async def chaos(
     return ChaosEnv(dev_server_env.client, ChaosVenues(chaos_sandboxes, accounts), config, workdir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def sqlite_pool(chaos: ChaosEnv) -> AsyncIterator[Pool]:
     """Two worker processes on one queue recording sagas in a SQLite file, and warm standbys to replace killed ones."""
     url = f"sqlite+aiosqlite:///{chaos.workdir / 'sagas.db'}"

@@ -185,6 +185,8 @@ class WorkerPool:
         for proc in procs:
             if proc.returncode is None:
                 proc.send_signal(signal.SIGTERM)
+            if proc.stdin is not None:
+                proc.stdin.close()  # also what ends a standby, and the worker's orphan watch
         for proc in procs:
             try:
                 async with asyncio.timeout(10):

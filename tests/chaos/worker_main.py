@@ -3,8 +3,9 @@
 `python -m tests.chaos.worker_main CONFIG.json [--standby]` builds the production
 worker (`workers.worker.build_worker`) with the real venue clients pointed at the
 sandbox venues, prints `ready` once it polls, and runs until SIGTERM (clean stop) or
-SIGKILL. A standby loads and connects, prints `warm`, and starts polling only when a
-line arrives on stdin: a replacement then takes over in milliseconds, not seconds of imports.
+SIGKILL, or until stdin closes (the test process died: no orphan keeps polling). A
+standby loads and connects, prints `warm`, and starts polling only when a line arrives
+on stdin: a replacement then takes over in milliseconds, not seconds of imports.
 The config is written by the chaos rig (`tests.chaos.config.WorkerConfig`).
 """
 
@@ -54,8 +55,11 @@ async def serve(config: WorkerConfig, *, standby: bool) -> None:
     loop = asyncio.get_running_loop()
     if standby:
         print("warm", flush=True)
-        await loop.run_in_executor(None, sys.stdin.readline)
+        if not await loop.run_in_executor(None, sys.stdin.readline):
+            return  # the test process is gone: never start polling
     loop.add_signal_handler(signal.SIGTERM, stop.set)
+    orphaned = loop.run_in_executor(None, sys.stdin.read)
+    orphaned.add_done_callback(lambda _: stop.set())
     try:
         async with worker:
             print("ready", flush=True)
