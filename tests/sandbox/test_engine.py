@@ -397,7 +397,8 @@ def test_finished_orders_and_events_are_kept_only_up_to_their_caps(monkeypatch: 
         engine.cancel(order_id, "bob")
         churned.append(order_id)
     assert [engine.order(i) is not None for i in churned] == [False, False, False, True, True, True]
-    assert engine.order(resting).status is OrderStatus.OPEN
+    kept = engine.order(resting)
+    assert kept is not None and kept.status is OrderStatus.OPEN
     assert len(engine.events) == 10 and isinstance(engine.events[-1], LevelChanged)
     # A forgotten order's client id may be reused; a remembered one's may not.
     assert engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="c0")).order.reject_reason is None
@@ -428,5 +429,6 @@ def test_forget_drops_a_finished_order_only():
     engine.forget(live)
     engine.forget("never-seen")
     assert engine.order(done) is None
-    assert engine.order(live).status is OrderStatus.OPEN
+    still_open = engine.order(live)
+    assert still_open is not None and still_open.status is OrderStatus.OPEN
     assert engine.submit(req("bob", YES, BUY, "0.20", 1, client_order_id="a")).order.reject_reason is None
