@@ -176,10 +176,10 @@ async def test_good_till_date_order_expires(market: KalshiSandbox) -> None:
     import asyncio
     import time
 
-    expires = int(time.time()) + 1
+    expires = int(time.time()) + 2
     placed = (await place(market, order(yes_price=30, expiration_ts=expires))).json()["order"]
     assert placed["status"] == "resting" and placed["expiration_time"] is not None
-    await asyncio.sleep(max(0.0, expires - time.time()) + 0.05)
+    await asyncio.sleep(max(0.0, expires - time.time()) + 0.3)
     got = (await kalshi_call(market, "GET", f"{ORDERS}/{placed['order_id']}")).json()["order"]
     assert got["status"] == "canceled"
     assert market.venue.balance_cents(ACCOUNT) == 100_000
