@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from activities.risk import BookSource
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.matching.candidates import CandidateGenerator
 from arbitrage.opportunity import RiskCheck, SqlOpportunityRecorder
@@ -87,6 +88,19 @@ async def discover_pairs(
 
 def trading_venues(polymarket: PolymarketClient, kalshi: KalshiClient) -> dict[Venue, TradingClient]:
     return {Venue.POLYMARKET: polymarket, Venue.KALSHI: KalshiTradingClient(kalshi)}
+
+
+def rest_books(polymarket: PolymarketClient, kalshi: KalshiClient) -> BookSource:
+    """Fresh REST books to mark open positions for P&L (the supervisor asks every few minutes)."""
+    kalshi_trading = KalshiTradingClient(kalshi)
+
+    async def book(venue: Venue, market_id: str) -> BookSnapshot:
+        if venue is Venue.KALSHI:
+            return await kalshi_trading.market_book(market_id, market_id)
+        market = await polymarket.get_market(market_id)
+        return await polymarket.market_book(market_id, market.yes_token)
+
+    return book
 
 
 @contextlib.asynccontextmanager

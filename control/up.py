@@ -25,7 +25,7 @@ from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
-from control.trading import TradingStack, trading_stack, trading_venues, venue_clients
+from control.trading import TradingStack, rest_books, trading_stack, trading_venues, venue_clients
 from risk.adapters import GateScreen
 from risk.control import running_risk
 from sandbox.runner import run_sandboxes
@@ -129,7 +129,12 @@ async def run_up(
             venues_by_name = trading_venues(polymarket, kalshi)
             await stack.enter_async_context(
                 build_worker(
-                    svc.client, queue, svc.engine, venues=venues_by_name, trading_allowed=gate.allows_new_exposure
+                    svc.client,
+                    queue,
+                    svc.engine,
+                    venues=venues_by_name,
+                    trading_allowed=gate.allows_new_exposure,
+                    books=rest_books(polymarket, kalshi),
                 )
             )
             trading = await stack.enter_async_context(
@@ -159,6 +164,7 @@ async def run_worker(settings: Settings, console: Console) -> None:
             svc.engine,
             venues=trading_venues(polymarket, kalshi),
             trading_allowed=gate.allows_new_exposure,
+            books=rest_books(polymarket, kalshi),
         )
         await stack.enter_async_context(worker)
         console.print(f"worker on {svc.temporal_address}, task queue {queue}")

@@ -15,7 +15,7 @@ from temporalio.worker import Worker
 
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
-from activities.risk import RiskActivities
+from activities.risk import BookSource, RiskActivities
 from activities.sagas import SagaRecordActivities
 from domain.models import Venue
 from venues.base import TradingClient
@@ -35,11 +35,12 @@ def build_worker(
     *,
     venues: Mapping[Venue, TradingClient] | None = None,
     trading_allowed: Callable[[], bool] = _always_allowed,
+    books: BookSource | None = None,
 ) -> Worker:
     health = HealthActivities(engine)
     orders = OrderActivities(venues or {}, trading_allowed)
     records = SagaRecordActivities(engine)
-    risk = RiskActivities(engine, client, venues=venues)
+    risk = RiskActivities(engine, client, venues=venues, books=books)
     return Worker(
         client,
         task_queue=task_queue,
