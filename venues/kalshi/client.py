@@ -22,6 +22,7 @@ import orjson
 
 from domain.models import Balance, Fill, Market, Position, Venue
 from venues.errors import RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
+from venues.http import HttpSession
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.errors import error_for_response
 from venues.kalshi.orders import KalshiOrderRequest
@@ -61,7 +62,7 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
 
 
-class KalshiClient:
+class KalshiClient(HttpSession):
     """One Kalshi account (or none, for public market data) on one host."""
 
     def __init__(
@@ -76,19 +77,8 @@ class KalshiClient:
         self.base_url = base_url.rstrip("/")
         self._sign_prefix = urlsplit(self.base_url).path
         self._signer = signer
-        self._http = http or httpx.AsyncClient(timeout=timeout)
-        self._owns_http = http is None
+        super().__init__(http, timeout)
         self._limiter = limiter or VenueRateLimiter.kalshi()
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> KalshiClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # --- transport -------------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from domain.book import BookSnapshot, OrderBook
 from domain.models import Balance, Market, Order, OrderIntent, OrderStatus, Outcome, Position, Side, TimeInForce, Venue
 from domain.money import micro_to_dollars
 from venues.errors import OrderNotFoundError, RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
+from venues.http import HttpSession
 from venues.polymarket import parse
 from venues.polymarket.auth import ApiCreds, l1_headers, l2_headers
 from venues.polymarket.constants import CLOB_URL, DATA_API_URL, GAMMA_URL, POLYGON
@@ -67,7 +68,7 @@ def _json(body: object) -> str:
     return orjson.dumps(body).decode()
 
 
-class PolymarketClient:
+class PolymarketClient(HttpSession):
     """One Polymarket account (or none, for public data).
 
     `wallet` signs orders and L1 requests; `creds` (API key) signs L2 requests. With
@@ -100,22 +101,11 @@ class PolymarketClient:
         self.signer = (
             OrderSigner(wallet, chain_id=chain_id, funder=funder, signature_type=signature_type) if wallet else None
         )
-        self._http = http or httpx.AsyncClient(timeout=timeout)
-        self._owns_http = http is None
+        super().__init__(http, timeout)
         self._limiter = limiter or VenueRateLimiter.polymarket()
         self._markets: dict[str, Market] = {}
         self._fee_rates: dict[str, int] = {}
         self._signed_orders: OrderedDict[str, SignedOrder] = OrderedDict()
-
-    async def aclose(self) -> None:
-        if self._owns_http:
-            await self._http.aclose()
-
-    async def __aenter__(self) -> PolymarketClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # --- transport -------------------------------------------------------------------------
 

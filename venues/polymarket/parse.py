@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -43,6 +43,7 @@ from venues.polymarket.messages import (
 )
 
 JsonObject = Mapping[str, Any]
+E = TypeVar("E")
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
@@ -303,12 +304,16 @@ def market_event(m: object) -> MarketEvent:
         raise PolymarketParseError(f"{kind} message malformed: {exc}") from None
 
 
-def market_frame(data: bytes | str) -> list[MarketEvent]:
-    """A market-channel frame: one JSON object or a JSON array of them."""
+def _frame(data: bytes | str, event: Callable[[Any], E]) -> list[E]:
+    """A channel frame is one JSON object or a JSON array of them."""
     decoded = loads(data)
     if isinstance(decoded, list):
-        return [market_event(m) for m in decoded]
-    return [market_event(decoded)]
+        return [event(m) for m in decoded]
+    return [event(decoded)]
+
+
+def market_frame(data: bytes | str) -> list[MarketEvent]:
+    return _frame(data, market_event)
 
 
 # ---------------------------------------------------------------- user channel / private REST
@@ -383,10 +388,7 @@ def user_event(m: object) -> UserEvent:
 
 
 def user_frame(data: bytes | str) -> list[UserEvent]:
-    decoded = loads(data)
-    if isinstance(decoded, list):
-        return [user_event(m) for m in decoded]
-    return [user_event(decoded)]
+    return _frame(data, user_event)
 
 
 def open_order(m: JsonObject) -> OpenOrder:
