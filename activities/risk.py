@@ -40,6 +40,7 @@ from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
 from venues.base import TradingClient
 
 CHECK_AND_RESERVE = "check_and_reserve"
+RESERVATION_ADMITTED = "reservation_admitted"
 
 log = logging.getLogger(__name__)
 

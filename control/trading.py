@@ -27,6 +27,7 @@ from arbitrage.pairs import SqlPairRepository
 from control.config import Settings
 from domain.book import BookSnapshot
 from domain.models import Market, MarketPair, PairStatus, Venue
+from risk.admission import HotAdmission
 from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.recording import QueuedRecorder
@@ -126,12 +127,19 @@ async def trading_stack(
     kalshi: KalshiClient,
     *,
     risk: RiskCheck | None = None,
+    admission: HotAdmission | None = None,
     policy: SagaPolicy | None = None,
 ) -> AsyncIterator[TradingStack]:
+    """`admission` (the pre-trade checks in this process) is the detector's risk hook when given,
+    and every saga the launcher starts is then marked admitted; otherwise `risk` screens."""
+    if admission is not None and risk is not None:
+        raise ValueError("give either an admission or a risk screen, not both")
     pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
-    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=risk, recorder=recorder)
-    launcher = SagaLauncher(client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy)
+    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=admission or risk, recorder=recorder)
+    launcher = SagaLauncher(
+        client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy, admission=admission
+    )
     relay = BookRelay()
     feed = PolymarketBookFeed()
     feed.on_book = relay.on_book

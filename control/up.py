@@ -26,7 +26,7 @@ from control.dashboard import render, saga_summary, status_line
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
 from control.trading import TradingStack, rest_books, trading_stack, trading_venues, venue_clients
-from risk.adapters import GateScreen
+from risk.admission import HotAdmission
 from risk.control import running_risk
 from sandbox.runner import run_sandboxes
 from workers.worker import build_worker
@@ -137,8 +137,9 @@ async def run_up(
                     books=rest_books(polymarket, kalshi),
                 )
             )
+            admission = await stack.enter_async_context(HotAdmission(svc.client, gate).running())
             trading = await stack.enter_async_context(
-                trading_stack(settings, svc.client, svc.engine, polymarket, kalshi, risk=GateScreen(gate))
+                trading_stack(settings, svc.client, svc.engine, polymarket, kalshi, admission=admission)
             )
         health = await probe_health(svc, settings.temporal.task_queue)
         console.print(_health_table(settings, svc, health, venues))

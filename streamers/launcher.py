@@ -4,7 +4,8 @@ Eager start lets the in-process worker pick up the first workflow task straight 
 the start response (no extra round trip through the matching service). The workflow
 id is derived from the opportunity id with a reuse policy that rejects duplicates, so
 an opportunity seen twice — by a replay, a reconnect, a second hot process — still
-yields one saga.
+yields one saga. With a `HotAdmission` (the detector's risk hook) every launched saga
+was admitted here and says so; one that does not start gives its admission back.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from arbitrage.opportunity import Opportunity, OpportunityRecorder, OutcomeKind
 from domain.models import MarketPair
+from risk.admission import HotAdmission
 from workflows.arb_saga import ArbSagaWorkflow
 from workflows.arb_types import ArbSagaInput, SagaPolicy, SagaStatus, workflow_id_for
 
@@ -33,6 +35,7 @@ class SagaLauncher:
         recorder: OpportunityRecorder,
         policy: SagaPolicy | None = None,
         tenant_id: str = "default",
+        admission: HotAdmission | None = None,
     ) -> None:
         self._client = client
         self._task_queue = task_queue
@@ -40,20 +43,29 @@ class SagaLauncher:
         self._recorder = recorder
         self._policy = policy or SagaPolicy()
         self._tenant = tenant_id
+        self._admission = admission
         self.started: list[WorkflowHandle[ArbSagaWorkflow, SagaStatus]] = []
         self.duplicates = 0
 
     async def launch(self, opportunity: Opportunity) -> WorkflowHandle[ArbSagaWorkflow, SagaStatus] | None:
+        saga_id = workflow_id_for(opportunity.opportunity_id)
         pair = self._pairs.get(opportunity.pair_id)
         if pair is None:
+            self._release(saga_id)
             await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "pair not loaded")
             return None
-        request = ArbSagaInput(opportunity=opportunity, pair=pair, policy=self._policy, tenant_id=self._tenant)
+        request = ArbSagaInput(
+            opportunity=opportunity,
+            pair=pair,
+            policy=self._policy,
+            tenant_id=self._tenant,
+            admitted=self._admission is not None,
+        )
         try:
             handle = await self._client.start_workflow(
                 ArbSagaWorkflow.run,
                 request,
-                id=workflow_id_for(opportunity.opportunity_id),
+                id=saga_id,
                 task_queue=self._task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
@@ -61,8 +73,21 @@ class SagaLauncher:
             )
         except WorkflowAlreadyStartedError:
             self.duplicates += 1
+            self._release(saga_id)
             await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "saga already exists")
             return None
+        except Exception:
+            self._forget_unless_started(saga_id)
+            raise
         await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.TAKEN, handle.id)
         self.started.append(handle)
         return handle
+
+    def _release(self, saga_id: str) -> None:
+        if self._admission is not None:
+            self._admission.release(saga_id)
+
+    def _forget_unless_started(self, saga_id: str) -> None:
+        """The start's outcome is unknown (timeout, lost answer): the admission keeps counting it until the
+        supervisor is seen to know it, or until its grace runs out (see HotAdmission)."""
+        log.warning("saga %s: start failed with an unknown outcome; its admission is kept for now", saga_id)

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
@@ -38,7 +38,7 @@ with workflow.unsafe.imports_passed_through():
         client_order_id,
     )
     from workflows.compensation import BookQuote, choose_plan
-    from workflows.risk_supervisor import report_saga_finished
+    from workflows.risk_supervisor import report_admitted, report_saga_finished
 
 ZERO = Decimal(0)
 PLACE_RETRY = RetryPolicy(
@@ -63,6 +63,7 @@ class ArbSagaWorkflow:
         self._legs: dict[str, LegFill] = {}
         self._compensations: list[LegFill] = []
         self._alerts: list[str] = []
+        self._handover: asyncio.Task[None] | None = None
 
     @workflow.query(name="state")
     def state(self) -> SagaStatus:
@@ -80,7 +81,9 @@ class ArbSagaWorkflow:
                 ARB_STATE.value_set(self._state.value),
             ]
         )
-        if request.policy.pre_trade_approval and not await self._approved(request):
+        if request.policy.pre_trade_approval and request.admitted:
+            self._handover = asyncio.create_task(self._hand_over_reservation(request))
+        elif request.policy.pre_trade_approval and not await self._approved(request):
             self._set_state(ArbState.FAILED)
             await self._record()
             return self._status()
@@ -94,6 +97,13 @@ class ArbSagaWorkflow:
             raise
         await self._finish(request)
         return self._status()
+
+    async def _hand_over_reservation(self, request: ArbSagaInput) -> None:
+        """A signal sent in the same workflow task as the legs, so it costs the legs no round trip."""
+        try:
+            await report_admitted(request.tenant_id, trade_request(request.opportunity, workflow.info().workflow_id))
+        except FailureError as exc:
+            self._alerts.append(f"risk supervisor did not take the admitted reservation: {exc}")
 
     async def _approved(self, request: ArbSagaInput) -> bool:
         """The supervisor checks limits and reserves room atomically; idempotent per saga on retries.
@@ -116,6 +126,8 @@ class ArbSagaWorkflow:
     async def _finish(self, request: ArbSagaInput) -> None:
         """Record the outcome, then release the reservation and feed the circuit breaker."""
         await self._record()
+        if self._handover is not None:
+            await self._handover
         if request.policy.pre_trade_approval:
             await report_saga_finished(request.tenant_id, saga_finished(self._status()))
 

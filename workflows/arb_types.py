@@ -70,10 +70,14 @@ class SagaPolicy(_Model):
 
 
 class ArbSagaInput(_Model):
+    """`admitted`: the hot process already ran the pre-trade checks (risk/admission.py), so the saga
+    places its legs at once and hands the reservation to the supervisor alongside."""
+
     opportunity: Opportunity
     pair: MarketPair
     policy: SagaPolicy = SagaPolicy()
     tenant_id: str = "default"
+    admitted: bool = False
 
 
 class LegFill(_Model):

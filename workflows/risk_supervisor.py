@@ -2,7 +2,9 @@
 
 It owns the limits, the risk book (holdings, balances, reservations, daily P&L), the
 circuit breaker and the kill switch. Sagas reserve room with the `check_and_reserve`
-update (idempotent per saga id) and report back with the `saga_finished` signal;
+update (idempotent per saga id), or hand over the reservation the hot process admitted
+them with (`reservation_admitted` signal, checked against the `admission` query; see
+risk/admission.py), and report back with the `saga_finished` signal;
 operators use the `set_limit`, `set_kill_switch` and `reset_breaker` updates, whose
 validators reject bad input before anything is written to history; everyone reads it
 through the `state`, `limits` and `pnl` queries. Every kill-switch or breaker change is
@@ -25,7 +27,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.risk import CHECK_AND_RESERVE, RiskActivities
+    from activities.risk import CHECK_AND_RESERVE, RESERVATION_ADMITTED, RiskActivities
     from domain.models import Venue
     from risk.breaker import CircuitBreaker
     from risk.checks import RiskBook, check_trade
@@ -83,6 +85,20 @@ class SupervisorInput(BaseModel):
     max_history_events: int = Field(default=5000, ge=20)
 
 
+class AdmissionView(BaseModel):
+    """The `admission` query: what the hot process checks new sagas against between two reads.
+
+    `seen` are the asked-about saga ids the supervisor already knows (reserved or
+    finished): the hot process stops counting those itself, the book counts them.
+    """
+
+    limits: Limits
+    book: RiskBook
+    kill_switch: bool
+    breaker_open: bool
+    seen: list[str]
+
+
 class RiskStatus(BaseModel):
     """The `state` query: what an operator needs at a glance."""
 
@@ -112,6 +128,12 @@ def apply_limit_change(limits: Limits, change: LimitChange) -> Limits:
         return Limits.model_validate({**limits.model_dump(), change.key: change.value})
     except ValidationError as exc:
         raise ValueError(f"invalid value {change.value!r} for {change.key}: {exc.errors()[0]['msg']}") from None
+
+
+async def report_admitted(tenant_id: str, request: TradeRequest) -> None:
+    """For saga workflows the hot process admitted: hand the reservation to the supervisor."""
+    handle = workflow.get_external_workflow_handle(supervisor_id(tenant_id))
+    await handle.signal(RESERVATION_ADMITTED, request)
 
 
 async def report_saga_finished(tenant_id: str, finished: SagaFinished) -> None:
@@ -183,6 +205,33 @@ class RiskSupervisorWorkflow:
         held = self._state.book.reservations.get(request.saga_id)
         if held is not None and held.request != request:
             raise ValueError(f"saga {request.saga_id} already reserved a different trade")
+
+    @workflow.signal(name=RESERVATION_ADMITTED)
+    def reservation_admitted(self, request: TradeRequest) -> None:
+        """A saga the hot process admitted against `admission` (its orders may already be out):
+        recorded as is. Should this book refuse it (a limit lowered or a halt since the hot
+        process last read), it is still recorded — the room is in use — and logged loudly."""
+        state = self._state
+        if request.saga_id in state.book.reservations or request.saga_id in state.finished_sagas:
+            return
+        now = workflow.now()
+        decision = check_trade(
+            request,
+            state.limits,
+            state.book,
+            today=now.date(),
+            kill_switch=state.kill_switch,
+            breaker_open=state.breaker.is_open(state.limits, now),
+        )
+        if not decision.approved:
+            workflow.logger.error(
+                "saga %s was admitted by the hot process but this book refuses it (%s): %s",
+                request.saga_id,
+                decision.code,
+                decision.message,
+            )
+        state.book.reserve(request, now)
+        self._wake = True
 
     @workflow.signal(name="saga_finished")
     async def saga_finished(self, finished: SagaFinished) -> None:
@@ -291,6 +340,18 @@ class RiskSupervisorWorkflow:
             gate_version=state.gate_version,
             published_version=self._published,
             generation=state.generation,
+        )
+
+    @workflow.query(name="admission")
+    def admission(self, pending: list[str]) -> AdmissionView:
+        state = self._state
+        known = set(state.book.reservations) | set(state.finished_sagas)
+        return AdmissionView(
+            limits=state.limits,
+            book=state.book,
+            kill_switch=state.kill_switch,
+            breaker_open=state.breaker.is_open(state.limits, workflow.now()),
+            seen=[saga_id for saga_id in pending if saga_id in known],
         )
 
     @workflow.query(name="limits")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -48,8 +49,12 @@ class Rig:
     allowed: list[bool]
     engine: AsyncEngine
 
-    async def start(self, policy: SagaPolicy = FAST, contracts: int = 10, tenant: str = "default") -> WorkflowHandle:
-        request = ArbSagaInput(opportunity=opportunity(contracts), pair=PAIR, policy=policy, tenant_id=tenant)
+    async def start(
+        self, policy: SagaPolicy = FAST, contracts: int = 10, tenant: str = "default", *, admitted: bool = False
+    ) -> WorkflowHandle:
+        request = ArbSagaInput(
+            opportunity=opportunity(contracts), pair=PAIR, policy=policy, tenant_id=tenant, admitted=admitted
+        )
         return await self.client.start_workflow(
             ArbSagaWorkflow.run, request, id=f"arb-{uuid.uuid4()}", task_queue=self.queue
         )
@@ -197,7 +202,7 @@ async def test_cancel_mid_saga_finishes_legs_in_flight_then_gets_flat(rig: Rig) 
     await replay(rig.client, handle, record_as="cancel")
 
 
-@pytest.mark.parametrize("name", ["happy_path", "hedge", "unwind", "cancel", "approved"])
+@pytest.mark.parametrize("name", ["happy_path", "hedge", "unwind", "cancel", "approved", "admitted"])
 async def test_recorded_history_replays_deterministically(name: str) -> None:
     """Histories recorded from earlier runs of this code: a non-deterministic change to the saga fails here."""
     path = HISTORIES / f"{name}.json"
@@ -205,29 +210,57 @@ async def test_recorded_history_replays_deterministically(name: str) -> None:
     await Replayer(workflows=[ArbSagaWorkflow], data_converter=pydantic_data_converter).replay_workflow(history)
 
 
-async def _supervised_run(rig: Rig, limits: Limits, record_as: str | None = None) -> tuple[SagaStatus, RiskControl]:
+async def _supervised_run(
+    rig: Rig, limits: Limits, record_as: str | None = None, *, admitted: bool = False
+) -> tuple[SagaStatus, RiskControl, WorkflowHandle]:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     async with running_risk(rig.client, rig.engine, tenant, rig.queue, limits):
         control = RiskControl(rig.client, tenant)
         while not (await control.status()).balances:
             await asyncio.sleep(0.05)
-        handle = await rig.start(FAST.model_copy(update={"pre_trade_approval": True}), tenant=tenant)
+        policy = FAST.model_copy(update={"pre_trade_approval": True})
+        handle = await rig.start(policy, tenant=tenant, admitted=admitted)
         status: SagaStatus = await handle.result()
         while (await control.status()).open_sagas:
             await asyncio.sleep(0.05)
     await replay(rig.client, handle, record_as)
-    return status, control
+    return status, control, handle
 
 
 async def test_supervisor_approves_then_hears_the_outcome(rig: Rig) -> None:
-    status, control = await _supervised_run(rig, Limits(), record_as="approved")
+    status, control, _ = await _supervised_run(rig, Limits(), record_as="approved")
     assert status.state is ArbState.COMPLETED
     after = await control.status()
     assert after.open_sagas == [] and after.net_pnl_today == status.realized_pnl
 
 
 async def test_supervisor_refusal_places_nothing(rig: Rig) -> None:
-    status, _ = await _supervised_run(rig, Limits(max_contracts_per_market=Decimal(5)))
+    status, _, _ = await _supervised_run(rig, Limits(max_contracts_per_market=Decimal(5)))
     assert status.state is ArbState.FAILED
     assert any("refused by risk" in alert for alert in status.alerts)
     assert all(not v.orders for v in rig.venues.values())
+
+
+async def test_admitted_saga_places_its_legs_at_once_and_hands_over_its_reservation(rig: Rig) -> None:
+    """Admitted by the hot process: the first workflow task schedules both legs and signals the
+    supervisor; nothing (no approval, no activity) runs before the legs."""
+    status, control, handle = await _supervised_run(rig, Limits(), record_as="admitted", admitted=True)
+    assert status.state is ArbState.COMPLETED and status.alerts == []
+    after = await control.status()
+    assert after.open_sagas == [] and after.net_pnl_today == status.realized_pnl
+    events = (await handle.fetch_history()).events
+    first_task = next(e.event_id for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED)
+    scheduled = [
+        e.activity_task_scheduled_event_attributes
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
+    assert [a.activity_type.name for a in scheduled[:2]] == ["place_order", "place_order"]
+    assert {a.workflow_task_completed_event_id for a in scheduled[:2]} == {first_task}
+    handover = next(
+        e.signal_external_workflow_execution_initiated_event_attributes
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED
+    )
+    assert handover.signal_name == "reservation_admitted"
+    assert handover.workflow_task_completed_event_id == first_task

@@ -27,13 +27,17 @@ from temporalio.worker import Replayer, Worker
 from typer.testing import CliRunner
 
 from activities.risk import RiskActivities
+from arbitrage.opportunity import Opportunity
 from domain.book import BookSnapshot
 from domain.models import Outcome, Position, Venue
+from risk.adapters import trade_request
+from risk.admission import HotAdmission
 from risk.cli import app as cli_app
 from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
     Decision,
+    GateState,
     KillSwitchChange,
     LimitChange,
     RejectCode,
@@ -47,6 +51,7 @@ from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
 from tests.risk.factories import T0, FakeVenueClient, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
+from tests.workflows.saga_fixtures import opportunity as saga_opportunity
 from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
 
 TASK_QUEUE = "risk-test"
@@ -485,3 +490,113 @@ async def test_reservations_of_sagas_that_closed_without_reporting_are_released_
     await eventually(lambda: _breaker_open(handle))
     status = await handle.query(RiskSupervisorWorkflow.status)
     assert "1 failed" in status.breaker_reason
+
+
+# --- pre-trade admission in the hot process (risk/admission.py) -----------------------------
+
+
+class _GateStore:
+    """The gate's row as the supervisor would publish it; tests flip it."""
+
+    def __init__(self, tenant: str) -> None:
+        self.state = GateState(tenant_id=tenant, version=1, kill_switch=False, breaker_open=False, updated_at=T0)
+
+    async def read(self, tenant_id: str) -> GateState | None:
+        return self.state
+
+    async def write(self, state: GateState) -> bool:
+        self.state = state
+        return True
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _admission(
+    harness: Harness, handle: WorkflowHandle[RiskSupervisorWorkflow, None]
+) -> tuple[HotAdmission, _GateStore, _Clock]:
+    tenant = handle.id.removeprefix("risk-supervisor-")
+    store, clock = _GateStore(tenant), _Clock()
+    gate = RiskGate(store, tenant, clock=clock)
+    await gate.refresh()
+    return HotAdmission(harness.client, gate, clock=clock), store, clock
+
+
+def _opportunity(n: int) -> Opportunity:
+    return saga_opportunity(10, opportunity_id=f"opp-{n}")
+
+
+async def test_admission_counts_its_sagas_until_the_supervisor_knows_them(harness: Harness) -> None:
+    handle = await harness.start()
+    await harness.control(handle).set_limit("max_open_sagas", "2", actor="test")
+    admission, _, _ = await _admission(harness, handle)
+    refused = admission.check(_opportunity(1))
+    assert not refused.approved and refused.reason == "admission has not read the risk supervisor yet"
+
+    await admission.refresh()
+    assert admission.check(_opportunity(1)).approved
+    assert admission.check(_opportunity(2)).approved
+    third = admission.check(_opportunity(3))  # the supervisor knows neither saga yet: counted here
+    assert not third.approved and third.reason is not None and third.reason.startswith("max_open_sagas")
+    again = admission.check(_opportunity(1))
+    assert not again.approved and again.reason == "saga arb-opp-1 is already admitted"
+
+    for n in (1, 2):  # what each saga's first workflow task sends
+        request = trade_request(_opportunity(n), f"arb-opp-{n}")
+        await handle.signal(RiskSupervisorWorkflow.reservation_admitted, request)
+    await eventually(lambda: _open_sagas_are(handle, ["arb-opp-1", "arb-opp-2"]))
+    await admission.refresh()
+    assert admission.pending == []  # now counted through the supervisor's book, once
+    assert not admission.check(_opportunity(3)).approved
+
+    await fail(handle, "arb-opp-1")
+    await eventually(lambda: _open_sagas_are(handle, ["arb-opp-2"]))
+    await admission.refresh()
+    assert admission.check(_opportunity(3)).approved
+    only_opp_2 = trade_request(_opportunity(2), "arb-opp-2").at_risk  # opp-3 is not the supervisor's yet
+    assert (await handle.query(RiskSupervisorWorkflow.status)).exposure == only_opp_2 == Decimal("8.68")
+
+
+async def test_admission_fails_closed_and_gives_back_what_was_not_started(harness: Harness) -> None:
+    handle = await harness.start()
+    await harness.control(handle).set_limit("max_open_sagas", "1", actor="test")
+    admission, store, clock = await _admission(harness, handle)
+    await admission.refresh()
+    assert admission.check(_opportunity(1)).approved
+    admission.release("arb-opp-1")  # its start failed: the room is free again
+    assert admission.pending == [] and admission.check(_opportunity(2)).approved
+
+    clock.now += admission.unseen_grace + 1  # arb-opp-2 never reached the supervisor
+    await admission._gate.refresh()
+    await admission.refresh()
+    assert admission.pending == [] and admission.check(_opportunity(3)).approved
+
+    clock.now += admission.max_staleness + 1
+    stale = admission.check(_opportunity(4))
+    assert not stale.approved and stale.reason is not None and "old" in stale.reason
+    await admission.refresh()
+    store.state = store.state.model_copy(update={"version": 2, "kill_switch": True, "kill_reason": "outage"})
+    admission.release("arb-opp-3")
+    assert admission.check(_opportunity(4)).approved is False  # the gate has not polled yet: still its last state
+    await admission._gate.refresh()
+    killed = admission.check(_opportunity(4))
+    assert not killed.approved and killed.reason == "kill switch is on: outage"
+
+
+async def test_supervisor_records_an_admitted_reservation_even_over_its_limits(harness: Harness) -> None:
+    """The orders may already be out: the room is in use whatever the book now says."""
+    handle = await harness.start()
+    await harness.control(handle).set_limit("max_open_sagas", "0", actor="test")
+    await handle.signal(RiskSupervisorWorkflow.reservation_admitted, arb_request("late"))
+    await handle.signal(RiskSupervisorWorkflow.reservation_admitted, arb_request("late"))  # repeated: once
+    await eventually(lambda: _open_sagas_are(handle, ["late"]))
+    await fail(handle, "late")
+    await eventually(lambda: _open_sagas_are(handle, []))
+    await handle.signal(RiskSupervisorWorkflow.reservation_admitted, arb_request("late"))  # after it finished
+    await asyncio.sleep(0.2)
+    assert (await handle.query(RiskSupervisorWorkflow.status)).open_sagas == []

@@ -1,0 +1,161 @@
+"""Pre-trade checks in the hot process, so a saga's legs need no round trip to the supervisor first.
+
+Asking the supervisor (`check_and_reserve`, an update through the Temporal server) cost
+the tick -> orders path about 11 ms of its 30. Instead the hot process — the only
+starter of a tenant's sagas — checks each opportunity with the same `check_trade`
+against a copy of the supervisor's book (the `admission` query, re-read every
+`refresh_interval`) plus the sagas it admitted since that read. An admitted saga starts
+with `admitted=True`; its first workflow task places the legs and, in the same task,
+hands the reservation to the supervisor (`reservation_admitted` signal). Once a read
+shows the supervisor knows a saga (reserved or finished), the copy counts it and this
+process stops counting it itself: never counted zero times, at worst twice for one read.
+A saga the supervisor is never seen to know (its start failed with an unknown outcome
+and it never ran) stops being counted after `unseen_grace`.
+
+Fails closed: no read yet, a read older than `max_staleness`, the in-process gate
+refusing (kill switch, breaker), or a halt in the last read all refuse. A limit lowered
+by an operator applies from the next read (at most `refresh_interval` later); sagas
+admitted in between are still recorded by the supervisor, and logged as over the limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+from temporalio.client import Client
+
+from arbitrage.opportunity import Decision as ScreenDecision
+from arbitrage.opportunity import Opportunity
+from risk.adapters import trade_request
+from risk.checks import RiskBook, check_trade
+from risk.gate import RiskGate
+from risk.models import TradeRequest, supervisor_id
+from workflows.arb_types import workflow_id_for
+from workflows.risk_supervisor import AdmissionView, RiskSupervisorWorkflow
+
+log = logging.getLogger(__name__)
+
+
+class HotAdmission:
+    """The detector's risk hook in the hot process (`check`), and the launcher's (`release`)."""
+
+    def __init__(
+        self,
+        client: Client,
+        gate: RiskGate,
+        *,
+        refresh_interval: float = 0.5,
+        max_staleness: float = 5.0,
+        unseen_grace: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not 0 < refresh_interval < max_staleness:
+            raise ValueError("need 0 < refresh_interval < max_staleness")
+        self.refresh_interval = refresh_interval
+        self.max_staleness = max_staleness
+        self.unseen_grace = unseen_grace
+        self.read_failures = 0
+        self._handle = client.get_workflow_handle_for(RiskSupervisorWorkflow.run, supervisor_id(gate.tenant_id))
+        self._gate = gate
+        self._clock = clock
+        self._view: AdmissionView | None = None
+        self._book = RiskBook()
+        self._read_at: float | None = None
+        self._pending: dict[str, tuple[TradeRequest, float]] = {}
+
+    @property
+    def pending(self) -> list[str]:
+        """Sagas admitted here that the supervisor has not been seen to know yet."""
+        return list(self._pending)
+
+    async def refresh(self) -> None:
+        """One read of the supervisor; a failed read keeps the last one, which ages toward refusal."""
+        asked = list(self._pending)
+        try:
+            view = await self._handle.query(
+                RiskSupervisorWorkflow.admission, asked, rpc_timeout=timedelta(seconds=self.max_staleness)
+            )
+        except Exception:
+            self.read_failures += 1
+            log.exception("admission for %s could not read the risk supervisor", self._gate.tenant_id)
+            return
+        for saga_id in view.seen:
+            self._pending.pop(saga_id, None)
+        read_at = self._clock()
+        for saga_id in [s for s, (_, at) in self._pending.items() if read_at - at > self.unseen_grace]:
+            log.warning(
+                "saga %s: admitted %.0fs ago, never seen by the supervisor; no longer counted",
+                saga_id,
+                read_at - self._pending.pop(saga_id)[1],
+            )
+        book = view.book
+        now = datetime.now(UTC)
+        for saga_id, (request, _) in self._pending.items():
+            if saga_id not in book.reservations:
+                book.reserve(request, now)
+        self._view, self._book, self._read_at = view, book, read_at
+
+    async def run(self) -> None:
+        """Re-read until cancelled."""
+        while True:
+            await asyncio.sleep(self.refresh_interval)
+            await self.refresh()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[HotAdmission]:
+        """Keep the copy fresh for the duration of the block (first read done on entry)."""
+        await self.refresh()
+        task = asyncio.create_task(self.run(), name=f"admission-{self._gate.tenant_id}")
+        try:
+            yield self
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def refusal(self) -> str | None:
+        """Why no saga may be admitted right now, whatever its size; None when checks may run."""
+        reason = self._gate.refusal()
+        if reason is not None:
+            return reason
+        if self._view is None or self._read_at is None:
+            return "admission has not read the risk supervisor yet"
+        age = self._clock() - self._read_at
+        if age > self.max_staleness:
+            return f"admission's copy of the risk book is {age:.1f}s old (limit {self.max_staleness}s)"
+        return None
+
+    def check(self, opportunity: Opportunity) -> ScreenDecision:
+        """Admit (and count at once, so the next opportunity sees it) or refuse with the reason."""
+        reason = self.refusal()
+        if reason is not None:
+            return ScreenDecision(approved=False, reason=reason)
+        assert self._view is not None
+        saga_id = workflow_id_for(opportunity.opportunity_id)
+        if saga_id in self._book.reservations:
+            return ScreenDecision(approved=False, reason=f"saga {saga_id} is already admitted")
+        request = trade_request(opportunity, saga_id)
+        now = datetime.now(UTC)
+        decision = check_trade(
+            request,
+            self._view.limits,
+            self._book,
+            today=now.date(),
+            kill_switch=self._view.kill_switch,
+            breaker_open=self._view.breaker_open,
+        )
+        if not decision.approved:
+            return ScreenDecision(approved=False, reason=f"{decision.code}: {decision.message}")
+        self._book.reserve(request, now)
+        self._pending[saga_id] = (request, self._clock())
+        return ScreenDecision(approved=True)
+
+    def release(self, saga_id: str) -> None:
+        """The saga was not started (a duplicate, an error): its admission no longer holds room."""
+        if self._pending.pop(saga_id, None) is not None:
+            self._book.reservations.pop(saga_id, None)
