@@ -6,6 +6,13 @@ they were in flight — the saga first learns the truth from the venues (reconci
 by client order id), then makes the position flat: hedge on the other venue within a
 loss budget, hedge with the complement on the same venue, or unwind; cheapest first
 (`workflows.compensation`), retried with backoff until flat, with an alert if it cannot.
+
+The saga runs outside the workflow sandbox (`sandboxed=False`): the sandbox re-imports
+the workflow module for every run, 3-5 ms of the tick -> orders path before the first
+command (bench/bench_tick_to_order.py). What the sandbox would enforce is kept by hand
+and checked: these modules take time, randomness and ids only from `workflow.*`
+(tests/workflows/test_saga_determinism.py reads their source), and recorded histories
+replay (tests/workflows/test_arb_saga.py).
 """
 
 from __future__ import annotations
@@ -54,7 +61,7 @@ RECONCILE_REFUSALS = "reconcile-refused-placements"
 ALERT_RESIDUAL = "alert-residual-within-tolerance"
 
 
-@workflow.defn(name="ArbSaga")
+@workflow.defn(name="ArbSaga", sandboxed=False)
 class ArbSagaWorkflow:
     def __init__(self) -> None:
         self._input: ArbSagaInput | None = None
