@@ -84,7 +84,7 @@ async def running_risk(
 ) -> AsyncIterator[RiskGate]:
     """What a trading process needs: the tenant's supervisor started (if it was not) and a polling
     gate for its order activities (`build_worker(..., trading_allowed=gate.allows_new_exposure)`)
-    and its detector (`risk.adapters.GateScreen(gate)`). The gate refuses until the supervisor
+    and its pre-trade admission (`risk.admission.HotAdmission`). The gate refuses until the supervisor
     has published, i.e. until a worker on `task_queue` runs it."""
     await RiskControl(client, tenant_id).ensure_started(task_queue, limits)
     async with RiskGate(SqlGateStateStore(engine), tenant_id).running() as gate:
