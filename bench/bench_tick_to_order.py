@@ -1,7 +1,7 @@
 """Tick -> both leg orders at the venues, through the main job's own path and Temporal (issue 6).
 
 The stack is the one `inertial up` runs in paper mode, built by the same functions in
-the same order: in-process sandboxes, paper accounts (`point_at_sandboxes` +
+the same order: sandbox venues, paper accounts (`point_at_sandboxes` +
 `provision`), the real Temporal dev server (same flags as `inertial up`), venue
 clients, the tenant's risk supervisor and gate, the worker, pair discovery and
 auto-confirm, both market streams -> BookRelay -> HotLoop -> Detector (gate screen) ->
@@ -10,11 +10,19 @@ then both legs) -> place_order -> PolymarketClient / KalshiTradingClient -> sand
 Only the books and the risk limits are the bench's: one twin pair with a quiet 3-level
 book on each venue, no background scenario, limits with room for every round.
 
-Each round a bench market maker lowers one venue's YES ask through that sandbox's own
+The two sandboxes and the bench's market maker run in a child process
+(bench/_venue_process.py, driven over its stdin and stdout). Real venues are remote: in
+this process the sandboxes' order handlers (Polymarket's checks an EIP-712 signature,
+about 1 ms) and publishers would take turns on the hot event loop and inflate every
+figure, so the measured process holds only what the hot process of `inertial up` holds
+when it trades real venues.
+
+Each round the market maker lowers one venue's YES ask through that sandbox's own
 matching engine and publisher (so the market WebSocket carries the tick), the bench
-waits until both leg orders have reached the sandboxes and the saga has finished, then
-restores the books. Everything runs in one process, so every stamp is
-`time.perf_counter_ns()`; the hooks are the bench's (wrappers and a Temporal
+waits until the child reports both leg orders at its order handlers and the saga has
+finished, then restores the books. Every stamp is `time.perf_counter_ns()`,
+CLOCK_MONOTONIC on Linux: one clock for the whole machine, so the child's stamps (tick,
+send) and this process's line up. The hooks are the bench's (wrappers and a Temporal
 interceptor), never code in the production path:
 
   tick     the sandbox has published the price change (it is in the subscriber's outbox)
@@ -25,7 +33,8 @@ interceptor), never code in the production path:
            split into the workflow task's start, the supervisor's approval (when the saga
            asks for it), the workflow code, and the task's completion + eager dispatch
   sign     the leg's order/request is signed (Polymarket EIP-712 order, Kalshi RSA-PSS headers)
-  send     the sandbox's order handler received it (Polymarket `place_order`, Kalshi `place`)
+  send     the sandbox's order handler received it (Polymarket `place_order`, Kalshi `place`),
+           stamped in the venue process
 
 The total is tick -> the second leg received. Stages are measured on that leg (the
 critical path); per-venue figures follow. Targets (issue 6): p50 <= 10 ms, p99 <= 25 ms.
@@ -37,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import compileall
 import contextlib
 import gc
@@ -47,11 +57,11 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from temporalio import activity, workflow
 from temporalio import client as temporal_client
@@ -60,7 +70,7 @@ from temporalio.api.enums.v1 import EventType
 
 from activities.orders import PlaceOrder
 from control.config import Settings, TemporalSettings
-from control.paper import PAPER_ACCOUNT, point_at_sandboxes, provision
+from control.paper import point_at_sandboxes, provision
 from control.services import services
 from control.trading import TradingStack, trading_stack, trading_venues, venue_clients
 from control.up import probe_health
@@ -69,21 +79,14 @@ from domain.models import Venue
 from risk.adapters import GateScreen
 from risk.control import running_risk
 from risk.models import Limits
-from sandbox.runner import Sandboxes, run_sandboxes
-from sandbox.scenarios import BookDriver, KalshiDriver, PolymarketDriver, twin_specs
+from sandbox.polymarket.app import SandboxUrls
+from sandbox.runner import Sandboxes
 from temporal.devserver import DYNAMIC_CONFIG
 from workers.worker import build_worker
 from workflows.arb_types import ArbState, SagaPolicy
 
 TARGET_P50_MS = 10.0
 TARGET_P99_MS = 25.0
-# Quiet books (YES cents): no window either way. A tick lowers the cost of one venue's side
-# under the other's: Polymarket's YES ask to 42 (+ Kalshi NO at 52), or Kalshi's YES bid
-# to 58 (Kalshi NO at 42, + Polymarket YES at 52). Both leave about 4 cents after fees.
-TOPS = {Venue.POLYMARKET: (40, 52), Venue.KALSHI: (48, 60)}
-TICKS = {Venue.POLYMARKET: (False, 42), Venue.KALSHI: (True, 58)}
-LEVELS, DEPTH, TICK_SIZE = 3, 500, 10
-MAKER = "bench-mm"
 TENANT = "default"
 APPROVAL_ACTIVITY = "request_trade_approval"
 LEG_ACTIVITY = "place_order"
@@ -96,6 +99,8 @@ BENCH_LIMITS = Limits(
     max_exposure_total=Decimal(10**6),
 )
 ROUND_TIMEOUT_S = 10.0
+VENUES_READY_S = 60.0
+VENUES_STOP_S = 10.0
 # Kalshi Basic tier allows 10 order writes/s (venues/ratelimit.py); one Kalshi leg per round.
 MIN_ROUND_S = 0.12
 EAGER_GAP_MS = 5.0
@@ -173,7 +178,15 @@ class Probe:
             return
         stamps: dict[Venue, int] = getattr(current, name)
         stamps.setdefault(venue, now)
-        if name == "received" and len(current.received) == 2:
+
+    def received(self, venue: Venue, at: int, held: int) -> None:
+        """The venue process's stamps of a leg: its arrival at the order handler and how long the handler ran."""
+        current = self.round
+        if current is None or venue in current.received:
+            return
+        current.received[venue] = at
+        current.handled[venue] = held
+        if len(current.received) == 2:
             current.done.set()
 
 
@@ -260,23 +273,6 @@ def _after(fn: Callable[..., Any], name: str, venue: Venue | None = None) -> Cal
     return timed
 
 
-def _received(fn: Callable[..., Any], venue: Venue, *, account: str | None = None) -> Callable[..., Any]:
-    """Stamp the order's arrival at the sandbox handler, and how long the handler then holds the event loop."""
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        ours = account is None or args[0] == account
-        if ours:
-            PROBE.mark("received", venue)
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            current = PROBE.round
-            if ours and current is not None and venue in current.received:
-                current.handled.setdefault(venue, time.perf_counter_ns() - current.received[venue])
-
-    return timed
-
-
 class _TimedKalshiSigner:
     """Stands in for the Kalshi client's signer (slotted, so it cannot be wrapped in place)."""
 
@@ -293,51 +289,112 @@ class _TimedKalshiSigner:
         return getattr(self._signer, name)
 
 
-class Books:
-    """The bench's market maker on both venues: a quiet ladder, one tick, and the restore."""
+@dataclass(frozen=True)
+class KalshiUrls:
+    api_url: str
+    ws_url: str
 
-    def __init__(self, sandboxes: Sandboxes) -> None:
-        assert sandboxes.kalshi is not None and sandboxes.polymarket is not None
-        spec = twin_specs(seed=7, pairs=1)[0]
-        sandboxes.kalshi.venue.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
-        sandboxes.polymarket.add_market(
-            question=spec.question, condition_id=spec.condition_id, yes_token=spec.yes_token, no_token=spec.no_token
+
+@dataclass(frozen=True)
+class VenueUrls:
+    """What `point_at_sandboxes` reads of a `Sandboxes`: the URLs only, so it works for venues in another process."""
+
+    polymarket_urls: SandboxUrls
+    kalshi: KalshiUrls
+
+
+class VenueProcess:
+    """The child serving both sandbox venues and running the bench's market maker (bench/_venue_process.py).
+
+    Commands go down its stdin, one line each, and are answered in order; between the
+    answers come the order handlers' `received` pushes, which go to `PROBE`.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        assert process.stdin is not None and process.stdout is not None
+        self.process = process
+        self._stdin = process.stdin
+        self._stdout = process.stdout
+        self._answers: collections.deque[asyncio.Future[int]] = collections.deque()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def ready(self) -> VenueUrls:
+        """Wait for the child's `ready` line, then listen to it for the rest of the run."""
+        line = await asyncio.wait_for(self._stdout.readline(), VENUES_READY_S)
+        if not line.startswith(b"ready "):
+            raise RuntimeError(f"the venue process did not start (exit code {await self.process.wait()})")
+        urls = json.loads(line.removeprefix(b"ready "))
+        self._reader = asyncio.create_task(self._read())
+        return VenueUrls(
+            SandboxUrls(clob=urls["clob"], ws=urls["ws"], gamma=urls["gamma"], data_api=urls["data_api"]),
+            KalshiUrls(api_url=urls["kalshi_api"], ws_url=urls["kalshi_ws"]),
         )
-        self.drivers: dict[Venue, BookDriver] = {
-            Venue.KALSHI: KalshiDriver(sandboxes.kalshi.venue, spec.kalshi_ticker),
-            Venue.POLYMARKET: PolymarketDriver(sandboxes.polymarket, spec.condition_id),
-        }
-        self.slots: dict[tuple[Venue, bool, int], str | None] = {}
-        self.tick_order: str | None = None
-        for venue, driver in self.drivers.items():
-            driver.fund(MAKER)
-            for k in range(LEVELS):
-                self.quote(venue, True, k)
-                self.quote(venue, False, k)
 
-    def quote(self, venue: Venue, is_bid: bool, k: int) -> None:
-        bid, ask = TOPS[venue]
-        price = bid - k if is_bid else ask + k
-        old = self.slots.get((venue, is_bid, k))
-        self.slots[(venue, is_bid, k)] = self.drivers[venue].requote(MAKER, old, is_bid, price, DEPTH)
+    async def _read(self) -> None:
+        async for line in self._stdout:
+            kind, *words = line.decode().split()
+            if kind == "received":
+                PROBE.received(Venue(words[0]), int(words[1]), int(words[2]))
+            elif kind == "ok":
+                self._answers.popleft().set_result(int(words[0]))
+        while self._answers:
+            self._answers.popleft().set_exception(RuntimeError("the venue process has exited"))
 
-    def tick(self, venue: Venue) -> None:
-        """Move one quote of `venue` so that buying both sides costs less than $1: one arbitrage window."""
-        is_bid, price = TICKS[venue]
-        self.tick_order = self.drivers[venue].requote(MAKER, None, is_bid, price, TICK_SIZE)
+    async def _command(self, *words: str) -> int:
+        if self._reader is None or self._reader.done():
+            raise RuntimeError("the venue process is not running")
+        answer = asyncio.get_running_loop().create_future()
+        self._answers.append(answer)
+        self._stdin.write((" ".join(words) + "\n").encode())
+        await self._stdin.drain()
+        result: int = await answer
+        return result
 
-    def restore(self, venue: Venue) -> None:
-        """Cancel what is left of the tick; refill the other venue's best quote, which the other leg took."""
-        is_bid, _ = TICKS[venue]
-        self.drivers[venue].requote(MAKER, self.tick_order, is_bid, None, 0)
-        self.tick_order = None
-        other = Venue.KALSHI if venue is Venue.POLYMARKET else Venue.POLYMARKET
-        self.quote(other, TICKS[other][0], 0)
+    async def tick(self, venue: Venue) -> int:
+        """Open one window on `venue`; the stamp the child took right after publishing the price change."""
+        return await self._command("tick", venue.value)
 
-    def refresh(self) -> None:
-        """Touch both books so neither is older than the detector's freshness limit."""
-        for venue in self.drivers:
-            self.quote(venue, True, 0)
+    async def restore(self, venue: Venue) -> None:
+        await self._command("restore", venue.value)
+
+    async def refresh(self) -> None:
+        await self._command("refresh")
+
+    async def stop(self) -> None:
+        """Close its stdin (it stops its servers and exits); terminate it, then kill it, if it does not."""
+        if self._reader is not None:
+            self._reader.cancel()
+        process = self.process
+        if process.returncode is None:
+            self._stdin.close()
+            for signal_child in (process.terminate, process.kill):
+                try:
+                    await asyncio.wait_for(process.wait(), VENUES_STOP_S)
+                    break
+                except TimeoutError:
+                    signal_child()
+            await process.wait()
+
+
+@contextlib.asynccontextmanager
+async def venue_process() -> AsyncIterator[tuple[VenueProcess, VenueUrls]]:
+    """`python -m bench._venue_process`, stopped on exit; in its own process group, so a Ctrl-C at the
+    terminal reaches only the bench, whose exit then stops the child (which also exits if the bench dies:
+    its stdin closes)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench._venue_process",
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        process_group=0,
+    )
+    venues = VenueProcess(process)
+    try:
+        yield venues, await venues.ready()
+    finally:
+        await venues.stop()
 
 
 def _cache_bytecode(where: Path) -> bool:
@@ -375,9 +432,8 @@ def _free_port() -> int:
         return port
 
 
-def _instrument(trading: TradingStack, sandboxes: Sandboxes) -> None:
+def _instrument(trading: TradingStack) -> None:
     assert trading.feed.on_book is not None and trading.kalshi_stream is not None
-    assert sandboxes.polymarket is not None and sandboxes.kalshi is not None
 
     def book_hook(venue: Venue, listener: Callable[[OrderBook], None]) -> Callable[[OrderBook], None]:
         def timed(book: OrderBook) -> None:
@@ -405,10 +461,6 @@ def _instrument(trading: TradingStack, sandboxes: Sandboxes) -> None:
     assert signer is not None
     signer.sign_intent = _after(signer.sign_intent, "sign", Venue.POLYMARKET)  # type: ignore[method-assign]
     trading.kalshi._signer = _TimedKalshiSigner(trading.kalshi._signer)  # type: ignore[assignment]
-    poly = sandboxes.polymarket
-    poly.place_order = _received(poly.place_order, Venue.POLYMARKET)  # type: ignore[method-assign]
-    kalshi = sandboxes.kalshi.venue
-    kalshi.place = _received(kalshi.place, Venue.KALSHI, account=PAPER_ACCOUNT)  # type: ignore[method-assign]
 
 
 async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
@@ -476,11 +528,10 @@ async def _server_view(client: temporal_client.Client, rounds: list[Round]) -> S
     return view
 
 
-async def _one_round(books: Books, trading: TradingStack, venue: Venue) -> Round:
+async def _one_round(sandboxes: VenueProcess, trading: TradingStack, venue: Venue) -> Round:
     current = Round(venue=venue, tick=0)
     PROBE.round = current
-    books.tick(venue)
-    current.tick = time.perf_counter_ns()
+    current.tick = await sandboxes.tick(venue)
     try:
         try:
             await asyncio.wait_for(current.done.wait(), ROUND_TIMEOUT_S)
@@ -497,7 +548,7 @@ async def _one_round(books: Books, trading: TradingStack, venue: Venue) -> Round
                 raise RuntimeError(f"saga {current.workflow_id} ended {status.state.value}: {status.alerts}")
     finally:
         PROBE.round = None
-        books.restore(venue)
+        await sandboxes.restore(venue)
         await _settle(trading)
     return current
 
@@ -569,9 +620,9 @@ async def run(
             temporal=TemporalSettings(dev_server_port=_free_port(), ui_port=_free_port()),
         )
         async with contextlib.AsyncExitStack() as stack:
-            sandboxes = await stack.enter_async_context(run_sandboxes())
-            books = Books(sandboxes)
-            settings = await provision(point_at_sandboxes(settings, sandboxes))
+            sandboxes, urls = await stack.enter_async_context(venue_process())
+            # `point_at_sandboxes` reads only the URLs (see VenueUrls).
+            settings = await provision(point_at_sandboxes(settings, cast(Sandboxes, urls)))
             svc = await stack.enter_async_context(services(settings))
             config = svc.client.config()
             config["interceptors"] = [BenchInterceptor()]
@@ -595,8 +646,8 @@ async def run(
                 raise RuntimeError(f"expected the bench's one twin pair to be confirmed, got {len(trading.pairs)}")
             await _gate_open(gate.allows_new_exposure)
             await probe_health(svc, settings.temporal.task_queue)
-            _instrument(trading, sandboxes)
-            books.refresh()
+            _instrument(trading)
+            await sandboxes.refresh()
             await _settle(trading, 0.2)
             print(
                 f"stack up: Temporal {svc.temporal_address} (dev server), pair {trading.pairs[0].pair_id}; "
@@ -609,7 +660,7 @@ async def run(
             gc.collect()
             for i in range(warmup + rounds):
                 began = time.perf_counter()
-                result = await _one_round(books, trading, venues[i % len(venues)])
+                result = await _one_round(sandboxes, trading, venues[i % len(venues)])
                 if i >= warmup:
                     measured.append(result)
                 await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
