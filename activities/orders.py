@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.presend import PresentOrders
 from domain.models import Order, OrderIntent, Outcome, Venue
 from venues.base import TradingClient
 from venues.errors import DuplicateOrderError, VenueError
@@ -47,9 +48,15 @@ class QuoteRequest(BaseModel):
 class OrderActivities:
     """`trading_allowed` is the risk gate's kill-switch view: consulted in-process on every new order."""
 
-    def __init__(self, clients: Mapping[Venue, TradingClient], trading_allowed: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        clients: Mapping[Venue, TradingClient],
+        trading_allowed: Callable[[], bool],
+        presends: PresentOrders | None = None,
+    ) -> None:
         self._clients = clients
         self._trading_allowed = trading_allowed
+        self._presends = presends
 
     def _client(self, venue: Venue) -> TradingClient:
         try:
@@ -59,11 +66,15 @@ class OrderActivities:
 
     @activity.defn(name="place_order")
     async def place_order(self, request: PlaceOrder) -> Order:
+        """A leg the hot process already sent for this saga (activities/presend.py) is adopted, not placed."""
         intent = request.intent
-        if not request.reduces_exposure and not self._trading_allowed():
-            raise ApplicationError("kill switch is on: no new exposure", type=KILL_SWITCH_ERROR, non_retryable=True)
         client = self._client(intent.venue)
+        presend = None if self._presends is None else self._presends.take(intent.client_order_id)
         try:
+            if presend is not None and (sent := await presend) is not None:
+                return sent
+            if not request.reduces_exposure and not self._trading_allowed():
+                raise ApplicationError("kill switch is on: no new exposure", type=KILL_SWITCH_ERROR, non_retryable=True)
             return await client.place_order(intent)
         except DuplicateOrderError:
             log.info("duplicate %s on %s: reconciling the earlier placement", intent.client_order_id, intent.venue)

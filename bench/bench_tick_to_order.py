@@ -3,10 +3,12 @@
 The stack is the one `inertial up` runs in paper mode, built by the same functions in
 the same order: sandbox venues, paper accounts (`point_at_sandboxes` +
 `provision`), the real Temporal dev server (same flags as `inertial up`), venue
-clients, the tenant's risk supervisor and gate, the worker, pair discovery and
-auto-confirm, both market streams -> BookRelay -> HotLoop -> Detector (gate screen) ->
-SagaLauncher (eager start) -> ArbSagaWorkflow (pre-trade approval by the supervisor,
-then both legs) -> place_order -> PolymarketClient / KalshiTradingClient -> sandboxes.
+clients, the tenant's risk supervisor, gate and pre-trade admission, the worker, pair
+discovery and auto-confirm, both market streams -> BookRelay -> HotLoop -> Detector
+(admission: the pre-trade checks) -> SagaLauncher (eager start) -> ArbSagaWorkflow (both
+legs in its first workflow task, the reservation handed to the supervisor alongside) ->
+place_order -> PolymarketClient / KalshiTradingClient -> sandboxes. `--approval
+supervisor` measures the other way a saga can be approved (it asks the supervisor first).
 Only the books and the risk limits are the bench's: one twin pair with a quiet 3-level
 book on each venue, no background scenario, limits with room for every round.
 
@@ -47,12 +49,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import compileall
 import contextlib
 import gc
 import json
 import logging
-import os
 import socket
 import sys
 import tempfile
@@ -69,14 +69,15 @@ from temporalio import worker as temporal_worker
 from temporalio.api.enums.v1 import EventType
 
 from activities.orders import PlaceOrder
+from activities.presend import PresentOrders
 from control.config import Settings, TemporalSettings
 from control.paper import point_at_sandboxes, provision
 from control.services import services
-from control.trading import TradingStack, trading_stack, trading_venues, venue_clients
+from control.trading import TradingStack, rest_books, trading_stack, trading_venues, venue_clients
 from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
-from risk.adapters import GateScreen
+from risk.admission import HotAdmission
 from risk.control import running_risk
 from risk.models import Limits
 from sandbox.polymarket.app import SandboxUrls
@@ -105,6 +106,7 @@ VENUES_STOP_S = 10.0
 MIN_ROUND_S = 0.12
 EAGER_GAP_MS = 5.0
 HISTORIES = 20
+APPROVALS = ("hot", "supervisor", "none")
 STAGES = ("feed", "detect", "start", "schedule", "sign", "send")
 
 
@@ -133,13 +135,19 @@ class Round:
     def last_leg(self) -> Venue:
         return max(self.received, key=lambda v: self.received[v])
 
+    def sent_ahead(self, venue: Venue) -> bool:
+        """The hot process sent this leg (activities/presend.py): signed before the saga's activity ran."""
+        return self.sign[venue] < self.schedule[venue]
+
     def stages(self, venue: Venue) -> dict[str, int]:
+        """A leg sent ahead has no schedule stage on its path: it is signed right after the start."""
+        issued = self.start if self.sent_ahead(venue) else self.schedule[venue]
         return {
             "feed": self.book - self.tick,
             "detect": self.detect - self.book,
             "start": self.start - self.detect,
-            "schedule": self.schedule[venue] - self.start,
-            "sign": self.sign[venue] - self.schedule[venue],
+            "schedule": issued - self.start,
+            "sign": self.sign[venue] - issued,
             "send": self.received[venue] - self.sign[venue],
         }
 
@@ -397,25 +405,6 @@ async def venue_process() -> AsyncIterator[tuple[VenueProcess, VenueUrls]]:
         await venues.stop()
 
 
-def _cache_bytecode(where: Path) -> bool:
-    """Compile the workflow modules into a bytecode cache under `where`, as any normal install has.
-
-    The workflow sandbox imports a saga's module afresh for every run; without a cached
-    .pyc (this machine sets PYTHONDONTWRITEBYTECODE) that is a compile of the source,
-    3-4 ms per saga on the tick -> orders path. The cache lives in the bench's temp
-    directory (`sys.pycache_prefix`), never in the repository.
-    """
-    if not sys.flags.dont_write_bytecode and not os.environ.get("PYTHONDONTWRITEBYTECODE"):
-        return False
-    sys.pycache_prefix = str(where)
-    sys.dont_write_bytecode = False
-    try:
-        compileall.compile_dir(Path(__file__).resolve().parents[1] / "workflows", quiet=1)
-    finally:
-        sys.dont_write_bytecode = True
-    return True
-
-
 async def _gate_open(allowed: Callable[[], bool], limit_s: float = 30.0) -> None:
     """The gate refuses until the supervisor has published its state once (a worker runs it)."""
     deadline = time.monotonic() + limit_s
@@ -577,17 +566,23 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
         f"{len(gaps) // 2} sagas started in the scheduling transaction "
         f"(scheduled -> started max {max(gaps, default=0):.2f} ms; < {EAGER_GAP_MS:.0f} ms = eager)"
     )
+    ahead = sum(1 for r in rounds for venue in r.received if r.sent_ahead(venue))
+    print(f"legs sent by the hot process once the saga existed (its activity adopts them): {ahead}/{2 * len(rounds)}")
     print("tick -> second leg order received by its venue:")
     print(_row("total", totals))
-    print("stages on the critical path (the leg that arrived last):")
+    print("stages on the critical path (the leg that arrived last; schedule is 0 for a leg sent ahead):")
     for stage in STAGES:
         print(_row(stage, [r.stages(r.last_leg())[stage] for r in rounds]))
-        if stage == "schedule":
-            for part in rounds[0].schedule_parts(rounds[0].last_leg()):
-                print(_row("  " + part, [r.schedule_parts(r.last_leg())[part] for r in rounds], width=30))
+    print("tick -> the saga's leg activity running (it places the leg, or adopts the one sent ahead):")
+    print(_row("total", [max(r.schedule.values()) - r.tick for r in rounds]))
+    print("  start -> activity, split on the leg whose activity ran last:")
+    for part in rounds[0].schedule_parts(rounds[0].last_leg()):
+        split = [r.schedule_parts(max(r.schedule, key=r.schedule.__getitem__))[part] for r in rounds]
+        print(_row("  " + part, split, width=30))
     for venue in (Venue.POLYMARKET, Venue.KALSHI):
         print(f"{venue.value} leg (every round):")
         print(_row("tick -> received", [r.received[venue] - r.tick for r in rounds]))
+        print(_row("tick -> activity", [r.schedule[venue] - r.tick for r in rounds]))
         for stage in ("schedule", "sign", "send"):
             print(_row(stage, [r.stages(venue)[stage] for r in rounds]))
         print(_row("sandbox handler", [r.handled[venue] for r in rounds if venue in r.handled]))
@@ -609,11 +604,8 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
     )
 
 
-async def run(
-    rounds: int, warmup: int, venues: list[Venue], *, bytecode_cache: bool, policy: SagaPolicy | None
-) -> None:
+async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, keep_legs_in_saga: bool) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-tick-") as tmp:
-        cached = bytecode_cache and _cache_bytecode(Path(tmp) / "pycache")
         settings = Settings(
             data_dir=Path(tmp),
             dry_run=True,
@@ -631,16 +623,33 @@ async def run(
             queue = settings.temporal.task_queue
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(client, svc.engine, TENANT, queue, BENCH_LIMITS))
+            venues_by_name = trading_venues(polymarket, kalshi)
+            presends = PresentOrders(venues_by_name, gate.allows_new_exposure)
             worker = build_worker(
                 client,
                 queue,
                 svc.engine,
-                venues=trading_venues(polymarket, kalshi),
+                venues=venues_by_name,
                 trading_allowed=gate.allows_new_exposure,
+                books=rest_books(polymarket, kalshi),
+                presends=presends,
             )
             await stack.enter_async_context(worker)
+            policy = SagaPolicy(pre_trade_approval=approval != "none")
+            admission = None
+            if approval == "hot":
+                admission = await stack.enter_async_context(HotAdmission(client, gate).running())
             trading = await stack.enter_async_context(
-                trading_stack(settings, client, svc.engine, polymarket, kalshi, risk=GateScreen(gate), policy=policy)
+                trading_stack(
+                    settings,
+                    client,
+                    svc.engine,
+                    polymarket,
+                    kalshi,
+                    admission=admission,
+                    presends=presends if admission is not None and not keep_legs_in_saga else None,
+                    policy=policy,
+                )
             )
             if len(trading.pairs) != 1:
                 raise RuntimeError(f"expected the bench's one twin pair to be confirmed, got {len(trading.pairs)}")
@@ -652,7 +661,8 @@ async def run(
             print(
                 f"stack up: Temporal {svc.temporal_address} (dev server), pair {trading.pairs[0].pair_id}; "
                 f"{warmup} warm-up + {rounds} measured rounds, ticks on {', '.join(v.value for v in venues)}; "
-                f"workflow bytecode {'cached in the temp dir' if cached else 'as the environment has it'}",
+                f"pre-trade approval: {approval}; "
+                f"legs {'placed by the saga' if keep_legs_in_saga else 'sent ahead when admitted'}",
                 flush=True,
             )
             measured: list[Round] = []
@@ -675,14 +685,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--venue", choices=("both", "polymarket", "kalshi"), default="both")
     parser.add_argument(
-        "--without-approval",
-        action="store_true",
-        help="an experiment: sagas skip the supervisor's pre-trade approval (its cost on this path)",
+        "--approval",
+        choices=APPROVALS,
+        default="hot",
+        help="hot: the pre-trade checks in the hot process, as `inertial up` (default); supervisor: every saga "
+        "asks the risk supervisor before its legs; none: no pre-trade check (an experiment: its cost)",
     )
     parser.add_argument(
-        "--no-bytecode-cache",
+        "--legs-in-saga",
         action="store_true",
-        help="keep PYTHONDONTWRITEBYTECODE's effect: the sandbox compiles the workflow module for every saga",
+        help="the saga's activities place the legs even when this process admitted it (no send ahead): "
+        "the path through activity dispatch",
     )
     parser.add_argument(
         "--server-config",
@@ -697,8 +710,7 @@ def main() -> None:
         DYNAMIC_CONFIG[key] = value
     logging.basicConfig(level=logging.WARNING)
     venues = [Venue.POLYMARKET, Venue.KALSHI] if args.venue == "both" else [Venue(args.venue)]
-    policy = SagaPolicy(pre_trade_approval=False) if args.without_approval else None
-    asyncio.run(run(args.rounds, args.warmup, venues, bytecode_cache=not args.no_bytecode_cache, policy=policy))
+    asyncio.run(run(args.rounds, args.warmup, venues, approval=args.approval, keep_legs_in_saga=args.legs_in_saga))
 
 
 if __name__ == "__main__":

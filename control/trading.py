@@ -19,6 +19,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from activities.presend import PresentOrders
 from activities.risk import BookSource
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.matching.candidates import CandidateGenerator
@@ -128,17 +129,25 @@ async def trading_stack(
     *,
     risk: RiskCheck | None = None,
     admission: HotAdmission | None = None,
+    presends: PresentOrders | None = None,
     policy: SagaPolicy | None = None,
 ) -> AsyncIterator[TradingStack]:
     """`admission` (the pre-trade checks in this process) is the detector's risk hook when given,
-    and every saga the launcher starts is then marked admitted; otherwise `risk` screens."""
+    and every saga the launcher starts is then marked admitted; otherwise `risk` screens.
+    `presends` (shared with this process's worker) sends admitted sagas' legs from the launcher."""
     if admission is not None and risk is not None:
         raise ValueError("give either an admission or a risk screen, not both")
     pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
     detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=admission or risk, recorder=recorder)
     launcher = SagaLauncher(
-        client, settings.temporal.task_queue, {p.pair_id: p for p in pairs}, recorder, policy, admission=admission
+        client,
+        settings.temporal.task_queue,
+        {p.pair_id: p for p in pairs},
+        recorder,
+        policy,
+        admission=admission,
+        presends=presends,
     )
     relay = BookRelay()
     feed = PolymarketBookFeed()

@@ -21,6 +21,7 @@ from rich.live import Live
 from rich.table import Table
 
 from activities.health import DatabaseHealth
+from activities.presend import PresentOrders
 from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.paper import point_at_sandboxes, provision
@@ -127,6 +128,7 @@ async def run_up(
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
             venues_by_name = trading_venues(polymarket, kalshi)
+            presends = PresentOrders(venues_by_name, gate.allows_new_exposure)
             await stack.enter_async_context(
                 build_worker(
                     svc.client,
@@ -135,11 +137,14 @@ async def run_up(
                     venues=venues_by_name,
                     trading_allowed=gate.allows_new_exposure,
                     books=rest_books(polymarket, kalshi),
+                    presends=presends,
                 )
             )
             admission = await stack.enter_async_context(HotAdmission(svc.client, gate).running())
             trading = await stack.enter_async_context(
-                trading_stack(settings, svc.client, svc.engine, polymarket, kalshi, admission=admission)
+                trading_stack(
+                    settings, svc.client, svc.engine, polymarket, kalshi, admission=admission, presends=presends
+                )
             )
         health = await probe_health(svc, settings.temporal.task_queue)
         console.print(_health_table(settings, svc, health, venues))

@@ -5,11 +5,14 @@ the start response (no extra round trip through the matching service). The workf
 id is derived from the opportunity id with a reuse policy that rejects duplicates, so
 an opportunity seen twice — by a replay, a reconnect, a second hot process — still
 yields one saga. With a `HotAdmission` (the detector's risk hook) every launched saga
-was admitted here and says so; one that does not start gives its admission back.
+was admitted here and says so; one that does not start gives its admission back. With
+`PresentOrders` too, an admitted saga whose legs go concurrently has them sent from here
+as soon as it exists (activities/presend.py); its activities adopt them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -17,11 +20,19 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from activities.presend import PresentOrders
 from arbitrage.opportunity import Opportunity, OpportunityRecorder, OutcomeKind
 from domain.models import MarketPair
 from risk.admission import HotAdmission
 from workflows.arb_saga import ArbSagaWorkflow
-from workflows.arb_types import ArbSagaInput, SagaPolicy, SagaStatus, workflow_id_for
+from workflows.arb_types import (
+    ArbSagaInput,
+    LegOrder,
+    SagaPolicy,
+    SagaStatus,
+    concurrent_leg_intents,
+    workflow_id_for,
+)
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +47,10 @@ class SagaLauncher:
         policy: SagaPolicy | None = None,
         tenant_id: str = "default",
         admission: HotAdmission | None = None,
+        presends: PresentOrders | None = None,
     ) -> None:
+        if presends is not None and admission is None:
+            raise ValueError("legs may be sent ahead of a saga only when this process admitted it")
         self._client = client
         self._task_queue = task_queue
         self._pairs = pairs
@@ -44,6 +58,7 @@ class SagaLauncher:
         self._policy = policy or SagaPolicy()
         self._tenant = tenant_id
         self._admission = admission
+        self._presends = presends if self._policy.leg_order is LegOrder.CONCURRENT else None
         self.started: list[WorkflowHandle[ArbSagaWorkflow, SagaStatus]] = []
         self.duplicates = 0
 
@@ -61,8 +76,8 @@ class SagaLauncher:
             tenant_id=self._tenant,
             admitted=self._admission is not None,
         )
-        try:
-            handle = await self._client.start_workflow(
+        starting = asyncio.ensure_future(
+            self._client.start_workflow(
                 ArbSagaWorkflow.run,
                 request,
                 id=saga_id,
@@ -71,6 +86,11 @@ class SagaLauncher:
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 request_eager_start=True,
             )
+        )
+        if self._presends is not None:
+            self._presends.send_after(starting, concurrent_leg_intents(saga_id, opportunity))
+        try:
+            handle = await starting
         except WorkflowAlreadyStartedError:
             self.duplicates += 1
             self._release(saga_id)

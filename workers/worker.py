@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
+from activities.presend import PresentOrders
 from activities.risk import BookSource, RiskActivities
 from activities.sagas import SagaRecordActivities
 from domain.models import Venue
@@ -36,9 +37,11 @@ def build_worker(
     venues: Mapping[Venue, TradingClient] | None = None,
     trading_allowed: Callable[[], bool] = _always_allowed,
     books: BookSource | None = None,
+    presends: PresentOrders | None = None,
 ) -> Worker:
+    """`presends`: the hot process's leg sends, adopted by this worker's order activities."""
     health = HealthActivities(engine)
-    orders = OrderActivities(venues or {}, trading_allowed)
+    orders = OrderActivities(venues or {}, trading_allowed, presends)
     records = SagaRecordActivities(engine)
     risk = RiskActivities(engine, client, venues=venues, books=books)
     return Worker(

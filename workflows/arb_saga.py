@@ -29,7 +29,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
     from activities.risk import RiskActivities
     from activities.sagas import SagaRecordActivities
-    from arbitrage.opportunity import OpportunityLeg
     from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
     from risk.adapters import saga_finished, trade_request
     from risk.models import ApprovalRequest
@@ -43,6 +42,8 @@ with workflow.unsafe.imports_passed_through():
         SagaPolicy,
         SagaStatus,
         client_order_id,
+        concurrent_leg_intents,
+        leg_intent,
     )
     from workflows.compensation import BookQuote, choose_plan
     from workflows.risk_supervisor import report_admitted, report_saga_finished
@@ -144,34 +145,21 @@ class ArbSagaWorkflow:
             self._strategy = strategy
         workflow.upsert_search_attributes([ARB_STATE.value_set(state.value)])
 
-    def _leg_intent(self, leg: OpportunityLeg, role: str, contracts: Decimal) -> OrderIntent:
-        return OrderIntent(
-            client_order_id=client_order_id(workflow.info().workflow_id, role),
-            venue=leg.venue,
-            market_id=leg.market_id,
-            token_id=leg.token_id,
-            outcome=leg.outcome,
-            side=Side.BUY,
-            price=leg.limit_price,
-            quantity=contracts,
-            time_in_force=TimeInForce.FAK,
-        )
-
     async def _place_legs(self, request: ArbSagaInput) -> None:
         opportunity, policy = request.opportunity, request.policy
-        contracts = Decimal(opportunity.contracts)
-        first, second = opportunity.polymarket, opportunity.kalshi
-        if policy.leg_order is LegOrder.RISKIER_FIRST and policy.riskier_venue is Venue.KALSHI:
-            first, second = second, first
-        first_intent = self._leg_intent(first, "leg1", contracts)
+        workflow_id = workflow.info().workflow_id
         if policy.leg_order is LegOrder.CONCURRENT:
-            second_intent = self._leg_intent(second, "leg2", contracts)
+            first_intent, second_intent = concurrent_leg_intents(workflow_id, opportunity)
             self._set_state(ArbState.LEG1_INITIATED)
             self._set_state(ArbState.LEG2_INITIATED)
             await asyncio.gather(self._place(first_intent, policy), self._place(second_intent, policy))
             return
+        contracts = Decimal(opportunity.contracts)
+        first, second = opportunity.polymarket, opportunity.kalshi
+        if policy.riskier_venue is Venue.KALSHI:
+            first, second = second, first
         self._set_state(ArbState.LEG1_INITIATED)
-        filled = (await self._place(first_intent, policy)).filled
+        filled = (await self._place(leg_intent(workflow_id, first, "leg1", contracts), policy)).filled
         if filled <= 0:
             return
         self._set_state(ArbState.LEG1_FILLED)
@@ -179,7 +167,7 @@ class ArbSagaWorkflow:
         if whole <= 0:
             return
         self._set_state(ArbState.LEG2_INITIATED)
-        await self._place(self._leg_intent(second, "leg2", whole), policy)
+        await self._place(leg_intent(workflow_id, second, "leg2", whole), policy)
 
     async def _place(self, intent: OrderIntent, policy: SagaPolicy, *, reduces: bool = False) -> LegFill:
         """Placements are shielded from workflow cancellation: an order in flight is always seen to its end."""

@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from arbitrage.opportunity import Opportunity
-from domain.models import MarketPair, Order, OrderIntent, Outcome, Side, Venue
+from arbitrage.opportunity import Opportunity, OpportunityLeg
+from domain.models import MarketPair, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
 from domain.money import MICRO, Rounding, quantize
 
 
@@ -139,6 +139,31 @@ def client_order_id(workflow_id: str, role: str, attempt: int = 0) -> str:
     """Deterministic per workflow, leg and attempt: a retried placement reuses it and cannot place twice."""
     digest = hashlib.sha256(f"{workflow_id}|{role}|{attempt}".encode()).hexdigest()
     return f"ie-{digest[:29]}"
+
+
+def leg_intent(workflow_id: str, leg: OpportunityLeg, role: str, contracts: Decimal) -> OrderIntent:
+    """A leg's FAK buy at its limit price, under the saga's own client order id for `role`."""
+    return OrderIntent(
+        client_order_id=client_order_id(workflow_id, role),
+        venue=leg.venue,
+        market_id=leg.market_id,
+        token_id=leg.token_id,
+        outcome=leg.outcome,
+        side=Side.BUY,
+        price=leg.limit_price,
+        quantity=contracts,
+        time_in_force=TimeInForce.FAK,
+    )
+
+
+def concurrent_leg_intents(workflow_id: str, opportunity: Opportunity) -> tuple[OrderIntent, OrderIntent]:
+    """Both legs as a saga with `LegOrder.CONCURRENT` places them: the hot process sends the very same
+    orders ahead of the saga (activities/presend.py), so they must come from this one function."""
+    contracts = Decimal(opportunity.contracts)
+    return (
+        leg_intent(workflow_id, opportunity.polymarket, "leg1", contracts),
+        leg_intent(workflow_id, opportunity.kalshi, "leg2", contracts),
+    )
 
 
 def workflow_id_for(opportunity_id: str) -> str:

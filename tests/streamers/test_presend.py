@@ -1,0 +1,126 @@
+"""Legs sent ahead of their saga (activities/presend.py): never before the saga exists, never twice,
+always adopted or reconciled by the saga's own `place_order`."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
+
+from activities.orders import OrderActivities, PlaceOrder
+from activities.presend import PresentOrders
+from arbitrage.opportunity import InMemoryRecorder
+from domain.models import OrderIntent, OrderStatus, Venue
+from risk.admission import HotAdmission
+from risk.gate import RiskGate
+from risk.models import GateState
+from storage import migrate
+from storage.database import create_engine
+from streamers.launcher import SagaLauncher
+from tests.workflows.saga_fixtures import PAIR, T0, opportunity, venues
+from tests.workflows.test_arb_saga import FAST
+from workers.worker import build_worker
+from workflows.arb_types import ArbState, SagaStatus, concurrent_leg_intents
+
+
+def _intents(opportunity_id: str = "opp-1") -> tuple[OrderIntent, OrderIntent]:
+    return concurrent_leg_intents(f"arb-{opportunity_id}", opportunity(10, opportunity_id=opportunity_id))
+
+
+async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_nothing() -> None:
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    legs = _intents()
+    presends.send_after(started, legs)
+    await asyncio.sleep(0.05)
+    assert all(not fake.submissions for fake in fakes.values())
+    started.set_result("handle")
+    sent = [presends.take(leg.client_order_id) for leg in legs]
+    orders = [await task for task in sent if task is not None]
+    assert [o.intent.client_order_id for o in orders if o is not None] == [leg.client_order_id for leg in legs]
+    assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
+    assert presends.take(legs[0].client_order_id) is None  # taken once
+
+    failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    others = _intents("opp-2")
+    presends.send_after(failed, others)
+    failed.set_exception(RuntimeError("start refused"))
+    task = presends.take(others[0].client_order_id)
+    assert task is not None and await task is None
+    assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
+
+
+async def test_kill_switch_stops_the_send_and_the_activity_then_refuses() -> None:
+    fakes = venues()
+    allowed = [False]
+    presends = PresentOrders(fakes, lambda: allowed[0])
+    activities = OrderActivities(fakes, lambda: allowed[0], presends)
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    started.set_result("handle")
+    legs = _intents()
+    presends.send_after(started, legs)
+    with pytest.raises(Exception, match="kill switch"):
+        await activities.place_order(PlaceOrder(intent=legs[0]))
+    assert all(not fake.submissions for fake in fakes.values())
+
+
+async def test_activity_adopts_the_send_or_reconciles_its_failure_never_placing_twice() -> None:
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    activities = OrderActivities(fakes, lambda: True, presends)
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    started.set_result("handle")
+    fakes[Venue.KALSHI].faults.unknown_outcome_next = 1  # the send lands but its answer is lost
+    poly, kalshi = _intents()
+    presends.send_after(started, (poly, kalshi))
+    adopted = await activities.place_order(PlaceOrder(intent=poly))
+    reconciled = await activities.place_order(PlaceOrder(intent=kalshi))
+    assert adopted.status is OrderStatus.FILLED and adopted.filled_quantity == Decimal(10)
+    assert reconciled == fakes[Venue.KALSHI].orders[kalshi.client_order_id]
+    assert [fake.submissions for fake in fakes.values()] == [[poly.client_order_id], [kalshi.client_order_id]]
+    retried = await activities.place_order(PlaceOrder(intent=kalshi))  # a retry places: duplicate -> reconciled
+    assert retried == reconciled and len(fakes[Venue.KALSHI].orders) == 1
+
+
+class _OpenGate:
+    async def read(self, tenant_id: str) -> GateState:
+        return GateState(tenant_id=tenant_id, version=1, kill_switch=False, breaker_open=False, updated_at=T0)
+
+    async def write(self, state: GateState) -> bool:
+        return True
+
+
+async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
+    await migrate.upgrade(engine)
+    queue = f"presend-{uuid.uuid4()}"
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    gate = RiskGate(_OpenGate(), "default")
+    admission = HotAdmission(dev_server_env.client, gate)
+    with pytest.raises(ValueError, match="only when this process admitted"):
+        SagaLauncher(dev_server_env.client, queue, {}, InMemoryRecorder(), FAST, presends=presends)
+    recorder = InMemoryRecorder()
+    opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
+    await recorder.record_detected(opp)
+    pairs = {PAIR.pair_id: PAIR}
+    launcher = SagaLauncher(dev_server_env.client, queue, pairs, recorder, FAST, admission=admission, presends=presends)
+    async with build_worker(dev_server_env.client, queue, engine, venues=fakes, presends=presends):
+        handle = await launcher.launch(opp)
+        assert handle is not None
+        result: SagaStatus = await handle.result()
+    assert result.state is ArbState.COMPLETED
+    assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]  # sent ahead, adopted, never re-placed
+    assert len(presends) == 0
+    events = (await handle.fetch_history()).events
+    completed = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+    assert len(completed) >= 2  # both legs' activities completed with the adopted orders
+    await engine.dispose()
