@@ -1,14 +1,12 @@
-"""Where risk meets the arbitrage detector and saga: request from an opportunity, report from a
-saga's final status, and the detector's pre-trade hook backed by the in-process gate."""
+"""Where risk meets the arbitrage saga: the trade request an opportunity makes, and the report a saga's
+final status makes (the detector's pre-trade hook is risk/admission.py)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from arbitrage.opportunity import Decision as ScreenDecision
 from arbitrage.opportunity import Opportunity
 from domain.models import Side
-from risk.gate import RiskGate
 from risk.models import SagaFinished, SagaOutcome, TradeLeg, TradeRequest
 from workflows.arb_types import ArbState, SagaStatus
 
@@ -43,18 +41,3 @@ def saga_finished(status: SagaStatus) -> SagaFinished:
         raise ValueError(f"saga {status.workflow_id} is {status.state.value}, not finished")
     fees = sum((fill.fees for fill in (*status.legs, *status.compensations)), Decimal(0))
     return SagaFinished(saga_id=status.workflow_id, outcome=outcome, realized_pnl=status.realized_pnl + fees, fees=fees)
-
-
-class GateScreen:
-    """The detector's risk hook in the hot process: nothing is emitted while the gate refuses new exposure.
-
-    Limits are not checked here (the supervisor's `check_and_reserve` is the authority);
-    this only stops sagas from being started for nothing when trading is halted.
-    """
-
-    def __init__(self, gate: RiskGate) -> None:
-        self._gate = gate
-
-    def check(self, opportunity: Opportunity) -> ScreenDecision:
-        reason = self._gate.refusal()
-        return ScreenDecision(approved=reason is None, reason=reason)

@@ -8,9 +8,8 @@ import pytest
 
 from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg
 from domain.models import OrderIntent, Outcome, Side, TimeInForce, Venue
-from risk.adapters import GateScreen, saga_finished, trade_request
-from risk.gate import RiskGate
-from risk.models import GateState, SagaOutcome
+from risk.adapters import saga_finished, trade_request
+from risk.models import SagaOutcome
 from tests.risk.factories import T0
 from workflows.arb_types import ArbState, LegFill, SagaStatus
 
@@ -86,28 +85,3 @@ def test_saga_finished_splits_fees_out_of_the_saga_net_pnl() -> None:
     )
     with pytest.raises(ValueError, match="not finished"):
         saga_finished(status.model_copy(update={"state": ArbState.LEG1_FILLED}))
-
-
-class OneState:
-    def __init__(self, state: GateState | None) -> None:
-        self.state = state
-
-    async def read(self, tenant_id: str) -> GateState | None:
-        return self.state
-
-    async def write(self, state: GateState) -> bool:
-        return True
-
-
-async def test_gate_screen_rejects_opportunities_while_halted() -> None:
-    state = GateState(tenant_id="t", version=1, kill_switch=False, breaker_open=False, updated_at=T0)
-    store = OneState(state)
-    gate = RiskGate(store, "t")
-    screen = GateScreen(gate)
-    assert not screen.check(opportunity()).approved  # never read: fail closed
-    await gate.refresh()
-    assert screen.check(opportunity()).approved
-    store.state = state.model_copy(update={"version": 2, "kill_switch": True, "kill_reason": "ops"})
-    await gate.refresh()
-    decision = screen.check(opportunity())
-    assert (decision.approved, decision.reason) == (False, "kill switch is on: ops")
