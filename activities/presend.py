@@ -6,7 +6,7 @@ it the SDK and server round trip between the workflow's command and the activity
 So for an admitted saga whose legs go concurrently, the launcher sends both legs itself —
 but only once `start_workflow` has returned, so the saga is durable before any order
 leaves — under the saga's own client order ids (`workflows.arb_types.concurrent_leg_intents`,
-the function the saga builds them with). The saga is unchanged: its `place_order`
+the function the saga builds them with), signed while the start is in flight. The saga is unchanged: its `place_order`
 activity, on this worker, awaits the send instead of placing, and everything after
 (retries, reconciliation, compensation) is exactly as without it.
 
@@ -65,13 +65,19 @@ class PresentOrders:
         return None if entry is None else entry[0]
 
     async def _send(self, started: asyncio.Future[object], intent: OrderIntent) -> Order | None:
+        """Signed while the start is in flight (the loop is idle then), sent once it has succeeded."""
+        client = self._clients[intent.venue]
+        try:
+            await client.prepare_order(intent)
+        except Exception:
+            log.warning("could not prepare %s ahead; it is signed when sent", intent.client_order_id, exc_info=True)
         try:
             await asyncio.shield(started)
         except Exception:
             return None
         if not self._trading_allowed():
             return None
-        return await self._clients[intent.venue].place_order(intent)
+        return await client.place_order(intent)
 
     def _forget_old(self) -> None:
         """Sends no activity took (the saga's legs ran on another worker): the venue holds their truth."""

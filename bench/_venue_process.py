@@ -11,8 +11,9 @@ line of words per message:
   parent -> child         `tick <venue>`, `restore <venue>`, `refresh`; each answered by
                           `ok <perf_counter_ns>` (for a tick, the stamp right after publishing)
   child -> parent, pushed `received <venue> <perf_counter_ns> <held_ns>`: one of the paper
-                          account's orders reached the venue's order handler at that stamp,
-                          and the handler then held this process's event loop for held_ns
+                          account's orders reached the venue's HTTP application at that stamp
+                          (before the venue checks its signatures), and the venue's order
+                          handler then held this process's event loop for held_ns
 
 `time.perf_counter_ns()` is CLOCK_MONOTONIC on Linux, one clock for the whole system, so
 the child's stamps and the parent's are on the same time line and can be subtracted.
@@ -29,6 +30,10 @@ import sys
 import time
 from collections.abc import Callable
 from typing import Any
+
+from starlette.applications import Starlette
+from starlette.types import Receive, Scope
+from starlette.types import Send as ASGISend
 
 from control.paper import PAPER_ACCOUNT
 from domain.models import Venue
@@ -94,17 +99,34 @@ class Books:
 Send = Callable[..., None]
 
 
+ORDER_PATHS = {"/order": Venue.POLYMARKET, "/trade-api/v2/portfolio/orders": Venue.KALSHI}
+ARRIVALS: dict[Venue, int] = {}
+
+
+def _stamp_arrivals() -> None:
+    """An order is received when its request reaches the venue's application: what the venue then does
+    with it (Polymarket's EIP-712 recovery, about 1 ms here) is the venue's time, not the trader's."""
+    call = Starlette.__call__
+
+    async def timed(app: Starlette, scope: Scope, receive: Receive, send: ASGISend) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ORDER_PATHS:
+            ARRIVALS[ORDER_PATHS[scope["path"]]] = time.perf_counter_ns()
+        await call(app, scope, receive, send)
+
+    Starlette.__call__ = timed  # type: ignore[method-assign,assignment]
+
+
 def _received(fn: Callable[..., Any], venue: Venue, send: Send, *, account: str | None = None) -> Callable[..., Any]:
-    """Report the order's arrival at the sandbox handler, and how long the handler then held the event loop."""
+    """Report the order's arrival (stamped by `_stamp_arrivals`), and how long its handler held the loop."""
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         if account is not None and args[0] != account:
             return fn(*args, **kwargs)
-        at = time.perf_counter_ns()
+        began = time.perf_counter_ns()
         try:
             return fn(*args, **kwargs)
         finally:
-            send("received", venue.value, at, time.perf_counter_ns() - at)
+            send("received", venue.value, ARRIVALS.pop(venue, began), time.perf_counter_ns() - began)
 
     return timed
 
@@ -131,6 +153,7 @@ async def serve() -> None:
     loop = asyncio.get_running_loop()
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
+    _stamp_arrivals()
     async with run_sandboxes() as sandboxes:
         assert sandboxes.kalshi is not None and sandboxes.polymarket_urls is not None
         books = Books(sandboxes)

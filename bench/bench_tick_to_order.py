@@ -140,15 +140,17 @@ class Round:
         return self.sign[venue] < self.schedule[venue]
 
     def stages(self, venue: Venue) -> dict[str, int]:
-        """A leg sent ahead has no schedule stage on its path: it is signed right after the start."""
+        """A leg sent ahead has no schedule stage on its path, and is signed while the start is in flight
+        (its sign stage is then 0: only what signing still takes after the start counts)."""
         issued = self.start if self.sent_ahead(venue) else self.schedule[venue]
+        signed = max(self.sign[venue], issued)
         return {
             "feed": self.book - self.tick,
             "detect": self.detect - self.book,
             "start": self.start - self.detect,
             "schedule": issued - self.start,
-            "sign": self.sign[venue] - issued,
-            "send": self.received[venue] - self.sign[venue],
+            "sign": signed - issued,
+            "send": self.received[venue] - signed,
         }
 
     def schedule_parts(self, venue: Venue) -> dict[str, int]:
@@ -464,6 +466,20 @@ async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
             return
 
 
+async def _books_in_sync(trading: TradingStack, limit_s: float = 30.0) -> None:
+    """Both venues' books have arrived (snapshot applied) before the first tick: a stream that connects
+    a little later would otherwise make the first round's books stale."""
+    deadline = time.monotonic() + limit_s
+    detector = trading.loop.detector
+    while not all(book.in_sync for book in detector.books.values()):
+        if time.monotonic() > deadline:
+            missing = [
+                f"{venue.value} {market}" for (venue, market), book in detector.books.items() if not book.in_sync
+            ]
+            raise RuntimeError(f"books never in sync: {', '.join(missing)}")
+        await asyncio.sleep(0.05)
+
+
 @dataclass
 class ServerView:
     """What the server's history says about the Temporal stages of the last sagas (wall clock, ms)."""
@@ -529,7 +545,11 @@ async def _one_round(sandboxes: VenueProcess, trading: TradingStack, venue: Venu
             raise RuntimeError(
                 f"round on {venue.value} timed out: {current}; hot loop {stats.evaluations} evaluations, "
                 f"{stats.opportunities} opportunities, {stats.sagas_started} sagas, {stats.errors} errors, "
-                f"{trading.loop.detector.stale_skips} stale skips"
+                f"{trading.loop.detector.stale_skips} stale skips; books "
+                + ", ".join(
+                    f"{v.value} in_sync={b.in_sync} age={(time.time_ns() - b.updated_ns) / 1e9:.1f}s"
+                    for (v, _), b in trading.loop.detector.books.items()
+                )
             ) from None
         if current.handle is not None:
             status = await asyncio.wait_for(current.handle.result(), ROUND_TIMEOUT_S)
@@ -657,6 +677,7 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             await probe_health(svc, settings.temporal.task_queue)
             _instrument(trading)
             await sandboxes.refresh()
+            await _books_in_sync(trading)
             await _settle(trading, 0.2)
             print(
                 f"stack up: Temporal {svc.temporal_address} (dev server), pair {trading.pairs[0].pair_id}; "

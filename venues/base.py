@@ -20,6 +20,11 @@ from domain.models import Balance, Order, OrderIntent, Position, Venue
 class TradingClient(Protocol):
     venue: Venue
 
+    async def prepare_order(self, intent: OrderIntent) -> None:
+        """Do now what placing `intent` needs before anything is sent (signing), so that a following
+        `place_order(intent)` only sends. Sends no order; skipping it changes nothing but speed."""
+        ...
+
     async def place_order(self, intent: OrderIntent) -> Order:
         """Submit once. Raises a venues.errors type; UnknownOutcomeError when it may have been placed."""
         ...

@@ -35,6 +35,7 @@ class FakeVenue:
     fee_rate: Decimal = Decimal(0)
     orders: dict[str, Order] = field(default_factory=dict)
     submissions: list[str] = field(default_factory=list)
+    prepared: list[str] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def set_book(self, market_id: str, yes_bids: list[tuple[str, str]], yes_asks: list[tuple[str, str]]) -> None:
@@ -46,6 +47,10 @@ class FakeVenue:
         if self.venue is Venue.KALSHI:
             return kalshi_order_fee(fills)
         return polymarket_order_fee(fills, self.fee_rate)
+
+    async def prepare_order(self, intent: OrderIntent) -> None:
+        """Nothing to sign here; remembered so tests can see when it happened."""
+        self.prepared.append(intent.client_order_id)
 
     async def place_order(self, intent: OrderIntent) -> Order:
         self.submissions.append(intent.client_order_id)

@@ -66,6 +66,9 @@ class FakeVenueClient:
     async def get_positions(self) -> list[Position]:
         return list(self.positions)
 
+    async def prepare_order(self, intent: OrderIntent) -> None:
+        """Nothing to sign here."""
+
     async def place_order(self, intent: OrderIntent) -> Order:
         raise NotImplementedError
 

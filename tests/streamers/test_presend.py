@@ -1,5 +1,5 @@
-"""Legs sent ahead of their saga (activities/presend.py): never before the saga exists, never twice,
-always adopted or reconciled by the saga's own `place_order`."""
+"""Legs sent ahead of their saga (activities/presend.py): signed while it starts, never sent before it
+exists, never twice, always adopted or reconciled by the saga's own `place_order`."""
 
 from __future__ import annotations
 
@@ -40,6 +40,7 @@ async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_no
     presends.send_after(started, legs)
     await asyncio.sleep(0.05)
     assert all(not fake.submissions for fake in fakes.values())
+    assert [fake.prepared for fake in fakes.values()] == [[legs[0].client_order_id], [legs[1].client_order_id]]
     started.set_result("handle")
     sent = [presends.take(leg.client_order_id) for leg in legs]
     orders = [await task for task in sent if task is not None]

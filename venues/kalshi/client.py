@@ -12,7 +12,7 @@ answer (timeout after sending, connection dropped mid-response) raises
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -51,6 +51,7 @@ from venues.ratelimit import KALSHI_BATCH_CANCEL_COST, RequestKind, VenueRateLim
 
 PROD_BASE_URL = "https://api.elections.kalshi.com/trade-api/v2"
 DEMO_BASE_URL = "https://demo-api.kalshi.co/trade-api/v2"
+ORDERS_PATH = "/portfolio/orders"
 
 T = TypeVar("T")
 
@@ -93,13 +94,14 @@ class KalshiClient(HttpSession):
         cost: float = 1.0,
         private: bool = False,
         order_lookup: bool = False,
+        signed_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         write = kind is not RequestKind.READ
         headers = {"accept": "application/json"}
-        if private or self._signer is not None:
-            if self._signer is None:
-                raise VenueError(Venue.KALSHI, f"{method} {path} needs API credentials")
-            headers.update(self._signer.headers(method, self._sign_prefix + path))
+        if signed_headers is not None:
+            headers.update(signed_headers)
+        elif private or self._signer is not None:
+            headers.update(self.signed_headers(method, path))
         content = None
         if body is not None:
             content = orjson.dumps(body)
@@ -225,9 +227,24 @@ class KalshiClient(HttpSession):
 
     # --- orders ----------------------------------------------------------------------------
 
-    async def create_order(self, request: KalshiOrderRequest) -> KalshiOrder:
+    def signed_headers(self, method: str, path: str) -> dict[str, str]:
+        """The auth headers of one request to `path`; Kalshi signs timestamp, method and path, not the body."""
+        if self._signer is None:
+            raise VenueError(Venue.KALSHI, f"{method} {path} needs API credentials")
+        return self._signer.headers(method, self._sign_prefix + path)
+
+    async def create_order(
+        self, request: KalshiOrderRequest, *, signed_headers: Mapping[str, str] | None = None
+    ) -> KalshiOrder:
+        """`signed_headers`: made moments before by `signed_headers("POST", ORDERS_PATH)`, so that signing is
+        not on the way of the order (see KalshiTradingClient.prepare_order)."""
         body = await self._request(
-            "POST", "/portfolio/orders", body=request.to_json(), kind=RequestKind.WRITE, private=True
+            "POST",
+            ORDERS_PATH,
+            body=request.to_json(),
+            kind=RequestKind.WRITE,
+            private=True,
+            signed_headers=signed_headers,
         )
         return parse_order(body)
 

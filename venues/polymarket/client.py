@@ -354,6 +354,10 @@ class PolymarketClient(HttpSession):
                 self._signed_orders.popitem(last=False)
         return signed
 
+    async def prepare_order(self, intent: OrderIntent) -> None:
+        """Sign now; `place_order` then sends the remembered order (the EIP-712 signature is ~0.25 ms)."""
+        await self._signed(intent)
+
     async def place_order(self, intent: OrderIntent) -> Order:
         signed = await self._signed(intent)
         order_type = ORDER_TYPE_FOR[intent.time_in_force]

@@ -463,3 +463,27 @@ async def test_a_retry_keeps_the_signed_order_even_if_the_fee_rate_moves(shared_
 async def test_client_is_a_trading_client() -> None:
     async with PolymarketClient(CLOB) as client:
         assert isinstance(client, TradingClient)
+
+
+async def test_prepared_order_is_signed_once_and_sent_as_signed(shared_data: Path) -> None:
+    """`prepare_order` signs (and sends nothing); `place_order` sends exactly that signed order."""
+    venue = FakeClob()
+    fixture = recorded(shared_data, "poly_full_fill_real.json")
+    venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
+    client = make_client(venue)
+    signer = client.signer
+    assert signer is not None
+    signed: list[Any] = []
+    sign_intent = signer.sign_intent
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        signed.append(sign_intent(*args, **kwargs))
+        return signed[-1]
+
+    signer.sign_intent = counting  # type: ignore[method-assign]
+    await client.prepare_order(intent())
+    assert len(signed) == 1 and not [r for r in venue.requests if r.url.path == "/order"]
+    await client.place_order(intent())
+    post = next(r for r in venue.requests if r.url.path == "/order")
+    assert len(signed) == 1
+    assert orjson.loads(post.content)["order"]["signature"] == signed[0].signature
