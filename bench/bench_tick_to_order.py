@@ -467,16 +467,23 @@ async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
 
 
 async def _books_in_sync(trading: TradingStack, limit_s: float = 30.0) -> None:
-    """Both venues' books have arrived (snapshot applied) before the first tick: a stream that connects
-    a little later would otherwise make the first round's books stale."""
+    """Both venues' books have arrived and are fresh before the first tick. A snapshot carries the
+    venue's time of the book's last change (the maker quoted it before Temporal was up), so it is
+    stale until the stream's first freshness touch; a tick evaluated before that finds no window."""
     deadline = time.monotonic() + limit_s
     detector = trading.loop.detector
-    while not all(book.in_sync for book in detector.books.values()):
+
+    def ready() -> bool:
+        oldest = time.time_ns() - detector.max_book_age_ns // 2
+        return all(book.in_sync and book.updated_ns >= oldest for book in detector.books.values())
+
+    while not ready():
         if time.monotonic() > deadline:
             missing = [
-                f"{venue.value} {market}" for (venue, market), book in detector.books.items() if not book.in_sync
+                f"{venue.value} {market} in_sync={book.in_sync} age={(time.time_ns() - book.updated_ns) / 1e9:.1f}s"
+                for (venue, market), book in detector.books.items()
             ]
-            raise RuntimeError(f"books never in sync: {', '.join(missing)}")
+            raise RuntimeError(f"books never in sync and fresh: {', '.join(missing)}")
         await asyncio.sleep(0.05)
 
 

@@ -65,8 +65,8 @@ async def keep_quiet_books_fresh(
     """A quiet book is a current book while its stream is connected and in sync (the venue would
     have sent a change otherwise); without this, one quiet venue would make every window stale."""
     while True:
-        await asyncio.sleep(interval_s)
         now = time.time_ns()
         for venue, connection in connections.items():
             if connection.connected.is_set():
                 detector.touch(venue, now)
+        await asyncio.sleep(interval_s)
