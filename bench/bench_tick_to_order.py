@@ -78,7 +78,8 @@ from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
 from risk.admission import HotAdmission
-from risk.control import running_risk
+from risk.control import RiskControl, running_risk
+from risk.gate import RiskGate
 from risk.models import Limits
 from sandbox.polymarket.app import SandboxUrls
 from sandbox.runner import Sandboxes
@@ -407,13 +408,18 @@ async def venue_process() -> AsyncIterator[tuple[VenueProcess, VenueUrls]]:
         await venues.stop()
 
 
-async def _gate_open(allowed: Callable[[], bool], limit_s: float = 30.0) -> None:
-    """The gate refuses until the supervisor has published its state once (a worker runs it)."""
-    deadline = time.monotonic() + limit_s
-    while not allowed():
+async def _risk_ready(client: temporal_client.Client, gate: RiskGate, admission: HotAdmission | None) -> None:
+    """Trading is refused until the supervisor has published its gate state and synced both venues'
+    balances (its first account sync), and until the admission has read that book: a tick before
+    then is refused for want of balance, and the round would wait for a window that never reopens."""
+    control = RiskControl(client, TENANT)
+    deadline = time.monotonic() + 30.0
+    while not gate.allows_new_exposure() or len((await control.status()).balances) < len(Venue):
         if time.monotonic() > deadline:
-            raise RuntimeError("the risk supervisor never opened the gate")
+            raise RuntimeError("the risk supervisor never opened the gate or never synced the balances")
         await asyncio.sleep(0.1)
+    if admission is not None:
+        await admission.refresh()
 
 
 def _free_port() -> int:
@@ -680,7 +686,7 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             )
             if len(trading.pairs) != 1:
                 raise RuntimeError(f"expected the bench's one twin pair to be confirmed, got {len(trading.pairs)}")
-            await _gate_open(gate.allows_new_exposure)
+            await _risk_ready(client, gate, admission)
             await probe_health(svc, settings.temporal.task_queue)
             _instrument(trading)
             await sandboxes.refresh()
