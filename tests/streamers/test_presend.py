@@ -125,3 +125,34 @@ async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
     completed = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
     assert len(completed) >= 2  # both legs' activities completed with the adopted orders
     await engine.dispose()
+
+
+async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    """The failover path: the legs were sent by a hot process whose worker is not the one running the
+    saga (it died); the saga's activities place the same client order ids, the venue refuses them as
+    duplicates, and the saga reconciles to the orders that were sent. One order per leg, never two."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'f.db'}")
+    await migrate.upgrade(engine)
+    queue = f"failover-{uuid.uuid4()}"
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    admission = HotAdmission(dev_server_env.client, RiskGate(_OpenGate(), "default"))
+    recorder = InMemoryRecorder()
+    opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
+    await recorder.record_detected(opp)
+    pairs = {PAIR.pair_id: PAIR}
+    launcher = SagaLauncher(dev_server_env.client, queue, pairs, recorder, FAST, admission=admission, presends=presends)
+    handle = await launcher.launch(opp)
+    assert handle is not None
+    for leg in concurrent_leg_intents(handle.id, opp):  # sent; no worker of this process will adopt them
+        task = presends.take(leg.client_order_id)
+        assert task is not None and await task is not None
+    assert len(presends) == 0
+    async with build_worker(dev_server_env.client, queue, engine, venues=fakes):
+        result: SagaStatus = await handle.result()
+    assert result.state is ArbState.COMPLETED and result.unmatched == 0
+    assert [len(fake.orders) for fake in fakes.values()] == [1, 1]
+    assert [len(fake.submissions) for fake in fakes.values()] == [2, 2]  # sent ahead, then refused as duplicates
+    await engine.dispose()
