@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from domain.book import BookSnapshot
 from domain.models import Balance, Order, OrderIntent, Outcome, Position, Side, Venue
-from risk.models import AccountSnapshot, TradeLeg, TradeRequest
+from risk.models import AccountSnapshot, GateState, TradeLeg, TradeRequest
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -80,3 +80,17 @@ class FakeVenueClient:
 
     async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
         raise NotImplementedError
+
+
+class GateStore:
+    """The gate's row as a supervisor would have published it (open); tests flip it."""
+
+    def __init__(self, tenant: str) -> None:
+        self.state = GateState(tenant_id=tenant, version=1, kill_switch=False, breaker_open=False, updated_at=T0)
+
+    async def read(self, tenant_id: str) -> GateState | None:
+        return self.state
+
+    async def write(self, state: GateState) -> bool:
+        self.state = state
+        return True

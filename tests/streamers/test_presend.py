@@ -18,11 +18,11 @@ from arbitrage.opportunity import InMemoryRecorder
 from domain.models import OrderIntent, OrderStatus, Venue
 from risk.admission import HotAdmission
 from risk.gate import RiskGate
-from risk.models import GateState
 from storage import migrate
 from storage.database import create_engine
 from streamers.launcher import SagaLauncher
-from tests.workflows.saga_fixtures import PAIR, T0, opportunity, venues
+from tests.risk.factories import GateStore
+from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
 from workers.worker import build_worker
 from workflows.arb_types import ArbState, SagaStatus, concurrent_leg_intents
@@ -89,14 +89,6 @@ async def test_activity_adopts_the_send_or_reconciles_its_failure_never_placing_
     assert retried == reconciled and len(fakes[Venue.KALSHI].orders) == 1
 
 
-class _OpenGate:
-    async def read(self, tenant_id: str) -> GateState:
-        return GateState(tenant_id=tenant_id, version=1, kill_switch=False, breaker_open=False, updated_at=T0)
-
-    async def write(self, state: GateState) -> bool:
-        return True
-
-
 async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
     dev_server_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
@@ -105,7 +97,7 @@ async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
     queue = f"presend-{uuid.uuid4()}"
     fakes = venues()
     presends = PresentOrders(fakes, lambda: True)
-    gate = RiskGate(_OpenGate(), "default")
+    gate = RiskGate(GateStore("default"), "default")
     admission = HotAdmission(dev_server_env.client, gate)
     with pytest.raises(ValueError, match="only when this process admitted"):
         SagaLauncher(dev_server_env.client, queue, {}, InMemoryRecorder(), FAST, presends=presends)
@@ -138,7 +130,7 @@ async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
     queue = f"failover-{uuid.uuid4()}"
     fakes = venues()
     presends = PresentOrders(fakes, lambda: True)
-    admission = HotAdmission(dev_server_env.client, RiskGate(_OpenGate(), "default"))
+    admission = HotAdmission(dev_server_env.client, RiskGate(GateStore("default"), "default"))
     recorder = InMemoryRecorder()
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
     await recorder.record_detected(opp)

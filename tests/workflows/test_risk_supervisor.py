@@ -37,7 +37,6 @@ from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
     Decision,
-    GateState,
     KillSwitchChange,
     LimitChange,
     RejectCode,
@@ -49,7 +48,7 @@ from risk.pnl import PnlScope
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
-from tests.risk.factories import T0, FakeVenueClient, arb_request, funded
+from tests.risk.factories import T0, FakeVenueClient, GateStore, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
 from tests.workflows.saga_fixtures import opportunity as saga_opportunity
 from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
@@ -350,7 +349,9 @@ async def test_continue_as_new_carries_the_whole_state(harness: Harness) -> None
     await harness.control(handle).kill("after", actor="ops")
     await eventually(lambda: _generation_at_least(handle, 1))
     harness.handles.append(harness.client.get_workflow_handle(handle.id, run_id=first_run))
-    latest = harness.client.get_workflow_handle_for(RiskSupervisorWorkflow.run, handle.id)
+    latest: WorkflowHandle[RiskSupervisorWorkflow, None] = harness.client.get_workflow_handle_for(
+        RiskSupervisorWorkflow.run, handle.id
+    )
     assert (await latest.describe()).run_id != first_run
     status = await _status_across_runs(latest)
     assert (status.kill_switch, status.kill_reason, status.open_sagas) == (True, "after", ["held"])
@@ -495,20 +496,6 @@ async def test_reservations_of_sagas_that_closed_without_reporting_are_released_
 # --- pre-trade admission in the hot process (risk/admission.py) -----------------------------
 
 
-class _GateStore:
-    """The gate's row as the supervisor would publish it; tests flip it."""
-
-    def __init__(self, tenant: str) -> None:
-        self.state = GateState(tenant_id=tenant, version=1, kill_switch=False, breaker_open=False, updated_at=T0)
-
-    async def read(self, tenant_id: str) -> GateState | None:
-        return self.state
-
-    async def write(self, state: GateState) -> bool:
-        self.state = state
-        return True
-
-
 class _Clock:
     def __init__(self) -> None:
         self.now = 1000.0
@@ -519,9 +506,9 @@ class _Clock:
 
 async def _admission(
     harness: Harness, handle: WorkflowHandle[RiskSupervisorWorkflow, None]
-) -> tuple[HotAdmission, _GateStore, _Clock]:
+) -> tuple[HotAdmission, GateStore, _Clock]:
     tenant = handle.id.removeprefix("risk-supervisor-")
-    store, clock = _GateStore(tenant), _Clock()
+    store, clock = GateStore(tenant), _Clock()
     gate = RiskGate(store, tenant, clock=clock)
     await gate.refresh()
     return HotAdmission(harness.client, gate, clock=clock), store, clock
