@@ -174,12 +174,21 @@ class Detector:
         states = {id(s): s for group in self._by_market.values() for s in group}.values()
         return [(s.pair, s.polymarket, s.kalshi) for s in states]
 
-    def touch(self, venue: Venue, now: int) -> None:
+    def touch(self, venue: Venue, now: int) -> list[tuple[Venue, str]]:
         """The venue's feed is alive (a heartbeat or any frame on the connection) at `now`: its
-        in-sync books are current even if quiet. Freshness means "still subscribed", not "changed"."""
-        for (book_venue, _), book in self.books.items():
-            if book_venue is venue and book.in_sync:
+        in-sync books are current even if quiet. Freshness means "still subscribed", not "changed".
+
+        Returns the books that were stale until now: a window that opened while one of them was
+        stale was skipped, and only a new evaluation (`on_update`) finds it without a new change.
+        """
+        oldest = now - self.max_book_age_ns
+        revived: list[tuple[Venue, str]] = []
+        for key, book in self.books.items():
+            if key[0] is venue and book.in_sync:
+                if book.updated_ns < oldest:
+                    revived.append(key)
                 book.updated_ns = max(book.updated_ns, now)
+        return revived
 
     def book(self, venue: Venue, market_id: str) -> IntBook:
         """The book a writer updates in place before calling `evaluate`/`on_update`."""

@@ -164,7 +164,7 @@ async def trading_stack(
             asyncio.create_task(stack.loop.run(), name="hot-loop"),
             asyncio.create_task(
                 keep_quiet_books_fresh(
-                    detector, {Venue.POLYMARKET: poly_stream.runner, Venue.KALSHI: k_stream.transport}
+                    stack.loop, {Venue.POLYMARKET: poly_stream.runner, Venue.KALSHI: k_stream.transport}
                 ),
                 name="book-freshness",
             ),

@@ -49,24 +49,39 @@ class HotLoop:
                 found = await self.detector.on_snapshot(snapshot)
                 self.stats.last_detect_us = (time.perf_counter() - started) * 1e6
                 self.stats.evaluations += 1
-                for opportunity in found:
-                    self.stats.opportunities += 1
-                    self.stats.recent = [opportunity, *self.stats.recent][: self._keep]
-                    if await self.launcher.launch(opportunity) is not None:
-                        self.stats.sagas_started += 1
+                await self._launch(found)
             except Exception:
                 self.stats.errors += 1
                 log.exception("hot loop: %s %s", snapshot.venue.value, snapshot.market_id)
 
+    async def revisit(self, markets: list[tuple[Venue, str]]) -> None:
+        """Evaluate books that changed nothing but became fresh again (see `Detector.touch`)."""
+        for venue, market_id in markets:
+            try:
+                await self._launch(await self.detector.on_update(venue, market_id))
+            except Exception:
+                self.stats.errors += 1
+                log.exception("hot loop, revisiting: %s %s", venue.value, market_id)
+
+    async def _launch(self, found: list[Opportunity]) -> None:
+        for opportunity in found:
+            self.stats.opportunities += 1
+            self.stats.recent = [opportunity, *self.stats.recent][: self._keep]
+            if await self.launcher.launch(opportunity) is not None:
+                self.stats.sagas_started += 1
+
 
 async def keep_quiet_books_fresh(
-    detector: Detector, connections: Mapping[Venue, ReconnectingWebSocket], interval_s: float = 1.0
+    loop: HotLoop, connections: Mapping[Venue, ReconnectingWebSocket], interval_s: float = 1.0
 ) -> None:
     """A quiet book is a current book while its stream is connected and in sync (the venue would
-    have sent a change otherwise); without this, one quiet venue would make every window stale."""
+    have sent a change otherwise); without this, one quiet venue would make every window stale.
+    A book that was stale until now is evaluated again: a window may have opened meanwhile."""
     while True:
         now = time.time_ns()
         for venue, connection in connections.items():
             if connection.connected.is_set():
-                detector.touch(venue, now)
+                revived = loop.detector.touch(venue, now)
+                if revived:
+                    await loop.revisit(revived)
         await asyncio.sleep(interval_s)

@@ -114,6 +114,19 @@ async def test_a_quiet_book_stays_fresh_while_its_feed_is_alive() -> None:
     assert len(await detector.on_snapshot(fresh)) == 1
 
 
+async def test_a_window_that_opened_while_a_book_was_stale_is_found_once_it_is_fresh_again() -> None:
+    """Touching reports the books that were stale, so the caller can evaluate them: otherwise this
+    window would stay hidden until the next change on either book."""
+    detector, clock = make()
+    await feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
+    clock.now = T0_NS + CONFIG.max_book_age_ns + 1
+    fresh = snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]), at=ns_to_datetime(clock.now))
+    assert await detector.on_snapshot(fresh) == []  # the Kalshi book is stale: skipped
+    assert detector.touch(Venue.KALSHI, clock.now) == [(Venue.KALSHI, "KX-TEST")]
+    assert detector.touch(Venue.KALSHI, clock.now + 1) == []  # already fresh: nothing to revisit
+    assert len(await detector.on_update(Venue.KALSHI, "KX-TEST")) == 1
+
+
 async def test_risk_rejection_is_logged_as_skipped_and_not_emitted() -> None:
     class Reject:
         async def check(self, opportunity: Opportunity) -> Decision:

@@ -8,21 +8,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
+from typing import cast
 
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from arbitrage.detector import Detector
-from arbitrage.opportunity import InMemoryRecorder, OutcomeKind
+from arbitrage.opportunity import InMemoryRecorder, Opportunity, OutcomeKind
 from domain.book import OrderBook
 from domain.models import Venue
 from storage import migrate
 from storage.database import create_engine
-from streamers.hot import keep_quiet_books_fresh
+from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.relay import BookRelay
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
+from venues.reconnect import ReconnectingWebSocket
 from workers.worker import build_worker
 from workflows.arb_types import ArbState, SagaStatus
 
@@ -70,24 +72,40 @@ async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowE
     await engine.dispose()
 
 
-async def test_quiet_books_stay_fresh_only_while_their_stream_is_connected() -> None:
+class _Launches:
+    """The launcher's seat in the hot loop: records what it would have started."""
+
+    def __init__(self) -> None:
+        self.opportunities: list[Opportunity] = []
+
+    async def launch(self, opportunity: Opportunity) -> None:
+        self.opportunities.append(opportunity)
+
+
+async def test_quiet_books_stay_fresh_only_while_their_stream_is_connected_and_are_then_evaluated() -> None:
+    """Both books cross (0.40 + 0.45 < 1) but are old: no window. A connected stream makes its book
+    fresh; once both are, the window that was there all along is found, once."""
     detector = Detector([PAIR])
-    for venue, market in ((Venue.POLYMARKET, PAIR.polymarket), (Venue.KALSHI, PAIR.kalshi)):
+    for venue, market, bids, asks in (
+        (Venue.POLYMARKET, PAIR.polymarket, "0.38", "0.40"),
+        (Venue.KALSHI, PAIR.kalshi, "0.55", "0.57"),
+    ):
         book = OrderBook(venue, market.market_id)
-        book.replace(
-            [(Decimal("0.40"), Decimal(10))], [(Decimal("0.42"), Decimal(10))], at=datetime(2026, 1, 1, tzinfo=UTC)
-        )
-        detector.apply_snapshot(book.snapshot())
-    up, down = SimpleNamespace(connected=asyncio.Event()), SimpleNamespace(connected=asyncio.Event())
-    up.connected.set()
-    before = {
-        v: detector.book(v, m.market_id).updated_ns
-        for v, m in ((Venue.POLYMARKET, PAIR.polymarket), (Venue.KALSHI, PAIR.kalshi))
-    }
-    task = asyncio.ensure_future(
-        keep_quiet_books_fresh(detector, {Venue.POLYMARKET: up, Venue.KALSHI: down}, interval_s=0.01)  # type: ignore[dict-item]
-    )
+        old = datetime(2026, 1, 1, tzinfo=UTC)
+        book.replace([(Decimal(bids), Decimal(10))], [(Decimal(asks), Decimal(10))], at=old)
+        assert await detector.on_snapshot(book.snapshot()) == []
+    launches = _Launches()
+    loop = HotLoop(BookRelay(), detector, cast(SagaLauncher, launches))
+    poly, kalshi = SimpleNamespace(connected=asyncio.Event()), SimpleNamespace(connected=asyncio.Event())
+    poly.connected.set()
+    before = detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns
+    connections = cast(dict[Venue, ReconnectingWebSocket], {Venue.POLYMARKET: poly, Venue.KALSHI: kalshi})
+    task = asyncio.ensure_future(keep_quiet_books_fresh(loop, connections, interval_s=0.01))
+    await asyncio.sleep(0.05)
+    assert detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns == before  # its stream is down
+    assert launches.opportunities == []
+    kalshi.connected.set()
     await asyncio.sleep(0.05)
     task.cancel()
-    assert detector.book(Venue.POLYMARKET, PAIR.polymarket.market_id).updated_ns > before[Venue.POLYMARKET]
-    assert detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns == before[Venue.KALSHI]
+    assert [o.pair_id for o in launches.opportunities] == [PAIR.pair_id]
+    assert loop.stats.opportunities == 1 and loop.stats.errors == 0
