@@ -73,6 +73,10 @@ class PresentOrders:
             log.warning("could not prepare %s ahead; it is signed when sent", intent.client_order_id, exc_info=True)
         try:
             await asyncio.shield(started)
+        except asyncio.CancelledError:
+            if not started.cancelled():
+                raise
+            return None
         except Exception:
             return None
         if not self._trading_allowed():

@@ -54,6 +54,12 @@ async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_no
     failed.set_exception(RuntimeError("start refused"))
     task = presends.take(others[0].client_order_id)
     assert task is not None and await task is None
+    cancelled: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    stopped = _intents("opp-3")
+    presends.send_after(cancelled, stopped)
+    cancelled.cancel()  # the launcher was stopped while starting: nothing is sent, nobody is cancelled
+    task = presends.take(stopped[1].client_order_id)
+    assert task is not None and await task is None
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
 
 
