@@ -20,7 +20,6 @@ admitted in between are still recorded by the supervisor, and logged as over the
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -35,6 +34,7 @@ from risk.adapters import trade_request
 from risk.checks import RiskBook, check_trade
 from risk.gate import RiskGate
 from risk.models import TradeRequest, supervisor_id
+from risk.refreshing import refreshed_every
 from workflows.arb_types import workflow_id_for
 from workflows.risk_supervisor import AdmissionView, RiskSupervisorWorkflow
 
@@ -100,23 +100,11 @@ class HotAdmission:
                 book.reserve(request, now)
         self._view, self._book, self._read_at = view, book, read_at
 
-    async def run(self) -> None:
-        """Re-read until cancelled."""
-        while True:
-            await asyncio.sleep(self.refresh_interval)
-            await self.refresh()
-
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[HotAdmission]:
         """Keep the copy fresh for the duration of the block (first read done on entry)."""
-        await self.refresh()
-        task = asyncio.create_task(self.run(), name=f"admission-{self._gate.tenant_id}")
-        try:
+        async with refreshed_every(self.refresh, self.refresh_interval, f"admission-{self._gate.tenant_id}"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def refusal(self) -> str | None:
         """Why no saga may be admitted right now, whatever its size; None when checks may run."""

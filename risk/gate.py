@@ -16,7 +16,6 @@ reduce exposure (hedges, unwinds, compensations) are always allowed.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -29,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from risk.models import GateState
+from risk.refreshing import refreshed_every
 from storage.database import session_factory
 from storage.tables import RiskGateStateRow
 
@@ -128,23 +128,11 @@ class RiskGate:
                 log.log(level, "risk gate for %s: halted=%s (version %d)", self.tenant_id, state.halted, state.version)
             self.state = state
 
-    async def run(self) -> None:
-        """Poll until cancelled."""
-        while True:
-            await self.refresh()
-            await asyncio.sleep(self.poll_interval)
-
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[RiskGate]:
         """Poll in the background for the duration of the block (first read done on entry)."""
-        await self.refresh()
-        task = asyncio.create_task(self.run(), name=f"risk-gate-{self.tenant_id}")
-        try:
+        async with refreshed_every(self.refresh, self.poll_interval, f"risk-gate-{self.tenant_id}"):
             yield self
-        finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
     def refusal(self) -> str | None:
         """Why new exposure is refused right now, or None when it is allowed."""

@@ -185,7 +185,16 @@ class RiskSupervisorWorkflow:
         if request.saga_id in state.book.reservations:
             return Decision(saga_id=request.saga_id, approved=True, message="already reserved")
         now = workflow.now()
-        decision = check_trade(
+        decision = self._check(request, now)
+        if decision.approved:
+            state.book.reserve(request, now)
+        self._wake = True  # every message lets the main loop see the history grow
+        return decision
+
+    def _check(self, request: TradeRequest, now: datetime) -> Decision:
+        """Every limit against this book, the kill switch and the breaker as they are at `now`."""
+        state = self._state
+        return check_trade(
             request,
             state.limits,
             state.book,
@@ -193,10 +202,6 @@ class RiskSupervisorWorkflow:
             kill_switch=state.kill_switch,
             breaker_open=state.breaker.is_open(state.limits, now),
         )
-        if decision.approved:
-            state.book.reserve(request, now)
-        self._wake = True  # every message lets the main loop see the history grow
-        return decision
 
     @check_and_reserve.validator
     def _validate_request(self, request: TradeRequest) -> None:
@@ -215,14 +220,7 @@ class RiskSupervisorWorkflow:
         if request.saga_id in state.book.reservations or request.saga_id in state.finished_sagas:
             return
         now = workflow.now()
-        decision = check_trade(
-            request,
-            state.limits,
-            state.book,
-            today=now.date(),
-            kill_switch=state.kill_switch,
-            breaker_open=state.breaker.is_open(state.limits, now),
-        )
+        decision = self._check(request, now)
         if not decision.approved:
             workflow.logger.error(
                 "saga %s was admitted by the hot process but this book refuses it (%s): %s",
