@@ -73,7 +73,7 @@ from activities.presend import PresentOrders
 from control.config import Settings, TemporalSettings
 from control.paper import point_at_sandboxes, provision
 from control.services import services
-from control.trading import TradingStack, rest_books, trading_stack, trading_venues, venue_clients
+from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
 from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
@@ -84,7 +84,6 @@ from risk.models import Limits
 from sandbox.polymarket.app import SandboxUrls
 from sandbox.runner import Sandboxes
 from temporal.devserver import DYNAMIC_CONFIG
-from workers.worker import build_worker
 from workflows.arb_types import ArbState, SagaPolicy
 
 TARGET_P50_MS = 10.0
@@ -656,18 +655,10 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             queue = settings.temporal.task_queue
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(client, svc.engine, TENANT, queue, BENCH_LIMITS))
-            venues_by_name = trading_venues(polymarket, kalshi)
-            presends = PresentOrders(venues_by_name, gate.allows_new_exposure)
-            worker = build_worker(
-                client,
-                queue,
-                svc.engine,
-                venues=venues_by_name,
-                trading_allowed=gate.allows_new_exposure,
-                books=rest_books(polymarket, kalshi),
-                presends=presends,
+            presends = PresentOrders(trading_venues(polymarket, kalshi), gate.allows_new_exposure)
+            await stack.enter_async_context(
+                trading_worker(client, queue, svc.engine, polymarket, kalshi, gate, presends)
             )
-            await stack.enter_async_context(worker)
             policy = SagaPolicy(pre_trade_approval=approval != "none")
             admission = None
             if approval == "hot":

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.worker import Worker
 
 from activities.presend import PresentOrders
 from activities.risk import BookSource
@@ -29,6 +30,7 @@ from control.config import Settings
 from domain.book import BookSnapshot
 from domain.models import Market, MarketPair, PairStatus, Venue
 from risk.admission import HotAdmission
+from risk.gate import RiskGate
 from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.recording import QueuedRecorder
@@ -43,6 +45,7 @@ from venues.polymarket.book_feed import PolymarketBookFeed
 from venues.polymarket.client import PolymarketClient
 from venues.polymarket.factory import client_from_settings as polymarket_client
 from venues.polymarket.factory import market_stream_from_settings
+from workers.worker import build_worker
 from workflows.arb_types import SagaPolicy
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,28 @@ def rest_books(polymarket: PolymarketClient, kalshi: KalshiClient) -> BookSource
         return await polymarket.market_book(market_id, market.yes_token)
 
     return book
+
+
+def trading_worker(
+    client: Client,
+    task_queue: str,
+    engine: AsyncEngine,
+    polymarket: PolymarketClient,
+    kalshi: KalshiClient,
+    gate: RiskGate,
+    presends: PresentOrders | None = None,
+) -> Worker:
+    """The worker of a process that trades (the hot process, a standby): orders through these clients,
+    new exposure only while the gate allows it, P&L marks from fresh REST books."""
+    return build_worker(
+        client,
+        task_queue,
+        engine,
+        venues=trading_venues(polymarket, kalshi),
+        trading_allowed=gate.allows_new_exposure,
+        books=rest_books(polymarket, kalshi),
+        presends=presends,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -26,7 +26,7 @@ from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
-from control.trading import TradingStack, rest_books, trading_stack, trading_venues, venue_clients
+from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
 from risk.admission import HotAdmission
 from risk.control import running_risk
 from sandbox.runner import run_sandboxes
@@ -127,18 +127,9 @@ async def run_up(
         else:
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
-            venues_by_name = trading_venues(polymarket, kalshi)
-            presends = PresentOrders(venues_by_name, gate.allows_new_exposure)
+            presends = PresentOrders(trading_venues(polymarket, kalshi), gate.allows_new_exposure)
             await stack.enter_async_context(
-                build_worker(
-                    svc.client,
-                    queue,
-                    svc.engine,
-                    venues=venues_by_name,
-                    trading_allowed=gate.allows_new_exposure,
-                    books=rest_books(polymarket, kalshi),
-                    presends=presends,
-                )
+                trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gate, presends)
             )
             admission = await stack.enter_async_context(HotAdmission(svc.client, gate).running())
             trading = await stack.enter_async_context(
@@ -164,14 +155,6 @@ async def run_worker(settings: Settings, console: Console) -> None:
         svc = await stack.enter_async_context(services(settings))
         polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
         gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
-        worker = build_worker(
-            svc.client,
-            queue,
-            svc.engine,
-            venues=trading_venues(polymarket, kalshi),
-            trading_allowed=gate.allows_new_exposure,
-            books=rest_books(polymarket, kalshi),
-        )
-        await stack.enter_async_context(worker)
+        await stack.enter_async_context(trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gate))
         console.print(f"worker on {svc.temporal_address}, task queue {queue}")
         await stop.wait()
