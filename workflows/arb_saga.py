@@ -391,6 +391,11 @@ class ArbSagaWorkflow:
             retry_policy=RECONCILE_RETRY,
         )
 
+    def _legs_in_order(self) -> list[LegFill]:
+        """Leg 1 first: concurrent legs are remembered in the order they happened to finish."""
+        first = client_order_id(workflow.info().workflow_id, "leg1")
+        return sorted(self._legs.values(), key=lambda fill: fill.intent.client_order_id != first)
+
     def _status(self) -> SagaStatus:
         opportunity = self._input.opportunity if self._input else None
         held = self._net() if self._input else {Outcome.YES: ZERO, Outcome.NO: ZERO}
@@ -403,7 +408,7 @@ class ArbSagaWorkflow:
             pair_id=opportunity.pair_id if opportunity else "",
             state=self._state,
             hedge_strategy=self._strategy,
-            legs=list(self._legs.values()),
+            legs=self._legs_in_order(),
             compensations=list(self._compensations),
             unmatched=abs(held[Outcome.YES] - held[Outcome.NO]),
             realized_pnl=min(held[Outcome.YES], held[Outcome.NO]) + received - paid,
