@@ -47,6 +47,7 @@ from venues.kalshi.parse import (
     parse_series,
     parse_trades_page,
 )
+from venues.lane import lane_if
 from venues.ratelimit import KALSHI_BATCH_CANCEL_COST, RequestKind, VenueRateLimiter
 
 PROD_BASE_URL = "https://api.elections.kalshi.com/trade-api/v2"
@@ -109,7 +110,12 @@ class KalshiClient(HttpSession):
         await self._limiter.acquire(kind, cost)
         try:
             response = await self._http.request(
-                method, self.base_url + path, params=_clean(params or {}), content=content, headers=headers
+                method,
+                self.base_url + path,
+                params=_clean(params or {}),
+                content=content,
+                headers=headers,
+                extensions=lane_if(write),
             )
         except _NOT_SENT as exc:
             raise VenueUnavailableError(Venue.KALSHI, f"{method} {path}: {exc!r}") from exc

@@ -28,6 +28,7 @@ from domain.models import Balance, Market, Order, OrderIntent, OrderStatus, Outc
 from domain.money import micro_to_dollars
 from venues.errors import OrderNotFoundError, RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
 from venues.http import HttpSession
+from venues.lane import lane_if
 from venues.polymarket import parse
 from venues.polymarket.auth import ApiCreds, l1_headers, l2_headers
 from venues.polymarket.constants import CLOB_URL, DATA_API_URL, GAMMA_URL, POLYGON
@@ -135,7 +136,9 @@ class PolymarketClient(HttpSession):
         await self._limiter.acquire(kind, cost)
         query = {k: v for k, v in (params or {}).items() if v is not None}
         try:
-            response = await self._http.request(method, url + path, params=query, content=content, headers=headers)
+            response = await self._http.request(
+                method, url + path, params=query, content=content, headers=headers, extensions=lane_if(write)
+            )
         except _NOT_SENT as exc:
             raise VenueUnavailableError(V, f"{method} {path}: {exc!r}") from exc
         except _MAYBE_SENT as exc:
@@ -356,6 +359,7 @@ class PolymarketClient(HttpSession):
 
     async def prepare_order(self, intent: OrderIntent) -> None:
         """Sign now; `place_order` then sends the remembered order (the EIP-712 signature is ~0.25 ms)."""
+        self.warm_lane(self.clob_url)
         await self._signed(intent)
 
     async def place_order(self, intent: OrderIntent) -> Order:
