@@ -12,7 +12,6 @@ as soon as it exists (activities/presend.py); its activities adopt them.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 
@@ -76,21 +75,19 @@ class SagaLauncher:
             tenant_id=self._tenant,
             admitted=self._admission is not None,
         )
-        starting = asyncio.ensure_future(
-            self._client.start_workflow(
-                ArbSagaWorkflow.run,
-                request,
-                id=saga_id,
-                task_queue=self._task_queue,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                request_eager_start=True,
-            )
+        start = self._client.start_workflow(
+            ArbSagaWorkflow.run,
+            request,
+            id=saga_id,
+            task_queue=self._task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            request_eager_start=True,
         )
         if self._presends is not None:
-            self._presends.send_after(starting, concurrent_leg_intents(saga_id, opportunity))
+            start = self._presends.start_then_send(start, concurrent_leg_intents(saga_id, opportunity))
         try:
-            handle = await starting
+            handle = await start
         except WorkflowAlreadyStartedError:
             self.duplicates += 1
             self._release(saga_id)

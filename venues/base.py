@@ -10,6 +10,7 @@ retry and a repeat is recognised by the venue.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Protocol, runtime_checkable
 
 from domain.book import BookSnapshot
@@ -21,8 +22,14 @@ class TradingClient(Protocol):
     venue: Venue
 
     async def prepare_order(self, intent: OrderIntent) -> None:
-        """Do now what placing `intent` needs before anything is sent (signing), so that a following
-        `place_order(intent)` only sends. Sends no order; skipping it changes nothing but speed."""
+        """Build and sign `intent`'s request now, for `send_prepared` (or `place_order`) moments later.
+        Sends no order; skipping it changes nothing but speed."""
+        ...
+
+    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+        """Send `intent`'s prepared request before returning, if it is still fresh and the way to the
+        venue is free; the awaitable then gives what `place_order` would. None: nothing was sent
+        (place it with `place_order`). The hot path's way to put both legs out in one step."""
         ...
 
     async def place_order(self, intent: OrderIntent) -> Order:

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 
 import h11
@@ -275,15 +275,22 @@ class LaneTransport(httpx.AsyncBaseTransport):
             lane.connect()
         return lane
 
+    def send_now(
+        self, request: httpx.Request, allowed: Callable[[], bool] = lambda: True
+    ) -> Coroutine[None, None, httpx.Response] | None:
+        """Write `request` on its host's lane before returning, if the lane is free and `allowed()` (a rate
+        limiter's try) says yes; the coroutine then awaits the answer. None: nothing was sent."""
+        if request.url.scheme not in ("http", "https") or not isinstance(request.stream, httpx.ByteStream):
+            return None
+        connection = self._lane(request.url).ready()
+        if connection is None or not allowed():
+            return None
+        return self._answer(connection, request, connection.send(request))
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if (
-            request.extensions.get(LANE)
-            and request.url.scheme in ("http", "https")
-            and isinstance(request.stream, httpx.ByteStream)
-        ):
-            connection = self._lane(request.url).ready()
-            if connection is not None:
-                return await self._answer(connection, request, connection.send(request))
+        sent = self.send_now(request) if request.extensions.get(LANE) else None
+        if sent is not None:
+            return await sent
         return await self._pool.handle_async_request(request)
 
     @staticmethod

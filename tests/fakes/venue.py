@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,6 +37,8 @@ class FakeVenue:
     orders: dict[str, Order] = field(default_factory=dict)
     submissions: list[str] = field(default_factory=list)
     prepared: list[str] = field(default_factory=list)
+    sent_prepared: list[str] = field(default_factory=list)
+    lane_free: bool = True
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def set_book(self, market_id: str, yes_bids: list[tuple[str, str]], yes_asks: list[tuple[str, str]]) -> None:
@@ -51,6 +54,13 @@ class FakeVenue:
     async def prepare_order(self, intent: OrderIntent) -> None:
         """Nothing to sign here; remembered so tests can see when it happened."""
         self.prepared.append(intent.client_order_id)
+
+    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+        """A prepared intent goes the way `place_order` goes; `sent_prepared` shows which did."""
+        if intent.client_order_id not in self.prepared or not self.lane_free:
+            return None
+        self.sent_prepared.append(intent.client_order_id)
+        return self.place_order(intent)
 
     async def place_order(self, intent: OrderIntent) -> Order:
         self.submissions.append(intent.client_order_id)

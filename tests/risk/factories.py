@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -68,6 +69,9 @@ class FakeVenueClient:
 
     async def prepare_order(self, intent: OrderIntent) -> None:
         """Nothing to sign here."""
+
+    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+        return None
 
     async def place_order(self, intent: OrderIntent) -> Order:
         raise NotImplementedError

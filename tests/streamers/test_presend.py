@@ -35,32 +35,59 @@ def _intents(opportunity_id: str = "opp-1") -> tuple[OrderIntent, OrderIntent]:
 async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_nothing() -> None:
     fakes = venues()
     presends = PresentOrders(fakes, lambda: True)
-    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    started: asyncio.Future[object] = loop.create_future()
     legs = _intents()
-    presends.send_after(started, legs)
+    starting = asyncio.ensure_future(presends.start_then_send(started, legs))
     await asyncio.sleep(0.05)
     assert all(not fake.submissions for fake in fakes.values())
     assert [fake.prepared for fake in fakes.values()] == [[legs[0].client_order_id], [legs[1].client_order_id]]
+    sent_when_started: list[list[list[str]]] = []
+    starting.add_done_callback(lambda _: sent_when_started.append([f.sent_prepared for f in fakes.values()]))
     started.set_result("handle")
+    assert await starting == "handle"
+    # both prepared legs were written in the step the start's answer arrived, before it returned
+    assert sent_when_started == [[[legs[0].client_order_id], [legs[1].client_order_id]]]
     sent = [presends.take(leg.client_order_id) for leg in legs]
     orders = [await task for task in sent if task is not None]
     assert [o.intent.client_order_id for o in orders if o is not None] == [leg.client_order_id for leg in legs]
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
     assert presends.take(legs[0].client_order_id) is None  # taken once
 
-    failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    failed: asyncio.Future[object] = loop.create_future()
     others = _intents("opp-2")
-    presends.send_after(failed, others)
+    failing = asyncio.ensure_future(presends.start_then_send(failed, others))
     failed.set_exception(RuntimeError("start refused"))
+    with pytest.raises(RuntimeError, match="start refused"):
+        await failing
     task = presends.take(others[0].client_order_id)
     assert task is not None and await task is None
-    cancelled: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    cancelled: asyncio.Future[object] = loop.create_future()
     stopped = _intents("opp-3")
-    presends.send_after(cancelled, stopped)
-    cancelled.cancel()  # the launcher was stopped while starting: nothing is sent, nobody is cancelled
+    stopping = asyncio.ensure_future(presends.start_then_send(cancelled, stopped))
+    await asyncio.sleep(0)
+    stopping.cancel()  # the launcher was stopped while starting: nothing is sent
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
     task = presends.take(stopped[1].client_order_id)
     assert task is not None and await task is None
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
+
+
+async def test_a_leg_not_prepared_in_time_or_finding_its_lane_busy_is_placed_at_once() -> None:
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    fakes[Venue.KALSHI].lane_free = False
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    started.set_result("handle")
+    poly, kalshi = _intents()
+    await presends.start_then_send(started, (poly, kalshi))  # started already: no time to prepare
+    orders = [
+        await sent for sent in (presends.take(poly.client_order_id), presends.take(kalshi.client_order_id)) if sent
+    ]
+    assert [o.intent.client_order_id for o in orders if o] == [poly.client_order_id, kalshi.client_order_id]
+    assert [fake.sent_prepared for fake in fakes.values()] == [[], []]
+    assert [fake.submissions for fake in fakes.values()] == [[poly.client_order_id], [kalshi.client_order_id]]
 
 
 async def test_kill_switch_stops_the_send_and_the_activity_then_refuses() -> None:
@@ -71,7 +98,7 @@ async def test_kill_switch_stops_the_send_and_the_activity_then_refuses() -> Non
     started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
     started.set_result("handle")
     legs = _intents()
-    presends.send_after(started, legs)
+    await presends.start_then_send(started, legs)
     with pytest.raises(Exception, match="kill switch"):
         await activities.place_order(PlaceOrder(intent=legs[0]))
     assert all(not fake.submissions for fake in fakes.values())
@@ -85,7 +112,7 @@ async def test_activity_adopts_the_send_or_reconciles_its_failure_never_placing_
     started.set_result("handle")
     fakes[Venue.KALSHI].faults.unknown_outcome_next = 1  # the send lands but its answer is lost
     poly, kalshi = _intents()
-    presends.send_after(started, (poly, kalshi))
+    await presends.start_then_send(started, (poly, kalshi))
     adopted = await activities.place_order(PlaceOrder(intent=poly))
     reconciled = await activities.place_order(PlaceOrder(intent=kalshi))
     assert adopted.status is OrderStatus.FILLED and adopted.filled_quantity == Decimal(10)

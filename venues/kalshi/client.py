@@ -12,7 +12,7 @@ answer (timeout after sending, connection dropped mid-response) raises
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -21,7 +21,7 @@ import httpx
 import orjson
 
 from domain.models import Balance, Fill, Market, Position, Venue
-from venues.errors import RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
+from venues.errors import RateLimitedError, VenueError
 from venues.http import HttpSession
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.errors import error_for_response
@@ -56,9 +56,6 @@ ORDERS_PATH = "/portfolio/orders"
 
 T = TypeVar("T")
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-_MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
-
 
 def _clean(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if v is not None}
@@ -66,6 +63,8 @@ def _clean(params: dict[str, Any]) -> dict[str, Any]:
 
 class KalshiClient(HttpSession):
     """One Kalshi account (or none, for public market data) on one host."""
+
+    venue = Venue.KALSHI
 
     def __init__(
         self,
@@ -84,6 +83,57 @@ class KalshiClient(HttpSession):
 
     # --- transport -------------------------------------------------------------------------
 
+    def _build(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: object = None,
+        kind: RequestKind = RequestKind.READ,
+        private: bool = False,
+        signed_headers: Mapping[str, str] | None = None,
+    ) -> httpx.Request:
+        headers = {"accept": "application/json"}
+        if signed_headers is not None:
+            headers.update(signed_headers)
+        elif private or self._signer is not None:
+            headers.update(self.signed_headers(method, path))
+        content = None
+        if body is not None:
+            content = orjson.dumps(body)
+            headers["content-type"] = "application/json"
+        return self._http.build_request(
+            method,
+            self.base_url + path,
+            params=_clean(params or {}),
+            content=content,
+            headers=headers,
+            extensions=lane_if(kind is not RequestKind.READ),
+        )
+
+    def _interpret(self, response: httpx.Response, kind: RequestKind, *, order_lookup: bool = False) -> dict[str, Any]:
+        """The answer's JSON object, or the venue error it stands for."""
+        what = f"{response.request.method} {response.request.url.path}"
+        if response.status_code >= 400:
+            error = error_for_response(
+                response.status_code,
+                response.content,
+                response.headers,
+                write=kind is not RequestKind.READ,
+                order_lookup=order_lookup,
+            )
+            if isinstance(error, RateLimitedError):
+                self._limiter.penalize(kind, error.retry_after)
+            raise error
+        try:
+            parsed = orjson.loads(response.content) if response.content else {}
+        except orjson.JSONDecodeError as exc:
+            raise KalshiParseError(f"{what}: response is not JSON", response.text[:500]) from exc
+        if not isinstance(parsed, dict):
+            raise KalshiParseError(f"{what}: response is not a JSON object", parsed)
+        return parsed
+
     async def _request(
         self,
         method: str,
@@ -97,45 +147,10 @@ class KalshiClient(HttpSession):
         order_lookup: bool = False,
         signed_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
-        write = kind is not RequestKind.READ
-        headers = {"accept": "application/json"}
-        if signed_headers is not None:
-            headers.update(signed_headers)
-        elif private or self._signer is not None:
-            headers.update(self.signed_headers(method, path))
-        content = None
-        if body is not None:
-            content = orjson.dumps(body)
-            headers["content-type"] = "application/json"
-        await self._limiter.acquire(kind, cost)
-        try:
-            response = await self._http.request(
-                method,
-                self.base_url + path,
-                params=_clean(params or {}),
-                content=content,
-                headers=headers,
-                extensions=lane_if(write),
-            )
-        except _NOT_SENT as exc:
-            raise VenueUnavailableError(Venue.KALSHI, f"{method} {path}: {exc!r}") from exc
-        except _MAYBE_SENT as exc:
-            kind_of_error = UnknownOutcomeError if write else VenueUnavailableError
-            raise kind_of_error(Venue.KALSHI, f"{method} {path}: no answer after sending: {exc!r}") from exc
-        if response.status_code >= 400:
-            error = error_for_response(
-                response.status_code, response.content, response.headers, write=write, order_lookup=order_lookup
-            )
-            if isinstance(error, RateLimitedError):
-                self._limiter.penalize(kind, error.retry_after)
-            raise error
-        try:
-            parsed = orjson.loads(response.content) if response.content else {}
-        except orjson.JSONDecodeError as exc:
-            raise KalshiParseError(f"{method} {path}: response is not JSON", response.text[:500]) from exc
-        if not isinstance(parsed, dict):
-            raise KalshiParseError(f"{method} {path}: response is not a JSON object", parsed)
-        return parsed
+        request = self._build(
+            method, path, params=params, body=body, kind=kind, private=private, signed_headers=signed_headers
+        )
+        return self._interpret(await self._exchange(request, kind, cost), kind, order_lookup=order_lookup)
 
     async def _pages(
         self,
@@ -239,20 +254,21 @@ class KalshiClient(HttpSession):
             raise VenueError(Venue.KALSHI, f"{method} {path} needs API credentials")
         return self._signer.headers(method, self._sign_prefix + path)
 
-    async def create_order(
-        self, request: KalshiOrderRequest, *, signed_headers: Mapping[str, str] | None = None
-    ) -> KalshiOrder:
-        """`signed_headers`: made moments before by `signed_headers("POST", ORDERS_PATH)`, so that signing is
-        not on the way of the order (see KalshiTradingClient.prepare_order)."""
-        body = await self._request(
-            "POST",
-            ORDERS_PATH,
-            body=request.to_json(),
-            kind=RequestKind.WRITE,
-            private=True,
-            signed_headers=signed_headers,
-        )
-        return parse_order(body)
+    async def create_order(self, request: KalshiOrderRequest, *, prepared: httpx.Request | None = None) -> KalshiOrder:
+        """`prepared`: the same order's request from `prepare_create_order` moments before (signed ahead)."""
+        return await self._created(self._exchange(prepared or self.prepare_create_order(request), RequestKind.WRITE))
+
+    def prepare_create_order(self, request: KalshiOrderRequest) -> httpx.Request:
+        """`create_order`'s request, signed now, for `send_prepared_order` moments later."""
+        return self._build("POST", ORDERS_PATH, body=request.to_json(), kind=RequestKind.WRITE, private=True)
+
+    def send_prepared_order(self, prepared: httpx.Request) -> Awaitable[KalshiOrder] | None:
+        """Send a prepared order before returning, if the order lane is free; None: nothing was sent."""
+        sent = self._send_now(prepared, RequestKind.WRITE)
+        return None if sent is None else self._created(sent)
+
+    async def _created(self, answer: Awaitable[httpx.Response]) -> KalshiOrder:
+        return parse_order(self._interpret(await answer, RequestKind.WRITE))
 
     async def cancel_order(self, order_id: str) -> KalshiOrder:
         body = await self._request(

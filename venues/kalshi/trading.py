@@ -7,19 +7,18 @@ by listing the market's orders and matching it; Kalshi does not filter by it ser
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+
+import httpx
 
 from domain.book import BookSnapshot, OrderBook
 from domain.models import Balance, Order, OrderIntent, Position, Venue, utc_now
 from venues.errors import OrderNotFoundError
 from venues.kalshi.books import load_bids
-from venues.kalshi.client import ORDERS_PATH, KalshiClient
-from venues.kalshi.orders import KalshiOrderRequest, request_from_intent, to_domain_order
-
-# A prepared request is used only while its signature's timestamp is this fresh; older, it is signed again.
-PREPARED_FOR_S = 5.0
-PREPARED_KEPT = 1000
+from venues.kalshi.client import KalshiClient
+from venues.kalshi.orders import request_from_intent, to_domain_order
+from venues.kalshi.parse import KalshiOrder
+from venues.prepared import PreparedRequests
 
 
 class KalshiTradingClient:
@@ -27,24 +26,30 @@ class KalshiTradingClient:
 
     def __init__(self, client: KalshiClient, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
-        self._clock = clock
-        self._prepared: OrderedDict[str, tuple[KalshiOrderRequest, dict[str, str], float]] = OrderedDict()
+        self._prepared: PreparedRequests[httpx.Request] = PreparedRequests(clock=clock)
 
     async def prepare_order(self, intent: OrderIntent) -> None:
-        """The request and its signed headers, made now: RSA-PSS signing is ~0.4 ms of a hot send."""
+        """The order's request with its headers signed now: RSA-PSS signing is ~0.4 ms of a hot send."""
         self.client.warm_lane(self.client.base_url)
-        headers = self.client.signed_headers("POST", ORDERS_PATH)
-        self._prepared[intent.client_order_id] = (request_from_intent(intent), headers, self._clock())
-        while len(self._prepared) > PREPARED_KEPT:
-            self._prepared.popitem(last=False)
+        self._prepared.keep(intent.client_order_id, self.client.prepare_create_order(request_from_intent(intent)))
+
+    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+        prepared = self._prepared.peek(intent.client_order_id)
+        sent = None if prepared is None else self.client.send_prepared_order(prepared)
+        if sent is None:
+            return None
+        self._prepared.take(intent.client_order_id)
+        return self._as_order(intent, sent)
 
     async def place_order(self, intent: OrderIntent) -> Order:
-        prepared = self._prepared.pop(intent.client_order_id, None)
-        if prepared is None or self._clock() - prepared[2] > PREPARED_FOR_S:
-            request, headers = request_from_intent(intent), None
-        else:
-            request, headers, _ = prepared
-        return to_domain_order(intent, await self.client.create_order(request, signed_headers=headers))
+        """Sends the prepared request if there is a fresh one (signed ahead), else builds and signs it now."""
+        prepared = self._prepared.take(intent.client_order_id)
+        created = self.client.create_order(request_from_intent(intent), prepared=prepared)
+        return await self._as_order(intent, created)
+
+    @staticmethod
+    async def _as_order(intent: OrderIntent, created: Awaitable[KalshiOrder]) -> Order:
+        return to_domain_order(intent, await created)
 
     async def find_order(self, intent: OrderIntent) -> Order | None:
         for report in await self.client.get_orders(ticker=intent.market_id):

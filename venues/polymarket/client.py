@@ -14,8 +14,9 @@ the identical order (same hash, same venue order id) rather than a second one.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -26,7 +27,7 @@ import orjson
 from domain.book import BookSnapshot, OrderBook
 from domain.models import Balance, Market, Order, OrderIntent, OrderStatus, Outcome, Position, Side, TimeInForce, Venue
 from domain.money import micro_to_dollars
-from venues.errors import OrderNotFoundError, RateLimitedError, UnknownOutcomeError, VenueError, VenueUnavailableError
+from venues.errors import OrderNotFoundError, RateLimitedError, VenueError
 from venues.http import HttpSession
 from venues.lane import lane_if
 from venues.polymarket import parse
@@ -43,6 +44,7 @@ from venues.polymarket.messages import (
     UserTradeEvent,
 )
 from venues.polymarket.orders import ORDER_TYPE_FOR, OrderSigner, OrderType, SignatureType, SignedOrder, order_body
+from venues.prepared import PreparedRequests
 from venues.ratelimit import RequestKind, VenueRateLimiter
 
 V = Venue.POLYMARKET
@@ -50,8 +52,6 @@ ONE = Decimal(1)
 SIGNED_ORDERS_KEPT = 10_000
 FIRST_CURSOR = "MA=="
 
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
-_MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 _FOK_KILLED = (FOK_NOT_FILLED.lower(), "fully filled or killed", "couldn't be fully filled")
 
 _OPEN_ORDER_STATUS = {
@@ -92,6 +92,7 @@ class PolymarketClient(HttpSession):
         http: httpx.AsyncClient | None = None,
         limiter: VenueRateLimiter | None = None,
         timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clob_url = clob_url.rstrip("/")
         self.gamma_url = gamma_url.rstrip("/")
@@ -107,8 +108,58 @@ class PolymarketClient(HttpSession):
         self._markets: dict[str, Market] = {}
         self._fee_rates: dict[str, int] = {}
         self._signed_orders: OrderedDict[str, SignedOrder] = OrderedDict()
+        self._prepared: PreparedRequests[tuple[httpx.Request, SignedOrder]] = PreparedRequests(clock=clock)
 
     # --- transport -------------------------------------------------------------------------
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: object = None,
+        kind: RequestKind = RequestKind.READ,
+        auth: str = "",
+        nonce: int = 0,
+    ) -> httpx.Request:
+        content = _json(body) if body is not None else None
+        headers = {"accept": "application/json"}
+        if content is not None:
+            headers["content-type"] = "application/json"
+        if auth == "l1":
+            headers.update(l1_headers(self._need_wallet(), chain_id=self.chain_id, nonce=nonce))
+        elif auth == "l2":
+            headers.update(l2_headers(self._need_creds(), self._need_wallet().address, method, path, content))
+        query = {k: v for k, v in (params or {}).items() if v is not None}
+        return self._http.build_request(
+            method,
+            url + path,
+            params=query,
+            content=content,
+            headers=headers,
+            extensions=lane_if(kind is not RequestKind.READ),
+        )
+
+    def _interpret(self, response: httpx.Response, kind: RequestKind, *, order_lookup: bool = False) -> Any:
+        """The answer's JSON, or the venue error it stands for."""
+        what = f"{response.request.method} {response.request.url.path}"
+        if response.status_code >= 400:
+            failure = error_for_response(
+                response.status_code, response.content, response.headers, order_lookup=order_lookup
+            )
+            if isinstance(failure, RateLimitedError):
+                self._limiter.penalize(kind, failure.retry_after)
+            raise failure
+        if not response.content:
+            return None
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            if order_lookup:
+                return None
+            raise PolymarketParseError(f"{what}: response is not JSON: {response.text[:200]!r}") from None
 
     async def _request(
         self,
@@ -124,41 +175,9 @@ class PolymarketClient(HttpSession):
         nonce: int = 0,
         order_lookup: bool = False,
     ) -> Any:
-        content = _json(body) if body is not None else None
-        headers = {"accept": "application/json"}
-        if content is not None:
-            headers["content-type"] = "application/json"
-        if auth == "l1":
-            headers.update(l1_headers(self._need_wallet(), chain_id=self.chain_id, nonce=nonce))
-        elif auth == "l2":
-            headers.update(l2_headers(self._need_creds(), self._need_wallet().address, method, path, content))
-        write = kind is not RequestKind.READ
-        await self._limiter.acquire(kind, cost)
-        query = {k: v for k, v in (params or {}).items() if v is not None}
-        try:
-            response = await self._http.request(
-                method, url + path, params=query, content=content, headers=headers, extensions=lane_if(write)
-            )
-        except _NOT_SENT as exc:
-            raise VenueUnavailableError(V, f"{method} {path}: {exc!r}") from exc
-        except _MAYBE_SENT as exc:
-            error = UnknownOutcomeError if write else VenueUnavailableError
-            raise error(V, f"{method} {path}: no answer after sending: {exc!r}") from exc
-        if response.status_code >= 400:
-            failure = error_for_response(
-                response.status_code, response.content, response.headers, order_lookup=order_lookup
-            )
-            if isinstance(failure, RateLimitedError):
-                self._limiter.penalize(kind, failure.retry_after)
-            raise failure
-        if not response.content:
-            return None
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            if order_lookup:
-                return None
-            raise PolymarketParseError(f"{method} {path}: response is not JSON: {response.text[:200]!r}") from None
+        request = self._build(method, url, path, params=params, body=body, kind=kind, auth=auth, nonce=nonce)
+        response = await self._exchange(request, kind, cost)
+        return self._interpret(response, kind, order_lookup=order_lookup)
 
     def _need_wallet(self) -> Wallet:
         if self.wallet is None:
@@ -272,12 +291,13 @@ class PolymarketClient(HttpSession):
     async def post_order(
         self, order: SignedOrder, order_type: OrderType = OrderType.GTC, *, post_only: bool = False
     ) -> PostOrderResult:
-        body = order_body(order, self._need_creds().api_key, order_type, post_only)
-        raw = await self._clob("POST", "/order", body=body, auth="l2", kind=RequestKind.WRITE)
-        result = parse.post_order_result(raw)
-        if not result.success and not _is_fok_kill(result.error_msg):
-            raise error_for_message(result.error_msg or "order rejected", body=str(raw)[:2000])
-        return result
+        raw = await self._clob(
+            "POST", "/order", body=self._order_body(order, order_type, post_only), auth="l2", kind=RequestKind.WRITE
+        )
+        return _post_result(raw)
+
+    def _order_body(self, order: SignedOrder, order_type: OrderType, post_only: bool) -> dict[str, Any]:
+        return order_body(order, self._need_creds().api_key, order_type, post_only)
 
     async def post_orders(
         self, orders: Sequence[tuple[SignedOrder, OrderType, bool]]
@@ -358,15 +378,40 @@ class PolymarketClient(HttpSession):
         return signed
 
     async def prepare_order(self, intent: OrderIntent) -> None:
-        """Sign now; `place_order` then sends the remembered order (the EIP-712 signature is ~0.25 ms)."""
+        """Sign the order (the EIP-712 signature is ~0.25 ms) and build its signed request, ready to go."""
         self.warm_lane(self.clob_url)
-        await self._signed(intent)
+        self._prepared.keep(intent.client_order_id, await self._order_request(intent))
+
+    async def _order_request(self, intent: OrderIntent) -> tuple[httpx.Request, SignedOrder]:
+        """`POST /order` of the intent's signed order, with its L2 headers."""
+        signed = await self._signed(intent)
+        body = self._order_body(signed, ORDER_TYPE_FOR[intent.time_in_force], intent.post_only)
+        return self._build("POST", self.clob_url, "/order", body=body, kind=RequestKind.WRITE, auth="l2"), signed
+
+    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+        prepared = self._prepared.peek(intent.client_order_id)
+        sent = None if prepared is None else self._send_now(prepared[0], RequestKind.WRITE)
+        if prepared is None or sent is None:
+            return None
+        self._prepared.take(intent.client_order_id)
+        return self._placed(intent, prepared[1], sent)
 
     async def place_order(self, intent: OrderIntent) -> Order:
-        signed = await self._signed(intent)
-        order_type = ORDER_TYPE_FOR[intent.time_in_force]
+        prepared = self._prepared.take(intent.client_order_id)
+        if prepared is None:
+            signed = await self._signed(intent)
+            body = self._order_body(signed, ORDER_TYPE_FOR[intent.time_in_force], intent.post_only)
+            prepared = (
+                self._build("POST", self.clob_url, "/order", body=body, kind=RequestKind.WRITE, auth="l2"),
+                signed,
+            )
+        request, signed = prepared
+        return await self._placed(intent, signed, self._exchange(request, RequestKind.WRITE))
+
+    async def _placed(self, intent: OrderIntent, signed: SignedOrder, answer: Awaitable[httpx.Response]) -> Order:
+        """The order as placed, from its `POST /order` answer; a killed FOK order is a cancelled order."""
         try:
-            result = await self.post_order(signed, order_type, post_only=intent.post_only)
+            result = _post_result(self._interpret(await answer, RequestKind.WRITE))
         except VenueError as exc:
             if intent.time_in_force is TimeInForce.FOK and _is_fok_kill(str(exc)):
                 return Order(
@@ -439,6 +484,14 @@ class PolymarketClient(HttpSession):
             if len(raw) < page_size:
                 return positions
             offset += page_size
+
+
+def _post_result(raw: Any) -> PostOrderResult:
+    """A `POST /order` answer; a refusal other than a killed FOK order raises its venue error."""
+    result = parse.post_order_result(raw)
+    if not result.success and not _is_fok_kill(result.error_msg):
+        raise error_for_message(result.error_msg or "order rejected", body=str(raw)[:2000])
+    return result
 
 
 def _is_fok_kill(message: str) -> bool:

@@ -13,7 +13,8 @@ from venues.base import TradingClient
 from venues.errors import OrderNotFoundError
 from venues.kalshi.auth import KalshiSigner, verify_signature
 from venues.kalshi.client import DEMO_BASE_URL, KalshiClient
-from venues.kalshi.trading import PREPARED_FOR_S, KalshiTradingClient
+from venues.kalshi.trading import KalshiTradingClient
+from venues.prepared import PREPARED_FOR_S
 
 D = Decimal
 PREFIX = "/trade-api/v2"
