@@ -152,5 +152,15 @@ def pytest_terminal_summary(terminalreporter: TerminalReporter) -> None:
         tr.write_line(f"  {strategy:<28}{count:>6}")
     tr.write_line(f"max residual exposure (contracts, from venue logs): {LEDGER.max_residual}")
     tr.write_line(f"sagas left with any residual (each alerted): {LEDGER.alerted_residuals}")
+    if LEDGER.hot_kills:
+        tr.write_line("hot process (send-ahead) killed when its target saga was:")
+        for moment, count in LEDGER.hot_kills.items():
+            tr.write_line(f"  {moment:<44}{count:>6}")
+        tr.write_line("sagas by where they were when their hot process was killed:")
+        for where, count in LEDGER.hot_sagas.items():
+            tr.write_line(f"  {where:<44}{count:>6}")
+        tr.write_line("those started, per final state:")
+        for state, count in sorted(LEDGER.hot_states.items()):
+            tr.write_line(f"  {state:<44}{count:>6}")
     for phase, seconds in LEDGER.phases.items():
         tr.write_line(f"  phase {phase:<22}{seconds:>8.1f} s")

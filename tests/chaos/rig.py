@@ -39,7 +39,7 @@ from sandbox.runner import KalshiHandle, Sandboxes
 from storage.database import session_factory
 from storage.tables import AuditEvent, SagaRow
 from streamers.launcher import SagaLauncher
-from tests.chaos.config import WorkerConfig
+from tests.chaos.config import LaunchCommand, WorkerConfig
 from venues.errors import InvalidOrderError
 from venues.polymarket.eip712 import Wallet
 from venues.polymarket.orders import OrderSigner
@@ -68,6 +68,9 @@ class ChaosLedger:
     alerted_residuals: int = 0
     sagas: int = 0
     phases: dict[str, float] = field(default_factory=dict)
+    hot_kills: Counter[str] = field(default_factory=Counter)
+    hot_sagas: Counter[str] = field(default_factory=Counter)
+    hot_states: Counter[str] = field(default_factory=Counter)
 
 
 LEDGER = ChaosLedger()
@@ -77,11 +80,15 @@ class WorkerPool:
     """`size` worker processes on one task queue, plus `standbys` warm ones.
 
     `kill_one` SIGKILLs a worker (no graceful shutdown: its activities and workflow tasks
-    are abandoned mid-flight), promotes a standby to take over, and warms a new one.
+    are abandoned mid-flight), promotes a standby to take over, and warms a new one. With `hot`, the
+    processes are hot processes (`worker_main --hot`): `promote` one and drive it with `HotProcess`.
     """
 
-    def __init__(self, config: WorkerConfig, workdir: Path, size: int = 2, standbys: int = 2) -> None:
-        self._config_path = workdir / f"worker-{config.task_queue}.json"
+    def __init__(
+        self, config: WorkerConfig, workdir: Path, size: int = 2, standbys: int = 2, *, hot: bool = False
+    ) -> None:
+        self._hot = hot
+        self._config_path = workdir / f"{'hot' if hot else 'worker'}-{config.task_queue}.json"
         self._config_path.write_text(config.model_dump_json())
         self._config_path.chmod(0o600)
         self._logs = workdir
@@ -102,7 +109,7 @@ class WorkerPool:
     async def _spawn(self, *, standby: bool) -> asyncio.subprocess.Process:
         self._spawned += 1
         log = (self._logs / f"worker-{self._config_path.stem}-{self._spawned}.log").open("ab")
-        args = [str(self._config_path), *(["--standby"] if standby else [])]
+        args = [str(self._config_path), *(["--standby"] if standby else []), *(["--hot"] if self._hot else [])]
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -139,14 +146,20 @@ class WorkerPool:
         task.add_done_callback(self._starting.discard)
 
     async def _take_over(self) -> None:
-        """The warm standby starts polling; a new standby warms up behind it."""
+        await self.promote()
+
+    async def promote(self, *, keep: int | None = None) -> asyncio.subprocess.Process:
+        """The warm standby starts polling; new standbys warm up behind it until `keep` (default: as many
+        as the pool was given) are there; fewer when the caller knows it needs fewer (CPU is scarce)."""
         standby = await self._standbys.pop(0)
-        self._standbys.append(asyncio.create_task(self._spawn(standby=True)))
+        while len(self._standbys) < (self._standby_count if keep is None else keep):
+            self._standbys.append(asyncio.create_task(self._spawn(standby=True)))
         assert standby.stdin is not None
         standby.stdin.write(b"go\n")
         await standby.stdin.drain()
         await self._expect(standby, b"ready")
         self.procs.append(standby)
+        return standby
 
     def failed_activities(self, activity_type: str) -> int:
         """Failed attempts of one activity type, from the workers' logs (the SDK logs each one)."""
@@ -195,6 +208,45 @@ class WorkerPool:
                 proc.kill()
                 await proc.wait()
         self.procs.clear()
+
+
+class HotProcess:
+    """A promoted hot chaos process (`tests.chaos.worker_main --hot`): saga launches in, what it says out.
+
+    It says `WORD ID` lines as each saga progresses (see worker_main); `until` waits for one, `kill`
+    SIGKILLs the process and keeps everything it said before dying."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.said: set[tuple[str, str]] = set()
+        self._changed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        while line := await self.proc.stdout.readline():
+            word, _, ident = line.decode().strip().partition(" ")
+            self.said.add((word, ident))
+            self._changed.set()
+
+    async def launch(self, command: LaunchCommand) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(command.model_dump_json().encode() + b"\n")
+        await self.proc.stdin.drain()
+
+    async def until(self, wanted: Callable[[set[tuple[str, str]]], bool], timeout: float) -> bool:
+        """Wait until `wanted(said)` holds (checked whenever the process says something); False on timeout."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while not wanted(self.said):
+                    self._changed.clear()
+                    await self._changed.wait()
+        return wanted(self.said)
+
+    async def kill(self) -> None:
+        self.proc.kill()
+        await self.proc.wait()
+        await self._reader  # the pipe still holds what it said before dying
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,40 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from random import Random
 
 import asyncpg
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 from domain.models import Venue
+from risk.gate import SqlGateStateStore
+from risk.models import GateState
 from storage import migrate
 from storage.database import create_engine
+from tests.chaos.config import LaunchCommand
 from tests.chaos.conftest import ChaosEnv, Pool
-from tests.chaos.rig import LEDGER, ChaosVenues, WorkerPool, audit, run_batch, timed
+from tests.chaos.rig import (
+    FAST,
+    LEDGER,
+    ChaosVenues,
+    HotProcess,
+    Launched,
+    Saga,
+    Twin,
+    WorkerPool,
+    audit,
+    opportunity,
+    run_batch,
+    stuck,
+    timed,
+)
+from tests.chaos.worker_main import TENANT
 from tests.conftest import _postgres_admin_dsn, fresh_postgres_database
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.stream import KalshiStream
@@ -28,6 +52,8 @@ from venues.polymarket.book_feed import PolymarketBookFeed
 from venues.polymarket.client import PolymarketClient
 from venues.polymarket.streams import MarketStream
 from venues.reconnect import BackoffPolicy
+from workflows.arb_saga import ArbSagaWorkflow
+from workflows.arb_types import concurrent_leg_intents, workflow_id_for
 
 POLY_REJECTION = "not enough balance / allowance"
 VENUES = [Venue.POLYMARKET, Venue.KALSHI]
@@ -336,7 +362,189 @@ async def test_rejected_retry_after_a_lost_answer(chaos: ChaosEnv, sqlite_pool: 
     check(problems)
 
 
-PHASES = ("order faults", "websocket drops", "worker kills", "database restarts")
+# Where the hot process is killed: once its round's target saga got this far (what it said), then at once;
+# "activities running" waits a little more, with one venue filling partially so hedges are in flight.
+HOT_MOMENTS = {
+    "before the start": "admitted",
+    "start in flight": "starting",
+    "started, legs not sent": "started",
+    "legs being sent": "sending",
+    "legs sent": "sent",
+    "activities running": "sent",
+}
+HOT_EXTRA_KILLS = 1  # at moments drawn at random, on top of one kill at each
+HOT_SPARES = 3  # hot processes warming ahead: one takes seconds of CPU to import and connect
+
+
+@dataclass
+class HotSaga:
+    twin: Twin
+    command: LaunchCommand
+    where: str = "not killed"
+
+    @property
+    def saga_id(self) -> str:
+        return workflow_id_for(self.command.opportunity.opportunity_id)
+
+    @property
+    def leg_ids(self) -> list[str]:
+        return [leg.client_order_id for leg in concurrent_leg_intents(self.saga_id, self.command.opportunity)]
+
+    def reached(self, said: set[tuple[str, str]], word: str) -> bool:
+        if word in ("admitted", "starting", "started"):
+            return (word, self.saga_id) in said
+        if word == "sending":
+            return any(("sending", leg) in said for leg in self.leg_ids)
+        return all(("sent", leg) in said or ("unsent", leg) in said for leg in self.leg_ids)  # answered
+
+    def place(self, said: set[tuple[str, str]]) -> str:
+        """Where this saga was when its hot process died, from what the process said before."""
+        if not self.reached(said, "starting"):
+            return "before its start"
+        if not self.reached(said, "started"):
+            return "start sent, not returned"
+        if not self.reached(said, "sending"):
+            return "started, no leg sent"
+        if not self.reached(said, "sent"):
+            return "legs being sent"
+        return "legs sent"
+
+
+async def _exists(client: Client, saga_id: str) -> bool:
+    try:
+        await client.get_workflow_handle(saga_id).describe()
+    except RPCError as exc:
+        if exc.status is RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+async def _placed_elsewhere(handle: Saga, hot_pid: int) -> int:
+    """Orders (place_order) the saga had placed by another worker than the hot process that sent its legs."""
+    scheduled: dict[int, str] = {}
+    elsewhere = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            done = event.activity_task_completed_event_attributes
+            if scheduled.get(done.scheduled_event_id) == "place_order" and not done.identity.startswith(f"{hot_pid}@"):
+                elsewhere += 1
+    return elsewhere
+
+
+async def test_hot_process_killed_around_send_ahead(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
+    """The hot process as `inertial up` runs it: it starts each saga and sends both legs itself once the start
+    returned (activities/presend.py); SIGKILLed before a start, while it is in flight, between the start and
+    the sends, while they are sent, after, and while activities run. The standby workers finish every saga
+    (placing the same client order ids: duplicates, reconciled); a saga that never started sent nothing."""
+    rng = chaos.rng("hot")
+    venues = chaos.venues
+    await SqlGateStateStore(sqlite_pool.engine).write(
+        GateState(tenant_id=TENANT, version=1, kill_switch=False, breaker_open=False, updated_at=datetime.now(UTC))
+    )
+    url = sqlite_pool.engine.url.render_as_string(hide_password=False)
+    hots = WorkerPool(chaos.pool_config(sqlite_pool.queue, url), chaos.workdir, size=0, standbys=HOT_SPARES, hot=True)
+    moments = [*HOT_MOMENTS, *rng.choices(list(HOT_MOMENTS), k=HOT_EXTRA_KILLS)]
+    rng.shuffle(moments)
+    tag = f"hot-{rng.getrandbits(32):08x}"
+    sagas: list[HotSaga] = []
+    sent_by: dict[str, int] = {}  # saga id -> pid of the hot process that sent its legs
+    kills: Counter[str] = Counter()
+
+    def saga(hold_s: float = 0.0, send_delay_s: float = 0.0) -> HotSaga:
+        twin = venues.new_twin()
+        found = opportunity(twin, rng.randint(5, 25), f"{tag}-{len(sagas)}")
+        command = LaunchCommand(
+            opportunity=found, pair=twin.pair, policy=FAST, hold_s=hold_s, send_delay_s=send_delay_s
+        )
+        sagas.append(HotSaga(twin, command))
+        return sagas[-1]
+
+    for faults in venues.injectors.values():
+        faults.configure(latency_ms=60, jitter_ms=60)
+    await hots.start()
+    try:
+        async with timed("hot process kills"):
+            for i, moment in enumerate(moments):
+                hot = HotProcess(await hots.promote(keep=min(HOT_SPARES, len(moments) - 1 - i)))
+                earlier = [saga(), saga(), saga()]  # ahead of the target: usually in their activities at the kill
+                for item in earlier:
+                    await hot.launch(item.command)
+                    await asyncio.sleep(rng.uniform(0.02, 0.2))
+                target = saga(
+                    hold_s=1.5 if moment == "before the start" else 0.0,
+                    send_delay_s=0.5 if moment == "started, legs not sent" else 0.0,
+                )
+                await hot.launch(target.command)
+                late = saga(hold_s=rng.uniform(0.0, 0.4))  # held a random while: started or not at the kill
+                await hot.launch(late.command)
+                round_sagas = [*earlier, target, late]
+                if moment == "activities running":
+                    venues.injectors[rng.choice(VENUES)].configure(partial_fill_ratio=Decimal("0.5"))
+                word = HOT_MOMENTS[moment]
+                assert await hot.until(partial(target.reached, word=word), timeout=10), (moment, hot.said)
+                if moment == "activities running":
+                    await asyncio.sleep(rng.uniform(0.05, 0.5))
+                hots.procs.remove(hot.proc)
+                await hot.kill()
+                for faults in venues.injectors.values():
+                    faults.configure(partial_fill_ratio=None)
+                kills[moment] += 1
+                for item in round_sagas:
+                    item.where = item.place(hot.said)
+                    if any(("sending", leg) in hot.said for leg in item.leg_ids):
+                        sent_by[item.saga_id] = hot.proc.pid
+            started = [item for item in sagas if await _exists(chaos.client, item.saga_id)]
+            launched = [
+                Launched(item.twin, chaos.client.get_workflow_handle_for(ArbSagaWorkflow.run, item.saga_id), FAST)
+                for item in started
+            ]
+            try:
+                async with asyncio.timeout(90):
+                    finished = await asyncio.gather(*(item.handle.result() for item in launched))
+            except TimeoutError:
+                raise AssertionError(f"sagas still running after 90s:\n{await stuck(launched)}") from None
+            results = list(zip(launched, finished, strict=True))
+            problems = await audit(venues, sqlite_pool.engine, results)
+            poly_log, kalshi_log = await venues.logs()
+    finally:
+        venues.clear_faults()
+        await hots.stop()
+
+    never = [item for item in sagas if item not in started]
+    for item in never:
+        poly = [
+            o
+            for o in poly_log["orders"]
+            if o["market"] == item.twin.poly.market_id and o["owner"] == venues.accounts.poly_api_key
+        ]
+        kalshi = [o for o in kalshi_log["orders"] if o["ticker"] == item.twin.kalshi.market_id]
+        if poly or kalshi:
+            problems.append(f"{item.saga_id} never started, yet {len(poly) + len(kalshi)} orders reached the venues")
+    for item in sagas:
+        if item.where == "before its start" and item in started:
+            problems.append(f"{item.saga_id}: its hot process died before starting it, yet it exists")
+    adopted = 0
+    for launched_item, _ in results:
+        if (pid := sent_by.get(launched_item.handle.id)) is not None:
+            adopted += await _placed_elsewhere(launched_item.handle, pid)
+
+    LEDGER.faults["hot process killed (SIGKILL)"] += sum(kills.values())
+    LEDGER.hot_kills.update(kills)
+    LEDGER.hot_states.update(status.state.value for _, status in results)
+    for item in sagas:
+        LEDGER.hot_sagas[("never started: " if item in never else "") + item.where] += 1
+    LEDGER.signals["sent-ahead orders placed again by a standby"] += adopted
+    check(problems)
+    assert all(kills[moment] >= 1 for moment in HOT_MOMENTS), kills
+    assert len(started) >= 20 and len(never) >= 1, (len(started), len(never))
+    assert sum(item.where == "legs sent" for item in started) >= 2
+    assert adopted >= 1, "no leg sent ahead by a dead hot process was re-placed by a standby"
+
+
+PHASES = ("order faults", "websocket drops", "worker kills", "database restarts", "hot process kills")
 
 
 def test_fault_budget() -> None:
@@ -351,6 +559,7 @@ def test_fault_budget() -> None:
         "websocket dropped",
         "5xx/429 storm",
         "database restart",
+        "hot process killed (SIGKILL)",
     }
     assert all(LEDGER.faults[kind] > 0 for kind in kinds), LEDGER.faults
     assert sum(LEDGER.faults.values()) >= 200, LEDGER.faults
