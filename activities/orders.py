@@ -74,7 +74,12 @@ class OrderActivities:
             if presend is not None and (sent := await presend) is not None:
                 return sent
             if not request.reduces_exposure and not self._trading_allowed():
-                raise ApplicationError("kill switch is on: no new exposure", type=KILL_SWITCH_ERROR, non_retryable=True)
+                raise ApplicationError(
+                    "trading halted (kill switch, open circuit breaker, or a risk state too old to trust): "
+                    "no new exposure",
+                    type=KILL_SWITCH_ERROR,
+                    non_retryable=True,
+                )
             return await client.place_order(intent)
         except DuplicateOrderError:
             log.info("duplicate %s on %s: reconciling the earlier placement", intent.client_order_id, intent.venue)
