@@ -195,7 +195,8 @@ async def test_cancel_mid_saga_finishes_legs_in_flight_then_gets_flat(rig: Rig) 
     with pytest.raises(WorkflowFailureError):
         await handle.result()
     rig.assert_flat()
-    assert len(kalshi.orders) <= 1
+    legs = [cid for cid in kalshi.orders if not cid.startswith("comp-")]
+    assert len(legs) <= 1  # the leg in flight was never placed twice; a compensating order may follow it
     status: SagaStatus = await handle.query(ArbSagaWorkflow.state)
     assert status.state in (ArbState.COMPLETED, ArbState.COMPENSATED)
     assert any("cancelled" in a for a in status.alerts)
