@@ -1,14 +1,16 @@
-"""The venues of bench_tick_to_order, in a process of their own: both sandboxes and the bench's market maker.
+"""One venue of bench_tick_to_order in a process of its own: its sandbox and the bench's market maker there.
 
-Real venues are remote: their order handlers (the Polymarket sandbox's is about 1 ms of
-signature checks) and their publishers never run on the trading process's event loop.
-Here they run in this child, so the bench's measured process holds only what the hot
-process of `inertial up` holds. The parent (`VenueProcess` in bench_tick_to_order)
-starts it as `python -m bench._venue_process` and talks over its stdin and stdout, one
-line of words per message:
+Real venues are remote and apart: their order handlers (the Polymarket sandbox's is about
+1 ms of signature checks) and their publishers never run on the trading process's event
+loop, nor on each other's. Here each venue runs in a child of its own, so the bench's
+measured process holds only what the hot process of `inertial up` holds, and a Kalshi leg
+never waits behind the Polymarket sandbox's checks of the other leg (with both venues in
+one child it did: 2.7 ms at p50). The parent (`VenueProcess` in bench_tick_to_order)
+starts it as `python -m bench._venue_process <venue>` and talks over its stdin and
+stdout, one line of words per message:
 
-  child -> parent, once   `ready <json>`: the URLs `point_at_sandboxes` needs
-  parent -> child         `tick <venue>`, `restore <venue>`, `refresh`; each answered by
+  child -> parent, once   `ready <json>`: the URLs `point_at_sandboxes` needs of this venue
+  parent -> child         `tick`, `untick`, `refill`, `refresh` (see `Books`); each answered by
                           `ok <perf_counter_ns>` (for a tick, the stamp right after publishing)
   child -> parent, pushed `received <venue> <perf_counter_ns> <held_ns>`: one of the paper
                           account's orders reached the venue's HTTP application at that stamp
@@ -50,50 +52,54 @@ MAKER = "bench-mm"
 
 
 class Books:
-    """The bench's market maker on both venues: a quiet ladder, one tick, and the restore."""
+    """The bench's market maker on one venue: a quiet ladder, one tick, and the restore."""
 
-    def __init__(self, sandboxes: Sandboxes) -> None:
-        assert sandboxes.kalshi is not None and sandboxes.polymarket is not None
+    def __init__(self, sandboxes: Sandboxes, venue: Venue) -> None:
         spec = twin_specs(seed=7, pairs=1)[0]
-        sandboxes.kalshi.venue.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
-        sandboxes.polymarket.add_market(
-            question=spec.question, condition_id=spec.condition_id, yes_token=spec.yes_token, no_token=spec.no_token
-        )
-        self.drivers: dict[Venue, BookDriver] = {
-            Venue.KALSHI: KalshiDriver(sandboxes.kalshi.venue, spec.kalshi_ticker),
-            Venue.POLYMARKET: PolymarketDriver(sandboxes.polymarket, spec.condition_id),
-        }
-        self.slots: dict[tuple[Venue, bool, int], str | None] = {}
+        driver: BookDriver
+        if venue is Venue.KALSHI:
+            assert sandboxes.kalshi is not None
+            sandboxes.kalshi.venue.add_market(spec.kalshi_ticker, spec.kalshi_event, spec.question)
+            driver = KalshiDriver(sandboxes.kalshi.venue, spec.kalshi_ticker)
+        else:
+            assert sandboxes.polymarket is not None
+            sandboxes.polymarket.add_market(
+                question=spec.question, condition_id=spec.condition_id, yes_token=spec.yes_token, no_token=spec.no_token
+            )
+            driver = PolymarketDriver(sandboxes.polymarket, spec.condition_id)
+        self.venue = venue
+        self.driver = driver
+        self.slots: dict[tuple[bool, int], str | None] = {}
         self.tick_order: str | None = None
-        for venue, driver in self.drivers.items():
-            driver.fund(MAKER)
-            for k in range(LEVELS):
-                self.quote(venue, True, k)
-                self.quote(venue, False, k)
+        driver.fund(MAKER)
+        for k in range(LEVELS):
+            self.quote(True, k)
+            self.quote(False, k)
 
-    def quote(self, venue: Venue, is_bid: bool, k: int) -> None:
-        bid, ask = TOPS[venue]
+    def quote(self, is_bid: bool, k: int) -> None:
+        bid, ask = TOPS[self.venue]
         price = bid - k if is_bid else ask + k
-        old = self.slots.get((venue, is_bid, k))
-        self.slots[(venue, is_bid, k)] = self.drivers[venue].requote(MAKER, old, is_bid, price, DEPTH)
+        old = self.slots.get((is_bid, k))
+        self.slots[(is_bid, k)] = self.driver.requote(MAKER, old, is_bid, price, DEPTH)
 
-    def tick(self, venue: Venue) -> None:
-        """Move one quote of `venue` so that buying both sides costs less than $1: one arbitrage window."""
-        is_bid, price = TICKS[venue]
-        self.tick_order = self.drivers[venue].requote(MAKER, None, is_bid, price, TICK_SIZE)
+    def tick(self) -> None:
+        """Move one quote so that buying both sides costs less than $1 with the other venue: one window."""
+        is_bid, price = TICKS[self.venue]
+        self.tick_order = self.driver.requote(MAKER, None, is_bid, price, TICK_SIZE)
 
-    def restore(self, venue: Venue) -> None:
-        """Cancel what is left of the tick; refill the other venue's best quote, which the other leg took."""
-        is_bid, _ = TICKS[venue]
-        self.drivers[venue].requote(MAKER, self.tick_order, is_bid, None, 0)
+    def untick(self) -> None:
+        """Cancel what is left of the tick."""
+        is_bid, _ = TICKS[self.venue]
+        self.driver.requote(MAKER, self.tick_order, is_bid, None, 0)
         self.tick_order = None
-        other = Venue.KALSHI if venue is Venue.POLYMARKET else Venue.POLYMARKET
-        self.quote(other, TICKS[other][0], 0)
+
+    def refill(self) -> None:
+        """Requote the best level on the side the other venue's tick makes cheap: the leg placed here took it."""
+        self.quote(TICKS[self.venue][0], 0)
 
     def refresh(self) -> None:
-        """Touch both books so neither is older than the detector's freshness limit."""
-        for venue in self.drivers:
-            self.quote(venue, True, 0)
+        """Touch the book so it is never older than the detector's freshness limit."""
+        self.quote(True, 0)
 
 
 Send = Callable[..., None]
@@ -132,17 +138,18 @@ def _received(fn: Callable[..., Any], venue: Venue, send: Send, *, account: str 
 
 
 def _instrument(sandboxes: Sandboxes, send: Send) -> None:
-    """Wrap the order handlers the legs reach: Polymarket's `place_order` (only the paper wallet places
+    """Wrap the order handler the legs reach: Polymarket's `place_order` (only the paper wallet places
     orders through it; the maker goes through the engine), Kalshi's `place` for the paper account."""
-    assert sandboxes.polymarket is not None and sandboxes.kalshi is not None
-    poly = sandboxes.polymarket
-    poly.place_order = _received(poly.place_order, Venue.POLYMARKET, send)  # type: ignore[method-assign]
-    kalshi = sandboxes.kalshi.venue
-    kalshi.place = _received(kalshi.place, Venue.KALSHI, send, account=PAPER_ACCOUNT)  # type: ignore[method-assign]
+    if sandboxes.polymarket is not None:
+        poly = sandboxes.polymarket
+        poly.place_order = _received(poly.place_order, Venue.POLYMARKET, send)  # type: ignore[method-assign]
+    if sandboxes.kalshi is not None:
+        kalshi = sandboxes.kalshi.venue
+        kalshi.place = _received(kalshi.place, Venue.KALSHI, send, account=PAPER_ACCOUNT)  # type: ignore[method-assign]
 
 
-async def serve() -> None:
-    """Run the venues and the maker until stdin closes, answering the parent's commands in order."""
+async def serve(venue: Venue) -> None:
+    """Run `venue` and its maker until stdin closes, answering the parent's commands in order."""
     # The protocol owns the original stdout; anything else printed goes to stderr instead.
     protocol = os.dup(sys.stdout.fileno())
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
@@ -154,36 +161,28 @@ async def serve() -> None:
     commands = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(commands), sys.stdin)
     _stamp_arrivals()
-    async with run_sandboxes() as sandboxes:
-        assert sandboxes.kalshi is not None and sandboxes.polymarket_urls is not None
-        books = Books(sandboxes)
+    async with run_sandboxes(venues=(venue.value,)) as sandboxes:
+        books = Books(sandboxes, venue)
         _instrument(sandboxes, send)
-        urls = sandboxes.polymarket_urls
-        ready = {
-            "clob": urls.clob,
-            "ws": urls.ws,
-            "gamma": urls.gamma,
-            "data_api": urls.data_api,
-            "kalshi_api": sandboxes.kalshi.api_url,
-            "kalshi_ws": sandboxes.kalshi.ws_url,
-        }
+        if sandboxes.polymarket_urls is not None:
+            urls = sandboxes.polymarket_urls
+            ready = {"clob": urls.clob, "ws": urls.ws, "gamma": urls.gamma, "data_api": urls.data_api}
+        else:
+            assert sandboxes.kalshi is not None
+            ready = {"kalshi_api": sandboxes.kalshi.api_url, "kalshi_ws": sandboxes.kalshi.ws_url}
         send("ready", json.dumps(ready, separators=(",", ":")))
+        actions = {"tick": books.tick, "untick": books.untick, "refill": books.refill, "refresh": books.refresh}
         async for line in commands:
-            command, *args = line.decode().split()
-            if command == "tick":
-                books.tick(Venue(args[0]))
-            elif command == "restore":
-                books.restore(Venue(args[0]))
-            elif command == "refresh":
-                books.refresh()
-            else:
+            command = line.decode().strip()
+            if command not in actions:
                 raise ValueError(f"unknown command {line!r}")
+            actions[command]()
             send("ok", time.perf_counter_ns())
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    asyncio.run(serve())
+    asyncio.run(serve(Venue(sys.argv[1])))
 
 
 if __name__ == "__main__":

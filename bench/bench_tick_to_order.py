@@ -12,11 +12,12 @@ supervisor` measures the other way a saga can be approved (it asks the superviso
 Only the books and the risk limits are the bench's: one twin pair with a quiet 3-level
 book on each venue, no background scenario, limits with room for every round.
 
-The two sandboxes and the bench's market maker run in a child process
-(bench/_venue_process.py, driven over its stdin and stdout). Real venues are remote: in
-this process the sandboxes' order handlers (Polymarket's checks an EIP-712 signature,
-about 1 ms) and publishers would take turns on the hot event loop and inflate every
-figure, so the measured process holds only what the hot process of `inertial up` holds
+Each sandbox, with the bench's market maker on it, runs in a child process of its own
+(bench/_venue_process.py, driven over its stdin and stdout). Real venues are remote and
+apart: in this process the sandboxes' order handlers (Polymarket's checks an EIP-712
+signature, about 1 ms) and publishers would take turns on the hot event loop and inflate
+every figure, and in one shared child the second leg would wait behind the first one's
+handler. So the measured process holds only what the hot process of `inertial up` holds
 when it trades real venues.
 
 Each round the market maker lowers one venue's YES ask through that sandbox's own
@@ -36,7 +37,8 @@ interceptor), never code in the production path:
            asks for it), the workflow code, and the task's completion + eager dispatch
   sign     the leg's order/request is signed (Polymarket EIP-712 order, Kalshi RSA-PSS headers)
   send     the sandbox's order handler received it (Polymarket `place_order`, Kalshi `place`),
-           stamped in the venue process
+           stamped in the venue process; for a leg sent on its venue's order lane
+           (venues/lane.py), split at the moment its bytes were written to the socket
 
 The total is tick -> the second leg received. Stages are measured on that leg (the
 critical path); per-venue figures follow. Targets (issue 6): p50 <= 10 ms, p99 <= 25 ms.
@@ -63,6 +65,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, cast
 
+import httpx
 from temporalio import activity, workflow
 from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
@@ -84,6 +87,7 @@ from risk.models import Limits
 from sandbox.polymarket.app import SandboxUrls
 from sandbox.runner import Sandboxes
 from temporal.devserver import DYNAMIC_CONFIG
+from venues import lane
 from workflows.arb_types import ArbState, SagaPolicy
 
 TARGET_P50_MS = 10.0
@@ -126,6 +130,7 @@ class Round:
     command: dict[Venue, int] = field(default_factory=dict)
     schedule: dict[Venue, int] = field(default_factory=dict)
     sign: dict[Venue, int] = field(default_factory=dict)
+    written: dict[Venue, int] = field(default_factory=dict)
     received: dict[Venue, int] = field(default_factory=dict)
     handled: dict[Venue, int] = field(default_factory=dict)
     # wall clock (time.time_ns) of each first stamp, to line up with the server's event times
@@ -139,11 +144,16 @@ class Round:
         """The hot process sent this leg (activities/presend.py): signed before the saga's activity ran."""
         return self.sign[venue] < self.schedule[venue]
 
+    def send_from(self, venue: Venue) -> int:
+        """Where the send stage starts: the leg issued (start returned, or its activity ran) and signed."""
+        issued = self.start if self.sent_ahead(venue) else self.schedule[venue]
+        return max(self.sign[venue], issued)
+
     def stages(self, venue: Venue) -> dict[str, int]:
         """A leg sent ahead has no schedule stage on its path, and is signed while the start is in flight
         (its sign stage is then 0: only what signing still takes after the start counts)."""
         issued = self.start if self.sent_ahead(venue) else self.schedule[venue]
-        signed = max(self.sign[venue], issued)
+        signed = self.send_from(venue)
         return {
             "feed": self.book - self.tick,
             "detect": self.detect - self.book,
@@ -314,7 +324,7 @@ class VenueUrls:
 
 
 class VenueProcess:
-    """The child serving both sandbox venues and running the bench's market maker (bench/_venue_process.py).
+    """A child serving one sandbox venue and running the bench's market maker there (bench/_venue_process.py).
 
     Commands go down its stdin, one line each, and are answered in order; between the
     answers come the order handlers' `received` pushes, which go to `PROBE`.
@@ -328,17 +338,14 @@ class VenueProcess:
         self._answers: collections.deque[asyncio.Future[int]] = collections.deque()
         self._reader: asyncio.Task[None] | None = None
 
-    async def ready(self) -> VenueUrls:
-        """Wait for the child's `ready` line, then listen to it for the rest of the run."""
+    async def ready(self) -> dict[str, str]:
+        """Wait for the child's `ready` line (its URLs), then listen to it for the rest of the run."""
         line = await asyncio.wait_for(self._stdout.readline(), VENUES_READY_S)
         if not line.startswith(b"ready "):
             raise RuntimeError(f"the venue process did not start (exit code {await self.process.wait()})")
-        urls = json.loads(line.removeprefix(b"ready "))
+        urls: dict[str, str] = json.loads(line.removeprefix(b"ready "))
         self._reader = asyncio.create_task(self._read())
-        return VenueUrls(
-            SandboxUrls(clob=urls["clob"], ws=urls["ws"], gamma=urls["gamma"], data_api=urls["data_api"]),
-            KalshiUrls(api_url=urls["kalshi_api"], ws_url=urls["kalshi_ws"]),
-        )
+        return urls
 
     async def _read(self) -> None:
         async for line in self._stdout:
@@ -350,25 +357,17 @@ class VenueProcess:
         while self._answers:
             self._answers.popleft().set_exception(RuntimeError("the venue process has exited"))
 
-    async def _command(self, *words: str) -> int:
+    async def command(self, word: str) -> int:
+        """`tick`, `untick`, `refill` or `refresh` (bench/_venue_process.py's `Books`); the child's stamp
+        after it (for a tick: right after publishing the price change)."""
         if self._reader is None or self._reader.done():
             raise RuntimeError("the venue process is not running")
         answer = asyncio.get_running_loop().create_future()
         self._answers.append(answer)
-        self._stdin.write((" ".join(words) + "\n").encode())
+        self._stdin.write(f"{word}\n".encode())
         await self._stdin.drain()
         result: int = await answer
         return result
-
-    async def tick(self, venue: Venue) -> int:
-        """Open one window on `venue`; the stamp the child took right after publishing the price change."""
-        return await self._command("tick", venue.value)
-
-    async def restore(self, venue: Venue) -> None:
-        await self._command("restore", venue.value)
-
-    async def refresh(self) -> None:
-        await self._command("refresh")
 
     async def stop(self) -> None:
         """Close its stdin (it stops its servers and exits); terminate it, then kill it, if it does not."""
@@ -386,25 +385,52 @@ class VenueProcess:
             await process.wait()
 
 
+class Venues:
+    """Both venue children, driven as one market maker."""
+
+    def __init__(self, processes: dict[Venue, VenueProcess]) -> None:
+        self.processes = processes
+
+    async def tick(self, venue: Venue) -> int:
+        """Open one window on `venue`; the stamp its child took right after publishing the price change."""
+        return await self.processes[venue].command("tick")
+
+    async def restore(self, venue: Venue) -> None:
+        """Cancel what is left of the tick on `venue`; refill the other venue's best quote, which a leg took."""
+        other = Venue.KALSHI if venue is Venue.POLYMARKET else Venue.POLYMARKET
+        await asyncio.gather(self.processes[venue].command("untick"), self.processes[other].command("refill"))
+
+    async def refresh(self) -> None:
+        await asyncio.gather(*(process.command("refresh") for process in self.processes.values()))
+
+
 @contextlib.asynccontextmanager
-async def venue_process() -> AsyncIterator[tuple[VenueProcess, VenueUrls]]:
-    """`python -m bench._venue_process`, stopped on exit; in its own process group, so a Ctrl-C at the
-    terminal reaches only the bench, whose exit then stops the child (which also exits if the bench dies:
-    its stdin closes)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench._venue_process",
-        cwd=Path(__file__).resolve().parents[1],
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        process_group=0,
-    )
-    venues = VenueProcess(process)
+async def venue_processes() -> AsyncIterator[tuple[Venues, VenueUrls]]:
+    """`python -m bench._venue_process <venue>` for each venue, stopped on exit; each in its own process group,
+    so a Ctrl-C at the terminal reaches only the bench, whose exit then stops the children (which also exit
+    if the bench dies: their stdin closes)."""
+    processes: dict[Venue, VenueProcess] = {}
     try:
-        yield venues, await venues.ready()
+        for venue in (Venue.POLYMARKET, Venue.KALSHI):
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench._venue_process",
+                venue.value,
+                cwd=Path(__file__).resolve().parents[1],
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                process_group=0,
+            )
+            processes[venue] = VenueProcess(child)
+        poly, kalshi = await asyncio.gather(*(process.ready() for process in processes.values()))
+        urls = VenueUrls(
+            SandboxUrls(clob=poly["clob"], ws=poly["ws"], gamma=poly["gamma"], data_api=poly["data_api"]),
+            KalshiUrls(api_url=kalshi["kalshi_api"], ws_url=kalshi["kalshi_ws"]),
+        )
+        yield Venues(processes), urls
     finally:
-        await venues.stop()
+        await asyncio.gather(*(process.stop() for process in processes.values()))
 
 
 async def _risk_ready(client: temporal_client.Client, gate: RiskGate, admission: HotAdmission | None) -> None:
@@ -453,10 +479,25 @@ def _instrument(trading: TradingStack) -> None:
         return timed
 
     launcher.launch = detected(launcher.launch)  # type: ignore[method-assign]
+    _stamp_lane_writes({Venue.POLYMARKET: trading.polymarket.clob_url, Venue.KALSHI: trading.kalshi.base_url})
     signer = trading.polymarket.signer
     assert signer is not None
     signer.sign_intent = _after(signer.sign_intent, "sign", Venue.POLYMARKET)  # type: ignore[method-assign]
     trading.kalshi._signer = _TimedKalshiSigner(trading.kalshi._signer)  # type: ignore[assignment]
+
+
+def _stamp_lane_writes(urls: dict[Venue, str]) -> None:
+    """Stamp `written` when an order's bytes go to the socket of its venue's order lane (venues/lane.py)."""
+    write = lane._Connection.send
+
+    def timed(connection: lane._Connection, request: httpx.Request) -> Any:
+        answer = write(connection, request)
+        for venue, url in urls.items():
+            if str(request.url).startswith(url):
+                PROBE.mark("written", venue)
+        return answer
+
+    lane._Connection.send = timed  # type: ignore[method-assign,assignment]
 
 
 async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
@@ -545,7 +586,7 @@ async def _server_view(client: temporal_client.Client, rounds: list[Round]) -> S
     return view
 
 
-async def _one_round(sandboxes: VenueProcess, trading: TradingStack, venue: Venue) -> Round:
+async def _one_round(sandboxes: Venues, trading: TradingStack, venue: Venue) -> Round:
     current = Round(venue=venue, tick=0)
     PROBE.round = current
     current.tick = await sandboxes.tick(venue)
@@ -617,6 +658,10 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
         print(_row("tick -> activity", [r.schedule[venue] - r.tick for r in rounds]))
         for stage in ("schedule", "sign", "send"):
             print(_row(stage, [r.stages(venue)[stage] for r in rounds]))
+        on_lane = [r for r in rounds if venue in r.written]
+        print(f"    sent on the order lane in {len(on_lane)}/{len(rounds)} rounds; their send split:")
+        print(_row("  until written", [r.written[venue] - r.send_from(venue) for r in on_lane]))
+        print(_row("  written -> received", [r.received[venue] - r.written[venue] for r in on_lane]))
         print(_row("sandbox handler", [r.handled[venue] for r in rounds if venue in r.handled]))
     for venue in (Venue.POLYMARKET, Venue.KALSHI):
         own = [r.total() for r in rounds if r.venue is venue]
@@ -644,7 +689,7 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             temporal=TemporalSettings(dev_server_port=_free_port(), ui_port=_free_port()),
         )
         async with contextlib.AsyncExitStack() as stack:
-            sandboxes, urls = await stack.enter_async_context(venue_process())
+            sandboxes, urls = await stack.enter_async_context(venue_processes())
             # `point_at_sandboxes` reads only the URLs (see VenueUrls).
             settings = await provision(point_at_sandboxes(settings, cast(Sandboxes, urls)))
             svc = await stack.enter_async_context(services(settings))
