@@ -103,6 +103,10 @@ class _Connection(asyncio.Protocol):
         return self._answer
 
     def data_received(self, data: bytes) -> None:
+        if self._answer is None:
+            log.warning("order lane: %d bytes from the server with no request in flight; reconnecting", len(data))
+            self.close()
+            return
         self._h11.receive_data(data)
         self._read_events()
 

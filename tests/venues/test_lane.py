@@ -348,3 +348,15 @@ async def test_a_server_dropping_every_connection_is_not_hammered() -> None:
         transport.warm(f"http://127.0.0.1:{port}")
         await asyncio.sleep(1.0)
     assert 2 <= len(dropped) <= 3, "reconnects back off: at 0 s, 0.5 s, then 1.5 s"
+
+
+async def test_bytes_arriving_with_no_request_in_flight_drop_the_connection() -> None:
+    """They cannot be an answer to anything; kept, they would be read as the next order's answer."""
+    async with raw_server() as server, lane_client() as (client, transport):
+        await warmed(transport, server.url)
+        server.writers[0].write(OK)
+        lane = transport._lanes[next(iter(transport._lanes))]
+        await until(lambda: server.connections == 2 and lane.ready() is not None)
+        response = await client.post(server.url + "/order", content=b"{}", extensions={LANE: True})
+    assert response.json() == {"ok": True}
+    assert [number for number, _ in server.requests] == [1]
