@@ -397,15 +397,7 @@ class PolymarketClient(HttpSession):
         return self._placed(intent, prepared[1], sent)
 
     async def place_order(self, intent: OrderIntent) -> Order:
-        prepared = self._prepared.take(intent.client_order_id)
-        if prepared is None:
-            signed = await self._signed(intent)
-            body = self._order_body(signed, ORDER_TYPE_FOR[intent.time_in_force], intent.post_only)
-            prepared = (
-                self._build("POST", self.clob_url, "/order", body=body, kind=RequestKind.WRITE, auth="l2"),
-                signed,
-            )
-        request, signed = prepared
+        request, signed = self._prepared.take(intent.client_order_id) or await self._order_request(intent)
         return await self._placed(intent, signed, self._exchange(request, RequestKind.WRITE))
 
     async def _placed(self, intent: OrderIntent, signed: SignedOrder, answer: Awaitable[httpx.Response]) -> Order:
