@@ -5,12 +5,14 @@ failures into the venue errors sagas act on: not sent (the venue never saw it) o
 write, an unknown outcome (it may have been placed; reconcile before anything else). A
 session that owns its client sends writes on a warm lane (`venues.lane`), and can send a
 request prepared ahead in the very step it is asked to (`send_now`); a borrowed client
-is used as given.
+is used as given, and so is the environment's proxy: with one configured there is no lane
+(it would connect around the proxy).
 """
 
 from __future__ import annotations
 
 import contextlib
+import urllib.request
 from collections.abc import Awaitable, Iterator
 from typing import Self
 
@@ -32,7 +34,7 @@ class HttpSession:
     _limiter: VenueRateLimiter
 
     def __init__(self, http: httpx.AsyncClient | None, timeout: float) -> None:
-        self._lanes = LaneTransport() if http is None else None
+        self._lanes = LaneTransport() if http is None and not urllib.request.getproxies() else None
         self._http = http or httpx.AsyncClient(timeout=timeout, transport=self._lanes)
         self._owns_http = http is None
 

@@ -360,3 +360,15 @@ async def test_bytes_arriving_with_no_request_in_flight_drop_the_connection() ->
         response = await client.post(server.url + "/order", content=b"{}", extensions={LANE: True})
     assert response.json() == {"ok": True}
     assert [number for number, _ in server.requests] == [1]
+
+
+async def test_a_configured_proxy_means_no_lane(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lane connects directly; with a proxy in the environment every request goes through httpx's pool."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    async with KalshiClient("https://demo-api.kalshi.co/trade-api/v2") as proxied:
+        assert proxied._lanes is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    async with KalshiClient("https://demo-api.kalshi.co/trade-api/v2") as direct:
+        assert direct._lanes is not None
