@@ -70,3 +70,35 @@ async def test_close_gives_up_after_its_timeout_and_says_how_many_were_not_writt
         await recorder.close()
     assert "1 records not written" in caplog.text
     assert store.outcomes == []
+
+
+class TimedStore(InMemoryRecorder):
+    """Notes when each write began."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.began: list[float] = []
+
+    async def record_detected(self, opportunity: Opportunity) -> None:
+        self.began.append(asyncio.get_running_loop().time())
+        await super().record_detected(opportunity)
+
+    async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None:
+        self.began.append(asyncio.get_running_loop().time())
+        await super().record_outcome(opportunity_id, kind, reason)
+
+
+async def test_writes_wait_until_the_trade_has_gone_then_follow_one_another() -> None:
+    """The first record after a quiet spell waits `delay_s`; what queued up meanwhile follows at once."""
+    store = TimedStore()
+    recorder = QueuedRecorder(store, delay_s=0.2)
+    loop = asyncio.get_running_loop()
+    opp = opportunity(opportunity_id="opp-later")
+    queued_at = loop.time()
+    await recorder.record_detected(opp)
+    await recorder.record_outcome(opp.opportunity_id, OutcomeKind.TAKEN, "arb-2")
+    await recorder.close()
+    first, second = store.began
+    assert first - queued_at >= 0.2
+    assert second - first < 0.1
+    assert [o.kind for o in store.history(opp.opportunity_id)] == [OutcomeKind.DETECTED, OutcomeKind.TAKEN]
