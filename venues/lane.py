@@ -121,8 +121,11 @@ class _Connection(asyncio.Protocol):
         self._on_closed(self)
 
     def close(self) -> None:
-        """Unilaterally, as httpcore does with a connection whose request was abandoned."""
+        """Unilaterally, as httpcore does with a connection whose request was abandoned (its answer with it)."""
         self.closed = True
+        if self._answer is not None:
+            self._answer.cancel()
+            self._reset()
         if self._transport is not None:
             self._transport.abort()
 
