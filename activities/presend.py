@@ -102,7 +102,13 @@ class PresentOrders:
                 outcome.set_result(None)
                 continue
             client = self._clients[intent.venue]
-            sent = client.send_prepared(intent) if prepared.done() and prepared.result() else None
+            try:
+                sent = client.send_prepared(intent) if prepared.done() and prepared.result() else None
+            except Exception:
+                # The saga exists: its activity must not wait on this send, and places the leg itself.
+                log.exception("sending %s ahead failed; its activity places it", intent.client_order_id)
+                outcome.set_result(None)
+                continue
             _settle(asyncio.ensure_future(sent or client.place_order(intent)), outcome)
         return started
 

@@ -181,3 +181,24 @@ async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
     assert [len(fake.orders) for fake in fakes.values()] == [1, 1]
     assert [len(fake.submissions) for fake in fakes.values()] == [2, 2]  # sent ahead, then refused as duplicates
     await engine.dispose()
+
+
+async def test_a_send_that_breaks_leaves_the_leg_to_its_activity_and_the_start_stands() -> None:
+    fakes = venues()
+    presends = PresentOrders(fakes, lambda: True)
+    activities = OrderActivities(fakes, lambda: True, presends)
+    poly, kalshi = _intents()
+
+    def broken(intent: OrderIntent) -> None:
+        raise RuntimeError("lane exploded")
+
+    fakes[Venue.POLYMARKET].send_prepared = broken  # type: ignore[method-assign]
+    started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+    starting = asyncio.ensure_future(presends.start_then_send(started, (poly, kalshi)))
+    await asyncio.sleep(0.01)
+    started.set_result("handle")
+    assert await starting == "handle"  # the saga started; the broken send does not say otherwise
+    placed = await asyncio.wait_for(activities.place_order(PlaceOrder(intent=poly)), 1)
+    adopted = await asyncio.wait_for(activities.place_order(PlaceOrder(intent=kalshi)), 1)
+    assert placed.intent == poly and adopted.intent == kalshi
+    assert [fake.submissions for fake in fakes.values()] == [[poly.client_order_id], [kalshi.client_order_id]]
