@@ -175,13 +175,12 @@ class SignedOrder:
             }
         )
 
-    def order_hash(self, chain_id: int, neg_risk: bool) -> str:
-        """The EIP-712 digest, which the venue uses as the order id."""
+    def verify(self, chain_id: int, neg_risk: bool) -> tuple[str, str]:
+        """The EIP-712 digest (the venue's order id) and the address that signed it. Both come from one
+        encoding of the typed data, the slow part of a `POST /order` (about 0.25 ms of eth-account)."""
         typed = self._typed(chain_id, neg_risk)
-        return "0x" + keccak(b"\x19" + typed.version + typed.header + typed.body).hex()
-
-    def recover_signer(self, chain_id: int, neg_risk: bool) -> str:
-        return _recover(self._typed(chain_id, neg_risk), self.signature)
+        digest = "0x" + keccak(b"\x19" + typed.version + typed.header + typed.body).hex()
+        return digest, _recover(typed, self.signature)
 
 
 def hmac_signature(secret: str, timestamp: str, method: str, path: str, body: str) -> str:

@@ -436,7 +436,7 @@ class PolymarketState:
         if market is None:
             raise ClobError(400, "Invalid token id")
         try:
-            recovered = order.recover_signer(self.chain_id, market.neg_risk)
+            order_id, recovered = order.verify(self.chain_id, market.neg_risk)
         except SignatureError as exc:
             raise ClobError(400, MSG_INVALID_SIGNATURE) from exc
         if recovered != order.signer:
@@ -446,7 +446,6 @@ class PolymarketState:
         expected_maker = order.signer if order.signature_type == 0 else self.funders.get(order.signer)
         if order.maker != expected_maker:
             raise ClobError(400, MSG_INVALID_SIGNATURE)
-        order_id = order.order_hash(self.chain_id, market.neg_risk)
         if order_id in self.orders:
             raise ClobError(400, MSG_DUPLICATED)
         if market.closed or not market.active:
