@@ -25,23 +25,23 @@ from workflows.health import HealthCheckWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 
-def _always_allowed() -> bool:
-    return True
-
-
 def build_worker(
     client: Client,
     task_queue: str,
     engine: AsyncEngine,
     *,
     venues: Mapping[Venue, TradingClient] | None = None,
-    trading_allowed: Callable[[], bool] = _always_allowed,
+    trading_allowed: Callable[[], bool] | None = None,
     books: BookSource | None = None,
     presends: PresentOrders | None = None,
 ) -> Worker:
-    """`presends`: the hot process's leg sends, adopted by this worker's order activities."""
+    """`trading_allowed`: the risk gate's answer (`RiskGate.allows_new_exposure`), asked by every order
+    activity; a worker given venues must be given it too, so no worker trades ungated by default.
+    `presends`: the hot process's leg sends, adopted by this worker's order activities."""
+    if venues and trading_allowed is None:
+        raise ValueError("a worker that places orders needs trading_allowed (the risk gate's allows_new_exposure)")
     health = HealthActivities(engine)
-    orders = OrderActivities(venues or {}, trading_allowed, presends)
+    orders = OrderActivities(venues or {}, trading_allowed or _no_venues, presends)
     records = SagaRecordActivities(engine)
     risk = RiskActivities(engine, client, venues=venues, books=books)
     return Worker(
@@ -59,3 +59,8 @@ def build_worker(
             *risk.activities(),
         ],
     )
+
+
+def _no_venues() -> bool:
+    """The gate of a worker with no venues: it has nothing to trade with, so nothing is allowed."""
+    return False

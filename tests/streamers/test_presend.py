@@ -139,7 +139,9 @@ async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
     await recorder.record_detected(opp)
     pairs = {PAIR.pair_id: PAIR}
     launcher = SagaLauncher(dev_server_env.client, queue, pairs, recorder, FAST, admission=admission, presends=presends)
-    async with build_worker(dev_server_env.client, queue, engine, venues=fakes, presends=presends):
+    async with build_worker(
+        dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: True, presends=presends
+    ):
         handle = await launcher.launch(opp)
         assert handle is not None
         result: SagaStatus = await handle.result()
@@ -175,7 +177,7 @@ async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
         task = presends.take(leg.client_order_id)
         assert task is not None and await task is not None
     assert len(presends) == 0
-    async with build_worker(dev_server_env.client, queue, engine, venues=fakes):
+    async with build_worker(dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: True):
         result: SagaStatus = await handle.result()
     assert result.state is ArbState.COMPLETED and result.unmatched == 0
     assert [len(fake.orders) for fake in fakes.values()] == [1, 1]

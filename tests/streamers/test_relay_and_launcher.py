@@ -56,7 +56,7 @@ async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowE
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
     await recorder.record_detected(opp)
     launcher = SagaLauncher(dev_server_env.client, queue, {PAIR.pair_id: PAIR}, recorder, FAST)
-    async with build_worker(dev_server_env.client, queue, engine, venues=venues()):
+    async with build_worker(dev_server_env.client, queue, engine, venues=venues(), trading_allowed=lambda: True):
         handle = await launcher.launch(opp)
         assert handle is not None
         assert await launcher.launch(opp) is None

@@ -105,6 +105,15 @@ async def rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
     await engine.dispose()
 
 
+async def test_a_worker_given_venues_without_the_risk_gate_is_refused(
+    dev_server_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ungated.db'}")
+    with pytest.raises(ValueError, match="needs trading_allowed"):
+        build_worker(dev_server_env.client, "ungated", engine, venues=venues())
+    await engine.dispose()
+
+
 async def test_both_legs_fill_completes_with_locked_profit(rig: Rig) -> None:
     status = await rig.run(record_as="happy_path")
     assert status.state is ArbState.COMPLETED
