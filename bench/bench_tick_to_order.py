@@ -42,6 +42,9 @@ interceptor), never code in the production path:
 
 The total is tick -> the second leg received. Stages are measured on that leg (the
 critical path); per-venue figures follow. Targets (issue 6): p50 <= 10 ms, p99 <= 25 ms.
+The reference printed last is the same server's eager start of an empty workflow (the
+floor of the start stage, which moves with the machine from day to day); the total
+beyond it is this path's own.
 
     .venv/bin/python -m bench.bench_tick_to_order [--rounds 300] [--warmup 30] [--venue both]
 """
@@ -59,6 +62,7 @@ import socket
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,6 +74,7 @@ from temporalio import activity, workflow
 from temporalio import client as temporal_client
 from temporalio import worker as temporal_worker
 from temporalio.api.enums.v1 import EventType
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.orders import PlaceOrder
 from activities.presend import PresentOrders
@@ -109,6 +114,8 @@ VENUES_STOP_S = 10.0
 # Kalshi Basic tier allows 10 order writes/s (venues/ratelimit.py); one Kalshi leg per round.
 MIN_ROUND_S = 0.12
 EAGER_GAP_MS = 5.0
+BARE_STARTS = 100
+BARE_GAP_S = 0.06
 HISTORIES = 20
 APPROVALS = ("hot", "supervisor", "none")
 STAGES = ("feed", "detect", "start", "schedule", "sign", "send")
@@ -250,6 +257,37 @@ class _WorkflowOutboundTimer(temporal_worker.WorkflowOutboundInterceptor):
         if isinstance(request, PlaceOrder):
             _mark_from_workflow("command", request.intent.venue)
         return super().start_activity(input)
+
+
+@workflow.defn(name="BenchBareStart", sandboxed=False)
+class _BareStart:
+    """The least a saga's start can cost on this server: no input to speak of, nothing to do."""
+
+    @workflow.run
+    async def run(self) -> None:
+        return None
+
+
+async def bare_starts(client: temporal_client.Client, count: int = BARE_STARTS) -> list[int]:
+    """The reference: `count` eager starts of an empty workflow, as the launcher starts a saga (eager,
+    duplicates rejected), on the same server and client, `BARE_GAP_S` apart; ns from call to return.
+    Whatever the total spends beyond this start is the path's own (or the machine's, that day)."""
+    queue = f"bench-bare-{uuid.uuid4()}"
+    took: list[int] = []
+    async with temporal_worker.Worker(client, task_queue=queue, workflows=[_BareStart]):
+        for n in range(count):
+            await asyncio.sleep(BARE_GAP_S)
+            began = time.perf_counter_ns()
+            await client.start_workflow(
+                _BareStart.run,
+                id=f"{queue}-{n}",
+                task_queue=queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                request_eager_start=True,
+            )
+            took.append(time.perf_counter_ns() - began)
+    return took
 
 
 class _WorkflowTimer(temporal_worker.WorkflowInboundInterceptor):
@@ -628,7 +666,7 @@ def _row(name: str, values_ns: list[int], width: int = 18) -> str:
     )
 
 
-def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s: float) -> None:
+def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s: float, bare: list[int]) -> None:
     totals = [r.total() for r in rounds]
     print(f"{len(rounds)} rounds measured ({elapsed_s:.1f} s)")
     print(f"eager workflow start: {eager_start}/{len(rounds)} start responses carried the first workflow task")
@@ -672,6 +710,14 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
     print(f"Temporal stages against the server's event times (last {HISTORIES} sagas, critical leg):")
     for part, values in server.parts.items():
         print(_row(part, [int(v * 1e6) for v in values], width=46))
+    print(f"reference: eager start of an empty workflow on the same server, {BARE_GAP_S * 1e3:.0f} ms apart:")
+    print(_row("bare start", bare))
+    starts = [r.stages(r.last_leg())["start"] for r in rounds]
+    print(
+        f"  the saga's start stage p50 {_pct(starts, 0.5) / 1e6:.2f} ms = "
+        f"{_pct(starts, 0.5) / _pct(bare, 0.5):.2f}x the bare start; tick -> orders beyond the bare start p50: "
+        f"{(_pct(totals, 0.5) - _pct(bare, 0.5)) / 1e6:.2f} ms"
+    )
     p50, p99 = _pct(totals, 0.50) / 1e6, _pct(totals, 0.99) / 1e6
     print(
         f"targets: p50 {p50:.2f} ms / {TARGET_P50_MS:.0f} ms = {p50 / TARGET_P50_MS:.2f}x "
@@ -746,7 +792,7 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
                 await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
             elapsed = time.perf_counter() - started
             server = await _server_view(client, measured[-HISTORIES:])
-            report(measured, sum(1 for r in measured if r.eager), server, elapsed)
+            report(measured, sum(1 for r in measured if r.eager), server, elapsed, await bare_starts(client))
 
 
 def main() -> None:
