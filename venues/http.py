@@ -20,7 +20,7 @@ import httpx
 
 from domain.models import Venue
 from venues.errors import UnknownOutcomeError, VenueUnavailableError
-from venues.lane import LaneTransport
+from venues.lane import LaneTransport, serialize_ahead
 from venues.ratelimit import RequestKind, VenueRateLimiter
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
@@ -42,6 +42,14 @@ class HttpSession:
         """Connect the order lane to `url`'s host ahead of the first order (no-op on a borrowed client)."""
         if self._lanes is not None:
             self._lanes.warm(url)
+
+    def ahead(self, request: httpx.Request) -> httpx.Request:
+        """`request`, to be sent moments later by `_send_now`: its host's lane connected and, as it will go
+        on that lane, its bytes serialized now (the send then only writes them)."""
+        if self._lanes is not None:
+            self._lanes.warm(request.url)
+            serialize_ahead(request)
+        return request
 
     async def _exchange(self, request: httpx.Request, kind: RequestKind, cost: float = 1.0) -> httpx.Response:
         """Wait for the rate limiter, send, and read the answer."""

@@ -11,6 +11,11 @@ the wire), its answer parsed with h11 into the `httpx.Response` the venue client
 handle, and its failures raised as the httpx errors httpcore would raise, so "sent but
 no answer" stays an unknown outcome for the saga to reconcile.
 
+A request prepared ahead (`serialize_ahead`, while a saga's start is in flight) carries its
+bytes: the send writes them, and the connection's h11 state catches up in the next loop
+step, before any answer can be read, so a second leg is not written behind the first's
+bookkeeping.
+
 A lane carries one request at a time (HTTP/1.1, no pipelining). A marked request finding
 it busy, not yet connected or broken takes the pool, as an unmarked one does; the lane of
 a host connects on its first marked request (or `warm`) and reconnects whenever the
@@ -35,9 +40,26 @@ LANE = "inertial.lane"
 """Request extension: `extensions={LANE: True}` asks for the lane (order writes and cancels)."""
 
 
+WIRE = "inertial.lane.wire"
+"""Request extension: the request's bytes, serialized ahead by `serialize_ahead`."""
+
+
 def lane_if(write: bool) -> dict[str, object] | None:
     """The request extensions of a venue request: writes (orders, cancels) ask for the lane."""
     return {LANE: True} if write else None
+
+
+def serialize_ahead(request: httpx.Request) -> None:
+    """Put the request's bytes on it now, so its send on a lane only writes them."""
+    request.extensions[WIRE] = _record(h11.Connection(our_role=h11.CLIENT), request)
+
+
+def _record(connection: h11.Connection, request: httpx.Request) -> bytes:
+    """The request as `connection` sends it (its state moves on to awaiting the answer): h11, as httpcore."""
+    head = connection.send(h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw))
+    body = connection.send(h11.Data(data=request.content)) if request.content else None
+    end = connection.send(h11.EndOfMessage())
+    return b"".join(part for part in (head, body, end) if part)
 
 
 RECONNECT_BACKOFF_S = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
@@ -70,6 +92,7 @@ class _Connection(asyncio.Protocol):
         self._answer: asyncio.Future[httpx.Response] | None = None
         self._head: h11.Response | None = None
         self._body: list[bytes] = []
+        self._unrecorded: httpx.Request | None = None
         self.closed = False
         self.served = 0
 
@@ -89,20 +112,28 @@ class _Connection(asyncio.Protocol):
         )
 
     def send(self, request: httpx.Request) -> asyncio.Future[httpx.Response]:
-        """Write `request` now (the caller checked `idle`); the future holds its answer."""
+        """Write `request` now (the caller checked `idle`); the future holds its answer. Bytes serialized
+        ahead are written as they are, and h11 is told in the next step (a second leg need not wait)."""
         assert self._transport is not None and self.idle
-        head = self._h11.send(
-            h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
-        )
-        body = self._h11.send(h11.Data(data=request.content)) if request.content else None
-        end = self._h11.send(h11.EndOfMessage())
-        data = b"".join(part for part in (head, body, end) if part)
+        loop = asyncio.get_running_loop()
+        ahead = request.extensions.get(WIRE)
+        data = ahead if isinstance(ahead, bytes) else _record(self._h11, request)
         self._request = request
-        self._answer = asyncio.get_running_loop().create_future()
+        self._answer = loop.create_future()
         self._transport.write(data)
+        if data is ahead:
+            self._unrecorded = request
+            loop.call_soon(self._catch_up)
         return self._answer
 
+    def _catch_up(self) -> None:
+        """h11 learns of a request written from its bytes ahead: after the write, before its answer is read."""
+        request, self._unrecorded = self._unrecorded, None
+        if request is not None:
+            _record(self._h11, request)
+
     def data_received(self, data: bytes) -> None:
+        self._catch_up()
         if self._answer is None:
             log.warning("order lane: %d bytes from the server with no request in flight; reconnecting", len(data))
             self.close()
@@ -111,6 +142,7 @@ class _Connection(asyncio.Protocol):
         self._read_events()
 
     def eof_received(self) -> bool:
+        self._catch_up()
         self._h11.receive_data(b"")
         self._read_events()
         return False

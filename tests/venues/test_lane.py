@@ -26,10 +26,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from venues import lane as order_lane
 from venues.errors import UnknownOutcomeError
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.client import KalshiClient
-from venues.lane import LANE, LaneTransport
+from venues.lane import LANE, LaneTransport, Origin, serialize_ahead
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n" + b'{"ok":true}'
 Reply = Callable[[int], bytes | None]
@@ -107,9 +108,14 @@ async def until(condition: Callable[[], bool], limit_s: float = 2.0) -> None:
 
 
 async def warmed(transport: LaneTransport, url: str) -> None:
+    await warmed_many(transport, url)
+
+
+async def warmed_many(transport: LaneTransport, url: str) -> None:
+    """The lane to `url`'s host connected (other lanes of `transport` may exist)."""
     transport.warm(url)
-    lane = transport._lanes[next(iter(transport._lanes))]
-    await until(lambda: lane.ready() is not None)
+    to = transport._lanes[Origin.of(httpx.URL(url))]
+    await until(lambda: to.ready() is not None)
 
 
 ORDER_TARGET = "/trade-api/v2/portfolio/orders?x=1&y=%20z"
@@ -155,6 +161,77 @@ async def test_an_order_leaves_before_any_other_ready_task_runs() -> None:
         competitor = asyncio.create_task(other())
         await asyncio.gather(sending, competitor)
     assert happened == ["written", "other task"]
+
+
+async def test_a_request_serialized_ahead_puts_httpx_bytes_on_the_wire_and_the_lane_serves_the_next() -> None:
+    async with raw_server() as server:
+        url = server.url + ORDER_TARGET
+        async with httpx.AsyncClient() as plain:
+            await plain.post(url, content=ORDER_BODY, headers=ORDER_HEADERS)
+        async with lane_client() as (client, transport):
+            await warmed(transport, server.url)
+            for _ in range(2):
+                request = client.build_request(
+                    "POST", url, content=ORDER_BODY, headers=ORDER_HEADERS, extensions={LANE: True}
+                )
+                serialize_ahead(request)
+                sent = transport.send_now(request)
+                assert sent is not None
+                response = await sent
+                assert response.status_code == 200 and await response.aread() == OK.split(b"\r\n\r\n")[1]
+    (first_connection, by_httpx), *on_lane = server.requests
+    assert [raw for _, raw in on_lane] == [by_httpx, by_httpx]
+    assert len({number for number, _ in on_lane} | {first_connection}) == 2
+
+
+async def test_legs_serialized_ahead_are_all_written_before_h11_is_told_of_either(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The point of serializing ahead: the second leg is not written behind the first one's bookkeeping."""
+    happened: list[str] = []
+    real_record = order_lane._record
+
+    def record(connection: h11.Connection, request: httpx.Request) -> bytes:
+        happened.append(f"h11 {request.url.host}")
+        return real_record(connection, request)
+
+    async with raw_server() as one, raw_server() as other, lane_client() as (client, transport):
+        requests = []
+        for server, host in ((one, "127.0.0.1"), (other, "localhost")):
+            url = server.url.replace("127.0.0.1", host)
+            await warmed_many(transport, url)
+            request = client.build_request("POST", url + "/order", content=b"{}", extensions={LANE: True})
+            serialize_ahead(request)
+            requests.append(request)
+        for connection in [lane_.ready() for lane_ in transport._lanes.values()]:
+            assert connection is not None and connection._transport is not None
+            real_write = connection._transport.write
+
+            def write(data: bytes | bytearray | memoryview, real_write=real_write) -> None:
+                happened.append("written")
+                real_write(data)
+
+            connection._transport.write = write  # type: ignore[method-assign]
+        monkeypatch.setattr(order_lane, "_record", record)
+        sends = [transport.send_now(request) for request in requests]
+        assert all(sent is not None for sent in sends)
+        answers = await asyncio.gather(*[sent for sent in sends if sent is not None])
+    assert happened == ["written", "written", "h11 127.0.0.1", "h11 localhost"]
+    assert [a.status_code for a in answers] == [200, 200]
+
+
+async def test_an_answer_read_before_h11_caught_up_is_still_parsed() -> None:
+    """Whatever order a loop runs its callbacks in, h11 learns of the request before reading its answer."""
+    async with raw_server(lambda _: b"") as server, lane_client() as (client, transport):
+        await warmed(transport, server.url)
+        connection = transport._lanes[next(iter(transport._lanes))].ready()
+        assert connection is not None
+        request = client.build_request("POST", server.url + "/order", content=b"{}", extensions={LANE: True})
+        serialize_ahead(request)
+        answer = connection.send(request)
+        connection.data_received(OK)
+        response = await answer
+        assert response.status_code == 200 and connection.idle
 
 
 async def test_requests_reuse_one_connection_and_unmarked_ones_take_the_pool() -> None:

@@ -29,9 +29,9 @@ class KalshiTradingClient:
         self._prepared: PreparedRequests[httpx.Request] = PreparedRequests(clock=clock)
 
     async def prepare_order(self, intent: OrderIntent) -> None:
-        """The order's request with its headers signed now: RSA-PSS signing is ~0.4 ms of a hot send."""
-        self.client.warm_lane(self.client.base_url)
-        self._prepared.keep(intent.client_order_id, self.client.prepare_create_order(request_from_intent(intent)))
+        """The order's request signed now (RSA-PSS signing is ~0.4 ms of a hot send) and, for its lane, serialized."""
+        prepared = self.client.prepare_create_order(request_from_intent(intent))
+        self._prepared.keep(intent.client_order_id, self.client.ahead(prepared))
 
     def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
         prepared = self._prepared.peek(intent.client_order_id)

@@ -379,8 +379,8 @@ class PolymarketClient(HttpSession):
 
     async def prepare_order(self, intent: OrderIntent) -> None:
         """Sign the order (the EIP-712 signature is ~0.25 ms) and build its signed request, ready to go."""
-        self.warm_lane(self.clob_url)
-        self._prepared.keep(intent.client_order_id, await self._order_request(intent))
+        request, signed = await self._order_request(intent)
+        self._prepared.keep(intent.client_order_id, (self.ahead(request), signed))
 
     async def _order_request(self, intent: OrderIntent) -> tuple[httpx.Request, SignedOrder]:
         """`POST /order` of the intent's signed order, with its L2 headers."""
