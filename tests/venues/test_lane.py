@@ -30,7 +30,7 @@ from venues import lane as order_lane
 from venues.errors import UnknownOutcomeError
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.client import KalshiClient
-from venues.lane import LANE, LaneTransport, Origin, serialize_ahead
+from venues.lane import LANE, LaneTransport, Origin, _Connection, serialize_ahead
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n" + b'{"ok":true}'
 Reply = Callable[[int], bytes | None]
@@ -123,11 +123,28 @@ ORDER_BODY = b'{"ticker":"KX-1","side":"yes","count":3,"yes_price":42}'
 ORDER_HEADERS = {"KALSHI-ACCESS-KEY": "key", "KALSHI-ACCESS-SIGNATURE": "c2ln", "content-type": "application/json"}
 
 
+async def post_order_with_httpx(url: str) -> None:
+    """The reference bytes: the order as httpx's own transport puts it on the wire."""
+    async with httpx.AsyncClient() as plain:
+        await plain.post(url, content=ORDER_BODY, headers=ORDER_HEADERS)
+
+
+def record_writes(connection: _Connection | None, happened: list[str]) -> None:
+    """Note "written" in `happened` each time the lane connection writes to its socket."""
+    assert connection is not None and connection._transport is not None
+    real_write = connection._transport.write
+
+    def write(data: bytes | bytearray | memoryview) -> None:
+        happened.append("written")
+        real_write(data)
+
+    connection._transport.write = write  # type: ignore[method-assign]
+
+
 async def test_the_lane_puts_the_same_bytes_on_the_wire_as_httpx() -> None:
     async with raw_server() as server:
         url = server.url + ORDER_TARGET
-        async with httpx.AsyncClient() as plain:
-            await plain.post(url, content=ORDER_BODY, headers=ORDER_HEADERS)
+        await post_order_with_httpx(url)
         async with lane_client() as (client, transport):
             await warmed(transport, server.url)
             response = await client.post(url, content=ORDER_BODY, headers=ORDER_HEADERS, extensions={LANE: True})
@@ -142,17 +159,8 @@ async def test_an_order_leaves_before_any_other_ready_task_runs() -> None:
     """The point of the lane: the write happens in the step that sends, not after other tasks had the loop."""
     async with raw_server() as server, lane_client() as (client, transport):
         await warmed(transport, server.url)
-        lane = transport._lanes[next(iter(transport._lanes))]
-        connection = lane.ready()
-        assert connection is not None and connection._transport is not None
         happened: list[str] = []
-        real_write = connection._transport.write
-
-        def write(data: bytes | bytearray | memoryview) -> None:
-            happened.append("written")
-            real_write(data)
-
-        connection._transport.write = write  # type: ignore[method-assign]
+        record_writes(transport._lanes[next(iter(transport._lanes))].ready(), happened)
 
         async def other() -> None:
             happened.append("other task")
@@ -166,8 +174,7 @@ async def test_an_order_leaves_before_any_other_ready_task_runs() -> None:
 async def test_a_request_serialized_ahead_puts_httpx_bytes_on_the_wire_and_the_lane_serves_the_next() -> None:
     async with raw_server() as server:
         url = server.url + ORDER_TARGET
-        async with httpx.AsyncClient() as plain:
-            await plain.post(url, content=ORDER_BODY, headers=ORDER_HEADERS)
+        await post_order_with_httpx(url)
         async with lane_client() as (client, transport):
             await warmed(transport, server.url)
             for _ in range(2):
@@ -203,15 +210,8 @@ async def test_legs_serialized_ahead_are_all_written_before_h11_is_told_of_eithe
             request = client.build_request("POST", url + "/order", content=b"{}", extensions={LANE: True})
             serialize_ahead(request)
             requests.append(request)
-        for connection in [lane_.ready() for lane_ in transport._lanes.values()]:
-            assert connection is not None and connection._transport is not None
-            real_write = connection._transport.write
-
-            def write(data: bytes | bytearray | memoryview, real_write=real_write) -> None:
-                happened.append("written")
-                real_write(data)
-
-            connection._transport.write = write  # type: ignore[method-assign]
+        for to in transport._lanes.values():
+            record_writes(to.ready(), happened)
         monkeypatch.setattr(order_lane, "_record", record)
         sends = [transport.send_now(request) for request in requests]
         assert all(sent is not None for sent in sends)
