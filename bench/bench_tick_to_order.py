@@ -42,6 +42,8 @@ interceptor), never code in the production path:
 
 The total is tick -> the second leg received. Stages are measured on that leg (the
 critical path); per-venue figures follow. Targets (issue 6): p50 <= 10 ms, p99 <= 25 ms.
+Like `inertial up`, the bench settles its heap once the stack is up (control/heap.py) and
+prints the garbage collector's pauses during the rounds.
 The reference printed last is the same server's eager start of an empty workflow (the
 floor of the start stage, which moves with the machine from day to day); the total
 beyond it is this path's own.
@@ -63,7 +65,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -79,6 +81,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from activities.orders import PlaceOrder
 from activities.presend import PresentOrders
 from control.config import Settings, TemporalSettings
+from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import services
 from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
@@ -666,7 +669,36 @@ def _row(name: str, values_ns: list[int], width: int = 18) -> str:
     )
 
 
-def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s: float, bare: list[int]) -> None:
+@dataclass
+class Collections:
+    """The garbage collector's pauses while the rounds run (a `gc.callbacks` hook), by generation."""
+
+    pauses: dict[int, list[int]] = field(default_factory=lambda: collections.defaultdict(list))
+    _began: int = 0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._began = time.perf_counter_ns()
+        else:
+            self.pauses[info["generation"]].append(time.perf_counter_ns() - self._began)
+
+    @contextlib.contextmanager
+    def watching(self) -> Iterator[Collections]:
+        gc.callbacks.append(self)
+        try:
+            yield self
+        finally:
+            gc.callbacks.remove(self)
+
+
+def report(
+    rounds: list[Round],
+    eager_start: int,
+    server: ServerView,
+    elapsed_s: float,
+    bare: list[int],
+    collected: Collections,
+) -> None:
     totals = [r.total() for r in rounds]
     print(f"{len(rounds)} rounds measured ({elapsed_s:.1f} s)")
     print(f"eager workflow start: {eager_start}/{len(rounds)} start responses carried the first workflow task")
@@ -707,6 +739,9 @@ def report(rounds: list[Round], eager_start: int, server: ServerView, elapsed_s:
             print(f"ticks on {venue.value}:")
             print(_row("total", own))
             print(_row("feed", [r.book - r.tick for r in rounds if r.venue is venue]))
+    print(f"garbage collections during warm-up and rounds (start-up heap frozen, {gc.get_freeze_count()} objects):")
+    for generation, pauses in sorted(collected.pauses.items()):
+        print(_row(f"gen {generation} x{len(pauses)}", pauses))
     print(f"Temporal stages against the server's event times (last {HISTORIES} sagas, critical leg):")
     for part, values in server.parts.items():
         print(_row(part, [int(v * 1e6) for v in values], width=46))
@@ -783,16 +818,18 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             )
             measured: list[Round] = []
             started = time.perf_counter()
-            gc.collect()
-            for i in range(warmup + rounds):
-                began = time.perf_counter()
-                result = await _one_round(sandboxes, trading, venues[i % len(venues)])
-                if i >= warmup:
-                    measured.append(result)
-                await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
+            settle_heap()
+            with Collections().watching() as collected:
+                for i in range(warmup + rounds):
+                    began = time.perf_counter()
+                    result = await _one_round(sandboxes, trading, venues[i % len(venues)])
+                    if i >= warmup:
+                        measured.append(result)
+                    await asyncio.sleep(max(0.0, MIN_ROUND_S - (time.perf_counter() - began)))
             elapsed = time.perf_counter() - started
             server = await _server_view(client, measured[-HISTORIES:])
-            report(measured, sum(1 for r in measured if r.eager), server, elapsed, await bare_starts(client))
+            eager = sum(1 for r in measured if r.eager)
+            report(measured, eager, server, elapsed, await bare_starts(client), collected)
 
 
 def main() -> None:

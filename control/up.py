@@ -24,6 +24,7 @@ from activities.health import DatabaseHealth
 from activities.presend import PresentOrders
 from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
+from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
 from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
@@ -138,6 +139,7 @@ async def run_up(
                 )
             )
         health = await probe_health(svc, settings.temporal.task_queue)
+        settle_heap()
         console.print(_health_table(settings, svc, health, venues))
         if trading is not None:
             console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
@@ -156,5 +158,6 @@ async def run_worker(settings: Settings, console: Console) -> None:
         polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
         gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
         await stack.enter_async_context(trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gate))
+        settle_heap()
         console.print(f"worker on {svc.temporal_address}, task queue {queue}")
         await stop.wait()
