@@ -816,9 +816,9 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
                 f"legs {'placed by the saga' if keep_legs_in_saga else 'sent ahead when admitted'}",
                 flush=True,
             )
+            settle_heap()
             measured: list[Round] = []
             started = time.perf_counter()
-            settle_heap()
             with Collections().watching() as collected:
                 for i in range(warmup + rounds):
                     began = time.perf_counter()
