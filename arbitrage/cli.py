@@ -16,11 +16,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from arbitrage.matching.candidates import CandidateGenerator
-from arbitrage.pairs import PairNotFoundError, SqlPairRepository
 from control.config import ConfigError, load_settings
 from control.services import ServiceError, open_database
 from domain.models import Market, MarketPair, PairStatus
+from matching.candidates import CandidateGenerator
+from matching.pairs import PairNotFoundError, SqlPairRepository
 from venues.kalshi.parse import parse_events_page, parse_markets_page
 from venues.polymarket.parse import gamma_events, gamma_markets
 

@@ -35,7 +35,6 @@ from arbitrage.opportunity import (
     ns_to_datetime,
     opportunity_id,
 )
-from arbitrage.pairs import PairRepository
 from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
 from arbitrage.units import (
     FINE_PER_DOLLAR,
@@ -47,6 +46,7 @@ from arbitrage.units import (
 from domain.book import BookSnapshot
 from domain.fees import KALSHI_TAKER_MULTIPLIER
 from domain.models import MarketPair, Outcome, PairStatus, Venue
+from matching.pairs import PairRepository
 
 DIRECTIONS = (Direction.POLYMARKET_YES, Direction.POLYMARKET_NO)
 

@@ -23,12 +23,12 @@ from temporalio.worker import Worker
 from activities.presend import PresentOrders
 from activities.risk import BookSource
 from arbitrage.detector import Detector, DetectorConfig
-from arbitrage.matching.candidates import CandidateGenerator
 from arbitrage.opportunity import RiskCheck, SqlOpportunityRecorder
-from arbitrage.pairs import SqlPairRepository
 from control.config import Settings
 from domain.book import BookSnapshot
 from domain.models import Market, MarketPair, PairStatus, Venue
+from matching.candidates import CandidateGenerator
+from matching.pairs import SqlPairRepository
 from risk.admission import HotAdmission
 from risk.gate import RiskGate
 from streamers.hot import HotLoop, keep_quiet_books_fresh

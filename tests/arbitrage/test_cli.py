@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from arbitrage.cli import app
-from arbitrage.matching.candidates import pair_id
+from matching.candidates import pair_id
 
 KALSHI_MARKETS = "nautilus_trader/kalshi_pr3659_synthetic/http_markets.json"
 

@@ -238,7 +238,7 @@ async def test_sql_recorder_keeps_the_outcome_log(tmp_path) -> None:
 
 
 async def test_detector_is_built_from_confirmed_pairs_only() -> None:
-    from arbitrage.pairs import InMemoryPairRepository
+    from matching.pairs import InMemoryPairRepository
 
     repo = InMemoryPairRepository()
     candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE, "confirmed_by": None})

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from arbitrage.matching import embeddings
-from arbitrage.matching.candidates import CandidateGenerator, RiskFlag
-from arbitrage.matching.evaluation import evaluate, load_finals, load_nba, load_pmxt, load_titles
-from arbitrage.matching.features import extract
-from arbitrage.matching.teams import TeamAliases
 from domain.models import Market, Venue
+from matching import embeddings
+from matching.candidates import CandidateGenerator, RiskFlag
+from matching.evaluation import evaluate, load_finals, load_nba, load_pmxt, load_titles
+from matching.features import extract
+from matching.teams import TeamAliases
 
 
 def poly(title: str, market_id: str = "0xp", rules: str = "", end: datetime | None = None) -> Market:

@@ -1,6 +1,6 @@
 """Precision and recall of the candidate generator on real cross-venue pairs others matched.
 
-    .venv/bin/python -m arbitrage.matching.evaluation /work/shared/data
+    .venv/bin/python -m matching.evaluation /work/shared/data
 
 Ground truth (see the data's SOURCES.md): the NBA games the steffenmax arb bot paired
 (Gamma events <-> Kalshi KXNBAGAME events, with per-team tokens, so outcome alignment is
@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from arbitrage.matching.candidates import Candidate, CandidateGenerator, RiskFlag
 from domain.models import Market, Venue
+from matching.candidates import Candidate, CandidateGenerator, RiskFlag
 from venues.polymarket.parse import gamma_events
 
 NBA_DIR = "steffenmax_arb-bot"

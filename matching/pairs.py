@@ -1,6 +1,6 @@
 """The mapping store: which Polymarket market is which Kalshi market, and who said so.
 
-A pair starts as a candidate (from `arbitrage.matching`) and is traded only once an operator
+A pair starts as a candidate (from `matching`) and is traded only once an operator
 confirms it. Re-suggesting a known pair refreshes its confidence and flags but never
 changes a decision, except that a decided pair whose rules text or resolution dates have
 changed since the decision goes back to candidate: the operator confirmed *those* rules.

@@ -17,9 +17,9 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 from rapidfuzz import fuzz
 
-from arbitrage.matching.features import Features, extract
-from arbitrage.matching.teams import TeamAliases
 from domain.models import Market, MarketPair, PairStatus, Venue
+from matching.features import Features, extract
+from matching.teams import TeamAliases
 
 
 class RiskFlag(StrEnum):
@@ -53,7 +53,7 @@ SOFT_PENALTY = 0.85
 RESOLUTION_DATE_TOLERANCE_DAYS = 2
 
 Embedder = Callable[[str, str], float]
-"""Semantic similarity in [0, 1] of two texts (see `arbitrage.matching.embeddings`)."""
+"""Semantic similarity in [0, 1] of two texts (see `matching.embeddings`)."""
 
 
 class Candidate(BaseModel):

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from arbitrage.pairs import InMemoryPairRepository, PairNotFoundError, PairRepository, SqlPairRepository
 from domain.models import MarketPair, PairStatus
+from matching.pairs import InMemoryPairRepository, PairNotFoundError, PairRepository, SqlPairRepository
 from storage import migrate
 from storage.database import create_engine
 from tests.arbitrage.factories import T0, kalshi_market, poly_market

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 
-from arbitrage.matching.teams import TeamAliases
 from domain.models import Market, Venue
+from matching.teams import TeamAliases
 
 MONTHS = {
     m: i

@@ -12,7 +12,7 @@ import importlib.util
 from functools import lru_cache
 from typing import Any
 
-from arbitrage.matching.candidates import Embedder
+from matching.candidates import Embedder
 
 
 def available() -> bool:

@@ -1,1 +1,0 @@
-"""Finding the same question on Polymarket and Kalshi."""
