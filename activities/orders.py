@@ -17,10 +17,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.presend import PresentOrders
+from arbitrage.compensation import BookQuote
 from domain.models import Order, OrderIntent, Outcome, Venue
 from venues.base import TradingClient
 from venues.errors import DuplicateOrderError, VenueError
-from workflows.compensation import BookQuote
 
 log = logging.getLogger(__name__)
 

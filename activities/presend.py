@@ -5,7 +5,7 @@ tick -> orders path about 10 ms on the dev server (bench/bench_tick_to_order.py)
 it the SDK and server round trip between the workflow's command and the activity running.
 So for an admitted saga whose legs go concurrently, the launcher sends both legs itself —
 but only once `start_workflow` has returned, so the saga is durable before any order
-leaves — under the saga's own client order ids (`workflows.arb_types.concurrent_leg_intents`,
+leaves — under the saga's own client order ids (`arbitrage.saga.concurrent_leg_intents`,
 the function the saga builds them with). Each leg's request is built and signed while the
 start is in flight (`TradingClient.prepare_order`) and written in the very step the
 start's answer arrives (`send_prepared`, on the venue's order lane), before the worker's

@@ -7,10 +7,10 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
+from arbitrage.saga import SagaStatus
 from domain.models import utc_now
 from storage.database import session_factory
 from storage.tables import AuditEvent, SagaRow
-from workflows.arb_types import SagaStatus
 
 log = logging.getLogger(__name__)
 

@@ -36,16 +36,16 @@ from arbitrage.opportunity import (
     opportunity_id,
 )
 from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
-from arbitrage.units import (
+from domain.book import BookSnapshot
+from domain.fees import KALSHI_TAKER_MULTIPLIER
+from domain.models import MarketPair, Outcome, PairStatus, Venue
+from domain.units import (
     FINE_PER_DOLLAR,
     PRICE_SCALE,
     SIZE_SCALE,
     fine_to_dollars,
     rate_units,
 )
-from domain.book import BookSnapshot
-from domain.fees import KALSHI_TAKER_MULTIPLIER
-from domain.models import MarketPair, Outcome, PairStatus, Venue
 from matching.pairs import PairRepository
 
 DIRECTIONS = (Direction.POLYMARKET_YES, Direction.POLYMARKET_NO)

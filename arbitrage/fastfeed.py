@@ -29,9 +29,9 @@ import orjson
 from arbitrage.detector import Detector, PairWatch
 from arbitrage.intbook import IntBook
 from arbitrage.opportunity import Opportunity
-from arbitrage.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
 from domain.book import BookSnapshot
 from domain.models import Venue
+from domain.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
 from venues.native import MAX_SIZE_UNITS, Book, KalshiFeed, PolyFeed
 
 log = logging.getLogger(__name__)

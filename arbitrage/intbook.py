@@ -3,16 +3,16 @@
 `domain.book.OrderBook` is exact and general, but every change costs Decimal arithmetic and a
 sorted-list insert, and a snapshot copies every level. The detector looks at the top of both
 books on every update and walks depth only when the top crosses, so here a side is a plain
-dict price -> size (ints, see `arbitrage.units`) with its best price kept incrementally;
+dict price -> size (ints, see `domain.units`) with its best price kept incrementally;
 depth is sorted only for the rare walk. Like `OrderBook`, YES bids and asks are stored and
 the NO side is derived (a NO ask at q is a YES bid at 1 - q).
 """
 
 from __future__ import annotations
 
-from arbitrage.units import PRICE_SCALE, price_units, size_units_floor
 from domain.book import BookSnapshot
 from domain.models import Venue
+from domain.units import PRICE_SCALE, price_units, size_units_floor
 
 Levels = list[tuple[int, int]]
 

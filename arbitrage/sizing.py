@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from arbitrage.units import (
+from domain.units import (
     FINE_PER_CENT,
     FINE_PER_COST_UNIT,
     FINE_PER_DOLLAR,

@@ -39,7 +39,8 @@ from starlette.types import Send as ASGISend
 
 from control.paper import PAPER_ACCOUNT
 from domain.models import Venue
-from sandbox.runner import Sandboxes, run_sandboxes
+from sandbox.handles import Sandboxes
+from sandbox.runner import run_sandboxes
 from sandbox.scenarios import BookDriver, KalshiDriver, PolymarketDriver, twin_specs
 
 # Quiet books (YES cents): no window either way. A tick lowers the cost of one venue's side

@@ -80,7 +80,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.orders import PlaceOrder
 from activities.presend import PresentOrders
-from control.config import Settings, TemporalSettings
+from arbitrage.saga import ArbState, SagaPolicy
+from control.app.risk import RiskControl, running_risk
+from control.config import Settings
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import services
@@ -88,15 +90,14 @@ from control.trading import TradingStack, trading_stack, trading_venues, trading
 from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
-from risk.admission import HotAdmission
-from risk.control import RiskControl, running_risk
 from risk.gate import RiskGate
 from risk.models import Limits
+from sandbox.handles import Sandboxes
 from sandbox.polymarket.app import SandboxUrls
-from sandbox.runner import Sandboxes
+from streamers.admission import HotAdmission
 from temporal.devserver import DYNAMIC_CONFIG
+from temporal.settings import TemporalSettings
 from venues import lane
-from workflows.arb_types import ArbState, SagaPolicy
 
 TARGET_P50_MS = 10.0
 TARGET_P99_MS = 25.0

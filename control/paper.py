@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from control.config import Settings
-from sandbox.runner import Sandboxes
+from sandbox.handles import Sandboxes
 from venues.polymarket.eip712 import Wallet
 
 PAPER_ACCOUNT = "paper"

@@ -1,10 +1,7 @@
 """The trading stack of the main job: venue clients, confirmed pairs, streams, detector, saga launcher.
 
-The same code trades the sandboxes (paper) and the real venues (live): only the
-settings differ. In paper mode, candidate pairs that the matcher is sure of and
-that carry no resolution-risk flag are confirmed automatically (the sandbox's twin
-markets are the same question by construction); live, only pairs a person
-confirmed (`inertial pairs confirm`) are traded.
+The same code trades the sandboxes (paper) and the real venues (live): only the settings
+differ, including which pairs are traded (`control.app.pairs.Pairs.discover`).
 """
 
 from __future__ import annotations
@@ -24,13 +21,14 @@ from activities.presend import PresentOrders
 from activities.risk import BookSource
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.opportunity import RiskCheck, SqlOpportunityRecorder
+from arbitrage.saga import SagaPolicy
+from control.app.pairs import Pairs
 from control.config import Settings
 from domain.book import BookSnapshot
-from domain.models import Market, MarketPair, PairStatus, Venue
-from matching.candidates import CandidateGenerator
+from domain.models import MarketPair, Venue
 from matching.pairs import SqlPairRepository
-from risk.admission import HotAdmission
 from risk.gate import RiskGate
+from streamers.admission import HotAdmission
 from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import SagaLauncher
 from streamers.recording import QueuedRecorder
@@ -46,12 +44,8 @@ from venues.polymarket.client import PolymarketClient
 from venues.polymarket.factory import client_from_settings as polymarket_client
 from venues.polymarket.factory import market_stream_from_settings
 from workers.worker import build_worker
-from workflows.arb_types import SagaPolicy
 
 log = logging.getLogger(__name__)
-
-AUTO_CONFIRM_CONFIDENCE = Decimal("0.9")
-AUTO_CONFIRMED_BY = "paper-mode auto-confirm"
 
 
 @dataclass
@@ -69,26 +63,6 @@ class TradingStack:
         poly = self.feed.book(pair.polymarket.market_id).snapshot()
         kalshi_book = self.kalshi_stream.books.get(pair.kalshi.market_id) if self.kalshi_stream else None
         return poly, None if kalshi_book is None else kalshi_book.snapshot()
-
-
-async def _listings(polymarket: PolymarketClient, kalshi: KalshiClient) -> tuple[list[Market], list[Market]]:
-    poly: list[Market] = []
-    async for page in polymarket.iter_gamma_markets({"closed": "false"}):
-        poly.extend(page.markets)
-    return poly, await kalshi.get_markets(status="open")
-
-
-async def discover_pairs(
-    polymarket: PolymarketClient, kalshi: KalshiClient, repository: SqlPairRepository, *, auto_confirm: bool
-) -> list[MarketPair]:
-    """Suggest candidates from both listings; the confirmed ones (after auto-confirm, in paper) are traded."""
-    poly, kalshi_markets = await _listings(polymarket, kalshi)
-    for candidate in CandidateGenerator(poly).generate(kalshi_markets, top_k=1):
-        pair = await repository.suggest(candidate.to_pair())
-        sure = candidate.confidence >= AUTO_CONFIRM_CONFIDENCE and not candidate.risk_flags
-        if auto_confirm and sure and pair.status is PairStatus.CANDIDATE:
-            await repository.decide(pair.pair_id, PairStatus.CONFIRMED, AUTO_CONFIRMED_BY)
-    return await repository.list_pairs(PairStatus.CONFIRMED)
 
 
 def trading_venues(polymarket: PolymarketClient, kalshi: KalshiClient) -> dict[Venue, TradingClient]:
@@ -162,7 +136,7 @@ async def trading_stack(
     `presends` (shared with this process's worker) sends admitted sagas' legs from the launcher."""
     if admission is not None and risk is not None:
         raise ValueError("give either an admission or a risk screen, not both")
-    pairs = await discover_pairs(polymarket, kalshi, SqlPairRepository(engine), auto_confirm=settings.dry_run)
+    pairs = await Pairs(SqlPairRepository(engine)).discover(polymarket, kalshi, auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
     detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=admission or risk, recorder=recorder)
     launcher = SagaLauncher(

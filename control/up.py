@@ -22,15 +22,15 @@ from rich.table import Table
 
 from activities.health import DatabaseHealth
 from activities.presend import PresentOrders
+from control.app.risk import running_risk
 from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
 from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
-from risk.admission import HotAdmission
-from risk.control import running_risk
 from sandbox.runner import run_sandboxes
+from streamers.admission import HotAdmission
 from workers.worker import build_worker
 from workflows.health import HealthCheckWorkflow
 

@@ -3,7 +3,7 @@
 Text similarity (rapidfuzz, optionally sentence embeddings) finds look-alikes; the
 structured checks in `features` then say what could still differ. A candidate carries a
 confidence in [0, 1], the outcome alignment (Polymarket YES = Kalshi YES, or the reverse),
-and resolution-risk flags. Nothing here confirms a pair: an operator does (`arbitrage.cli`).
+and resolution-risk flags. Nothing here confirms a pair: an operator does (`control.cli.pairs`).
 """
 
 from __future__ import annotations

@@ -24,17 +24,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from domain.models import Outcome, Side
 from domain.money import ONE, ZERO
 from sandbox.engine import BookSide, Event, MatchingEngine, OrderNotOpenError, OrderRequest, UnknownOrderError
+from sandbox.handles import Sandboxes
 from sandbox.kalshi.venue import KalshiVenue
 from sandbox.ledger import Ledger
 from sandbox.scenarios import load_json_lines
-
-if TYPE_CHECKING:
-    from sandbox.runner import Sandboxes
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,8 @@ import os
 import socket
 import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvicorn
@@ -30,47 +29,13 @@ from starlette.types import ASGIApp
 
 from sandbox import replay as replayer
 from sandbox import scenarios
-from sandbox.faults import FaultInjector
+from sandbox.handles import KalshiHandle, Sandboxes
 from sandbox.kalshi import KalshiVenue, build_app
-from sandbox.kalshi.app import API, WS_PATH
-from sandbox.polymarket.app import SandboxUrls
+from sandbox.kalshi.app import API
 from sandbox.polymarket.app import serve as serve_polymarket
 from sandbox.polymarket.state import PolymarketState
-from sandbox.scenarios import Scenario
-
-
-@dataclass(frozen=True)
-class KalshiHandle:
-    venue: KalshiVenue
-    base_url: str
-
-    @property
-    def api_url(self) -> str:
-        """What the official SDK takes as `host`: base URL + /trade-api/v2."""
-        return self.base_url + API
-
-    @property
-    def ws_url(self) -> str:
-        return self.base_url.replace("http://", "ws://", 1) + WS_PATH
-
-    @property
-    def faults(self) -> FaultInjector:
-        return self.venue.faults
-
 
 VENUES = ("kalshi", "polymarket")
-
-
-@dataclass
-class Sandboxes:
-    """The venues running in this process; a venue served by another process (or absent) is None."""
-
-    kalshi: KalshiHandle | None
-    polymarket: PolymarketState | None = None
-    polymarket_urls: SandboxUrls | None = None
-    data_dir: Path | None = None
-    scenario: Scenario | None = None
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
 
 @contextlib.asynccontextmanager
@@ -182,7 +147,7 @@ async def sandbox_process(*args: str, host: str = "127.0.0.1", ready_s: float = 
     command = [
         sys.executable,
         "-c",
-        "from sandbox.cli import app; app()",
+        "from control.cli.sandbox import app; app()",
         "--host",
         host,
         "--kalshi-port",

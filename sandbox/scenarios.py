@@ -29,20 +29,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import orjson
 
 from domain.models import Outcome, Side, TimeInForce
 from domain.money import CENT
 from sandbox.engine import Event, LevelChanged, OrderNotOpenError, OrderRequest, UnknownOrderError
+from sandbox.handles import Sandboxes, Scenario
 from sandbox.kalshi.admin import seed_book as seed_kalshi_book
 from sandbox.kalshi.venue import KalshiError, KalshiVenue, OrderInput
 from sandbox.polymarket.seed import book_levels
 from sandbox.polymarket.state import PolymarketState, SandboxMarket
-
-if TYPE_CHECKING:
-    from sandbox.runner import Sandboxes
 
 log = logging.getLogger(__name__)
 
@@ -416,12 +414,6 @@ def seed_polymarket_from_recording(state: PolymarketState, path: Path) -> str:
     market = state.tokens[token]
     state.seed_book(market, bids, asks, token_id=token)
     return str(market.condition_id)
-
-
-class Scenario(Protocol):
-    """A started scenario: its markets exist; `run` keeps it moving (returns at once if it is static)."""
-
-    async def run(self, rate: float, duration: float | None = None) -> None: ...
 
 
 @dataclass

@@ -21,10 +21,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from activities.presend import PresentOrders
 from arbitrage.opportunity import Opportunity, OpportunityRecorder, OutcomeKind
-from domain.models import MarketPair
-from risk.admission import HotAdmission
-from workflows.arb_saga import ArbSagaWorkflow
-from workflows.arb_types import (
+from arbitrage.saga import (
     ArbSagaInput,
     LegOrder,
     SagaPolicy,
@@ -32,6 +29,9 @@ from workflows.arb_types import (
     concurrent_leg_intents,
     workflow_id_for,
 )
+from domain.models import MarketPair
+from streamers.admission import HotAdmission
+from workflows.arb_saga import ArbSagaWorkflow
 
 log = logging.getLogger(__name__)
 

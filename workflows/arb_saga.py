@@ -5,7 +5,7 @@ did — filled, partly filled, rejected, timed out, or the workflow was cancelle
 they were in flight — the saga first learns the truth from the venues (reconciliation
 by client order id), then makes the position flat: hedge on the other venue within a
 loss budget, hedge with the complement on the same venue, or unwind; cheapest first
-(`workflows.compensation`), retried with backoff until flat, with an alert if it cannot.
+(`arbitrage.compensation`), retried with backoff until flat, with an alert if it cannot.
 
 The saga runs outside the workflow sandbox (`sandboxed=False`): the sandbox re-imports
 the workflow module for every run, 3-5 ms of the tick -> orders path before the first
@@ -29,11 +29,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
     from activities.risk import RiskActivities
     from activities.sagas import SagaRecordActivities
-    from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
-    from risk.adapters import saga_finished, trade_request
-    from risk.models import ApprovalRequest
-    from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
-    from workflows.arb_types import (
+    from arbitrage.compensation import BookQuote, choose_plan
+    from arbitrage.risk_terms import saga_finished, trade_request
+    from arbitrage.saga import (
         ArbSagaInput,
         ArbState,
         HedgeStrategy,
@@ -45,7 +43,9 @@ with workflow.unsafe.imports_passed_through():
         concurrent_leg_intents,
         leg_intent,
     )
-    from workflows.compensation import BookQuote, choose_plan
+    from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
+    from risk.models import ApprovalRequest
+    from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
     from workflows.risk_supervisor import report_admitted, report_saga_finished
 
 ZERO = Decimal(0)

@@ -4,7 +4,7 @@ It owns the limits, the risk book (holdings, balances, reservations, daily P&L),
 circuit breaker and the kill switch. Sagas reserve room with the `check_and_reserve`
 update (idempotent per saga id), or hand over the reservation the hot process admitted
 them with (`reservation_admitted` signal, checked against the `admission` query; see
-risk/admission.py), and report back with the `saga_finished` signal;
+streamers/admission.py), and report back with the `saga_finished` signal;
 operators use the `set_limit`, `set_kill_switch` and `reset_breaker` updates, whose
 validators reject bad input before anything is written to history; everyone reads it
 through the `state`, `limits` and `pnl` queries. Every kill-switch or breaker change is
@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import contextlib
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
-from pydantic import BaseModel, Field, ValidationError
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.risk import CHECK_AND_RESERVE, RESERVATION_ADMITTED, RiskActivities
-    from domain.models import Venue
-    from risk.breaker import CircuitBreaker
-    from risk.checks import RiskBook, check_trade
+    from risk.checks import check_trade
     from risk.models import (
         AccountSnapshot,
         AuditRecord,
@@ -46,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         supervisor_id,
     )
     from risk.pnl import PnlReport
+    from risk.supervision import AdmissionView, RiskStatus, SupervisorInput, apply_limit_change
 
 SUPERVISOR = "risk-supervisor"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -55,79 +52,6 @@ ORPHAN_GRACE = timedelta(seconds=60)
 PUBLISH_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=2), maximum_attempts=5
 )
-
-
-class SupervisorState(BaseModel):
-    """Everything carried across continue-as-new."""
-
-    limits: Limits = Field(default_factory=Limits)
-    book: RiskBook = Field(default_factory=RiskBook)
-    breaker: CircuitBreaker = Field(default_factory=CircuitBreaker)
-    kill_switch: bool = False
-    kill_reason: str = ""
-    gate_version: int = 0
-    finished_sagas: list[str] = Field(default_factory=list)
-    pnl: PnlReport | None = None
-    next_pnl_at: datetime | None = None
-    next_account_at: datetime | None = None
-    next_orphan_check_at: datetime | None = None
-    generation: int = 0
-
-
-class SupervisorInput(BaseModel):
-    """An interval of 0 turns that periodic duty off (then balances come only by `sync_account`)."""
-
-    tenant_id: str = Field(min_length=1, max_length=46)
-    state: SupervisorState = Field(default_factory=SupervisorState)
-    pnl_interval_seconds: int = Field(default=300, ge=0)
-    account_interval_seconds: int = Field(default=30, ge=0)
-    orphan_check_seconds: int = Field(default=60, ge=0)
-    max_history_events: int = Field(default=5000, ge=20)
-
-
-class AdmissionView(BaseModel):
-    """The `admission` query: what the hot process checks new sagas against between two reads.
-
-    `seen` are the asked-about saga ids the supervisor already knows (reserved or
-    finished): the hot process stops counting those itself, the book counts them.
-    """
-
-    limits: Limits
-    book: RiskBook
-    kill_switch: bool
-    breaker_open: bool
-    seen: list[str]
-
-
-class RiskStatus(BaseModel):
-    """The `state` query: what an operator needs at a glance."""
-
-    tenant_id: str
-    kill_switch: bool
-    kill_reason: str
-    breaker_open: bool
-    breaker_reason: str
-    breaker_tripped_at: datetime | None
-    breaker_reopens_at: datetime | None
-    open_sagas: list[str]
-    contracts: Decimal
-    exposure: Decimal
-    exposure_by_venue: dict[Venue, Decimal]
-    balances: dict[Venue, Decimal]
-    net_pnl_today: Decimal
-    gate_version: int
-    published_version: int
-    generation: int
-
-
-def apply_limit_change(limits: Limits, change: LimitChange) -> Limits:
-    """The limits after `KEY = VALUE`, or ValueError saying exactly what is wrong."""
-    if change.key not in Limits.model_fields:
-        raise ValueError(f"unknown limit {change.key!r}; known limits: {', '.join(Limits.model_fields)}")
-    try:
-        return Limits.model_validate({**limits.model_dump(), change.key: change.value})
-    except ValidationError as exc:
-        raise ValueError(f"invalid value {change.value!r} for {change.key}: {exc.errors()[0]['msg']}") from None
 
 
 async def report_admitted(tenant_id: str, request: TradeRequest) -> None:

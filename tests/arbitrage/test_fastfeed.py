@@ -14,9 +14,9 @@ from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.fastfeed import FastFeed
 from arbitrage.intbook import IntBook
 from arbitrage.opportunity import Direction
-from arbitrage.units import price_units, size_units_floor
 from domain.book import BookIntegrityError, OrderBook
 from domain.models import Outcome, Venue
+from domain.units import price_units, size_units_floor
 from tests.arbitrage import brute
 from tests.arbitrage.factories import T0_NS, confirmed_pair, kalshi_market, poly_market
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from arbitrage.sizing import Leg, LegTerms, SizingLimits, best_size
-from arbitrage.units import fine_to_dollars, price_units, rate_units, size_units_floor
+from domain.units import fine_to_dollars, price_units, rate_units, size_units_floor
 from tests.arbitrage import brute
 
 poly_prices = st.integers(min_value=200, max_value=700).map(lambda t: Decimal(t) / 1000)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from arbitrage.opportunity import Opportunity
+from arbitrage.saga import SagaPolicy
 from domain.models import MarketPair
-from workflows.arb_types import SagaPolicy
 
 
 class WorkerConfig(BaseModel):

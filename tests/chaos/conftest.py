@@ -21,7 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from sandbox.runner import Sandboxes, run_sandboxes
+from sandbox.handles import Sandboxes
+from sandbox.runner import run_sandboxes
 from storage import migrate
 from storage.database import create_engine
 from tests.chaos.config import WorkerConfig

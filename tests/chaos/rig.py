@@ -31,11 +31,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
 
 from arbitrage.opportunity import Direction, InMemoryRecorder, Opportunity, OpportunityLeg
+from arbitrage.saga import ArbState, LegFill, LegOrder, SagaPolicy, SagaStatus
 from domain.fees import kalshi_order_fee
 from domain.models import Market, MarketPair, Outcome, PairStatus, Venue
+from sandbox.handles import KalshiHandle, Sandboxes
 from sandbox.kalshi.admin import seed_book as seed_kalshi_book
 from sandbox.polymarket.state import PolymarketState
-from sandbox.runner import KalshiHandle, Sandboxes
 from storage.database import session_factory
 from storage.tables import AuditEvent, SagaRow
 from streamers.launcher import SagaLauncher
@@ -44,7 +45,6 @@ from venues.errors import InvalidOrderError
 from venues.polymarket.eip712 import Wallet
 from venues.polymarket.orders import OrderSigner
 from workflows.arb_saga import ArbSagaWorkflow
-from workflows.arb_types import ArbState, LegFill, LegOrder, SagaPolicy, SagaStatus
 
 REPO = Path(__file__).resolve().parents[2]
 KALSHI_ACCOUNT = "chaos-trader"

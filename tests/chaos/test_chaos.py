@@ -22,6 +22,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from arbitrage.saga import concurrent_leg_intents, workflow_id_for
 from domain.models import Venue
 from risk.gate import SqlGateStateStore
 from risk.models import GateState
@@ -53,7 +54,6 @@ from venues.polymarket.client import PolymarketClient
 from venues.polymarket.streams import MarketStream
 from venues.reconnect import BackoffPolicy
 from workflows.arb_saga import ArbSagaWorkflow
-from workflows.arb_types import concurrent_leg_intents, workflow_id_for
 
 POLY_REJECTION = "not enough balance / allowance"
 VENUES = [Venue.POLYMARKET, Venue.KALSHI]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from arbitrage.saga import ArbState
 from domain.models import Venue
 from tests.workflows.test_arb_saga import FAST, Rig, rig  # noqa: F401  (rig is a fixture)
-from workflows.arb_types import ArbState
 
 
 async def test_residual_within_tolerance_is_alerted(rig: Rig) -> None:  # noqa: F811

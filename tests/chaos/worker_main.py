@@ -31,12 +31,13 @@ from temporalio.client import Client
 
 from activities.presend import PresentOrders
 from arbitrage.opportunity import InMemoryRecorder
+from arbitrage.saga import concurrent_leg_intents, workflow_id_for
 from control.trading import trading_venues, trading_worker
 from domain.book import BookSnapshot
 from domain.models import Balance, Order, OrderIntent, Position
-from risk.admission import HotAdmission
 from risk.gate import RiskGate, SqlGateStateStore
 from storage.database import create_engine
+from streamers.admission import HotAdmission
 from streamers.launcher import SagaLauncher
 from temporal.client import connect
 from tests.chaos.config import LaunchCommand, WorkerConfig
@@ -48,7 +49,6 @@ from venues.polymarket.client import PolymarketClient
 from venues.polymarket.eip712 import Wallet
 from venues.ratelimit import KalshiTier, VenueRateLimiter
 from workers.worker import build_worker
-from workflows.arb_types import concurrent_leg_intents, workflow_id_for
 
 TENANT = "default"
 log = logging.getLogger("chaos.hot")

@@ -20,9 +20,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from sandbox.handles import KalshiHandle, Sandboxes
 from sandbox.kalshi import KalshiVenue
-from sandbox.runner import KalshiHandle, Sandboxes, run_sandboxes
 from sandbox.runner import kalshi_sandbox as run_kalshi
+from sandbox.runner import run_sandboxes
 from venues.kalshi.auth import KalshiSigner
 
 ACCOUNT = "trader"

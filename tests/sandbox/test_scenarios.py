@@ -14,11 +14,12 @@ from websockets.asyncio.client import connect
 
 from domain.models import TimeInForce
 from sandbox.engine import BookSide
+from sandbox.handles import KalshiHandle, Sandboxes
 from sandbox.kalshi import KalshiVenue
 from sandbox.kalshi.venue import OrderInput
 from sandbox.polymarket.state import PolymarketState
 from sandbox.replay import replay_file
-from sandbox.runner import KalshiHandle, Sandboxes, run_sandboxes
+from sandbox.runner import run_sandboxes
 from sandbox.scenarios import TwinMarkets, seed_kalshi_from_recording, seed_polymarket_from_recording
 from tests.sandbox.conftest import KalshiCredentials, recv_json, signed_headers
 
@@ -162,7 +163,7 @@ async def test_replay_skips_malformed_lines(tmp_path: Path, bad: str) -> None:
 async def test_both_venues_run_the_twin_scenario_on_the_wire(rsa_keys: tuple) -> None:
     from typer.testing import CliRunner
 
-    from sandbox.cli import app
+    from control.cli.sandbox import app
     from tests.sandbox.conftest import public_pem
 
     assert CliRunner().invoke(app, ["--scenario", "nope"]).exit_code != 0

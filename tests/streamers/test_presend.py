@@ -15,17 +15,17 @@ from temporalio.testing import WorkflowEnvironment
 from activities.orders import OrderActivities, PlaceOrder
 from activities.presend import PresentOrders
 from arbitrage.opportunity import InMemoryRecorder
+from arbitrage.saga import ArbState, SagaStatus, concurrent_leg_intents
 from domain.models import OrderIntent, OrderStatus, Venue
-from risk.admission import HotAdmission
 from risk.gate import RiskGate
 from storage import migrate
 from storage.database import create_engine
+from streamers.admission import HotAdmission
 from streamers.launcher import SagaLauncher
 from tests.risk.factories import GateStore
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
 from workers.worker import build_worker
-from workflows.arb_types import ArbState, SagaStatus, concurrent_leg_intents
 
 
 def _intents(opportunity_id: str = "opp-1") -> tuple[OrderIntent, OrderIntent]:

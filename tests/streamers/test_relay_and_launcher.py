@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from arbitrage.detector import Detector
 from arbitrage.opportunity import InMemoryRecorder, Opportunity, OutcomeKind
+from arbitrage.saga import ArbState, SagaStatus
 from domain.book import OrderBook
 from domain.models import Venue
 from storage import migrate
@@ -26,7 +27,6 @@ from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
 from venues.reconnect import ReconnectingWebSocket
 from workers.worker import build_worker
-from workflows.arb_types import ArbState, SagaStatus
 
 
 async def test_relay_delivers_only_the_latest_book_per_market() -> None:

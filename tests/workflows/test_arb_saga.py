@@ -23,8 +23,9 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from arbitrage.saga import ArbSagaInput, ArbState, HedgeStrategy, LegOrder, SagaPolicy, SagaStatus
+from control.app.risk import RiskControl, running_risk
 from domain.models import Outcome, Venue
-from risk.control import RiskControl, running_risk
 from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
@@ -32,7 +33,6 @@ from tests.fakes.venue import FakeVenue
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from workers.worker import build_worker
 from workflows.arb_saga import ArbSagaWorkflow
-from workflows.arb_types import ArbSagaInput, ArbState, HedgeStrategy, LegOrder, SagaPolicy, SagaStatus
 
 FAST = SagaPolicy(
     pre_trade_approval=False,

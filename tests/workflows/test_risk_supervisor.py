@@ -28,12 +28,11 @@ from typer.testing import CliRunner
 
 from activities.risk import RiskActivities
 from arbitrage.opportunity import Opportunity
+from arbitrage.risk_terms import trade_request
+from control.app.risk import RiskControl
+from control.cli.risk import app as cli_app
 from domain.book import BookSnapshot
 from domain.models import Outcome, Position, Venue
-from risk.adapters import trade_request
-from risk.admission import HotAdmission
-from risk.cli import app as cli_app
-from risk.control import RiskControl
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import (
     Decision,
@@ -45,13 +44,15 @@ from risk.models import (
     supervisor_id,
 )
 from risk.pnl import PnlScope
+from risk.supervision import RiskStatus, SupervisorInput
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, FillRow, PnlSnapshot, Tenant
+from streamers.admission import HotAdmission
 from tests.risk.factories import T0, FakeVenueClient, GateStore, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
 from tests.workflows.saga_fixtures import opportunity as saga_opportunity
-from workflows.risk_supervisor import RiskStatus, RiskSupervisorWorkflow, SupervisorInput
+from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 TASK_QUEUE = "risk-test"
 QUIET = {"pnl_interval_seconds": 0, "account_interval_seconds": 0, "orphan_check_seconds": 0}
@@ -493,7 +494,7 @@ async def test_reservations_of_sagas_that_closed_without_reporting_are_released_
     assert "1 failed" in status.breaker_reason
 
 
-# --- pre-trade admission in the hot process (risk/admission.py) -----------------------------
+# --- pre-trade admission in the hot process (streamers/admission.py) -----------------------------
 
 
 class _Clock:

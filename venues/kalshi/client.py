@@ -25,6 +25,7 @@ from venues.errors import RateLimitedError, VenueError
 from venues.http import HttpSession
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.errors import error_for_response
+from venues.kalshi.hosts import PROD_BASE_URL
 from venues.kalshi.orders import KalshiOrderRequest
 from venues.kalshi.parse import (
     KalshiEvent,
@@ -50,8 +51,6 @@ from venues.kalshi.parse import (
 from venues.lane import lane_if
 from venues.ratelimit import KALSHI_BATCH_CANCEL_COST, RequestKind, VenueRateLimiter
 
-PROD_BASE_URL = "https://api.elections.kalshi.com/trade-api/v2"
-DEMO_BASE_URL = "https://demo-api.kalshi.co/trade-api/v2"
 ORDERS_PATH = "/portfolio/orders"
 
 T = TypeVar("T")

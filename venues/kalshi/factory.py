@@ -1,4 +1,4 @@
-"""Build the Kalshi signer, REST client and stream from `control.config.KalshiSettings`.
+"""Build the Kalshi signer, REST client and stream from `venues.kalshi.settings.KalshiSettings`.
 
 One place decides where the key comes from (inline PEM beats a key file) and which
 host is used, so workers, streamers and the CLI cannot disagree about it.
@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from control.config import KalshiSettings
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.client import KalshiClient
+from venues.kalshi.settings import KalshiSettings
 from venues.kalshi.stream import KalshiStream
 from venues.ratelimit import KalshiTier, VenueRateLimiter
 

@@ -38,8 +38,6 @@ from venues.reconnect import BackoffPolicy, ReconnectingWebSocket, Sleep
 
 log = logging.getLogger(__name__)
 
-PROD_WS_URL = "wss://api.elections.kalshi.com/trade-api/ws/v2"
-DEMO_WS_URL = "wss://demo-api.kalshi.co/trade-api/ws/v2"
 BOOK_CHANNEL = "orderbook_delta"
 MAX_TICKERS_PER_SUBSCRIBE = 256
 """Kalshi accepts at most 256 markets per subscribe command (as documented by ssmd's Kalshi schema notes)."""

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from arbitrage.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
 from domain.book import BookIntegrityError, BookSnapshot, Level, _checked_levels
 from domain.models import Outcome, Venue
+from domain.units import PRICE_SCALE, SIZE_SCALE, UnitError, price_units
 from venues.native._books import MAX_SIZE_UNITS, Book
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

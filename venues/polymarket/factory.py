@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from control.config import PolymarketSettings
 from venues.polymarket.auth import ApiCreds
 from venues.polymarket.book_feed import PolymarketBookFeed
 from venues.polymarket.chain import Polygon
@@ -16,6 +15,7 @@ from venues.polymarket.client import PolymarketClient
 from venues.polymarket.eip712 import Wallet
 from venues.polymarket.messages import UserEvent
 from venues.polymarket.orders import SignatureType
+from venues.polymarket.settings import PolymarketSettings
 from venues.polymarket.streams import MarketStream, UserStream
 
 

@@ -24,8 +24,9 @@ from venues.errors import (
     VenueUnavailableError,
 )
 from venues.kalshi.auth import KalshiSigner, verify_signature
-from venues.kalshi.client import DEMO_BASE_URL, KalshiClient
+from venues.kalshi.client import KalshiClient
 from venues.kalshi.errors import retry_after_seconds
+from venues.kalshi.hosts import DEMO_BASE_URL
 from venues.kalshi.orders import KalshiOrderRequest, request_from_intent, to_domain_order
 from venues.kalshi.parse import KalshiParseError
 from venues.ratelimit import RequestKind, VenueRateLimiter

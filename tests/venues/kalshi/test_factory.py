@@ -7,9 +7,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
-from control.config import KalshiSettings
 from venues.kalshi.auth import verify_signature
 from venues.kalshi.factory import client_from_settings, signer_from_settings, stream_from_settings
+from venues.kalshi.settings import KalshiSettings
 
 
 @pytest.fixture(scope="module")

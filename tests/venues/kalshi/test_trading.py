@@ -12,7 +12,8 @@ from domain.models import OrderIntent, OrderStatus, Outcome, Side, TimeInForce, 
 from venues.base import TradingClient
 from venues.errors import OrderNotFoundError
 from venues.kalshi.auth import KalshiSigner, verify_signature
-from venues.kalshi.client import DEMO_BASE_URL, KalshiClient
+from venues.kalshi.client import KalshiClient
+from venues.kalshi.hosts import DEMO_BASE_URL
 from venues.kalshi.trading import KalshiTradingClient
 from venues.prepared import PREPARED_FOR_S
 

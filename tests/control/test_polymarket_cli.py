@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import pytest
 from typer.testing import CliRunner
 
-from venues.polymarket.cli import app
+from control.cli.polymarket import app
 
 KEY = "0x" + "4c0883a69102937d6231471b5dbb6204fe5129617082792ae468d01a3f362318"
 SECRET = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldA=="

@@ -30,13 +30,14 @@ from temporalio.client import Client
 
 from arbitrage.opportunity import Decision as ScreenDecision
 from arbitrage.opportunity import Opportunity
-from risk.adapters import trade_request
+from arbitrage.risk_terms import trade_request
+from arbitrage.saga import workflow_id_for
 from risk.checks import RiskBook, check_trade
 from risk.gate import RiskGate
 from risk.models import TradeRequest, supervisor_id
 from risk.refreshing import refreshed_every
-from workflows.arb_types import workflow_id_for
-from workflows.risk_supervisor import AdmissionView, RiskSupervisorWorkflow
+from risk.supervision import AdmissionView
+from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 log = logging.getLogger(__name__)
 

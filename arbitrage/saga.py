@@ -70,7 +70,7 @@ class SagaPolicy(_Model):
 
 
 class ArbSagaInput(_Model):
-    """`admitted`: the hot process already ran the pre-trade checks (risk/admission.py), so the saga
+    """`admitted`: the hot process already ran the pre-trade checks (streamers/admission.py), so the saga
     places its legs at once and hands the reservation to the supervisor alongside."""
 
     opportunity: Opportunity

@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner, Result
 
 from activities.risk import RiskActivities
-from risk.cli import app
-from risk.control import RiskControl, running_risk
+from control.app.risk import RiskControl, running_risk
+from control.cli.risk import app
 from risk.gate import RiskGate
 from risk.models import Limits
 from storage import migrate

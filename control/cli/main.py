@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Coroutine
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from arbitrage.cli import app as pairs_app
-from control.config import ConfigError, Settings, load_settings, masked_dump
+from control.cli.console import console, run, settings
+from control.cli.pairs import app as pairs_app
+from control.cli.polymarket import app as polymarket_app
+from control.cli.risk import app as risk_app
+from control.cli.sandbox import app as sandbox_app
+from control.config import masked_dump
 from control.doctor import run_checks
-from control.services import ServiceError, describe_database, open_database
+from control.services import describe_database, open_database
 from control.up import run_up, run_worker
-from risk.cli import app as risk_app
-from sandbox.cli import app as sandbox_app
 from storage import migrate as migrations
-from venues.polymarket.cli import app as polymarket_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="InertialEvent: cross-venue prediction-market trading"
@@ -32,32 +30,6 @@ app.add_typer(pairs_app, name="pairs")
 app.add_typer(polymarket_app, name="polymarket")
 app.add_typer(risk_app, name="risk")
 
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        _fail(f"config error: {exc}")
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("alembic", "temporalio.worker", "httpx"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
-    return settings
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _run(coro: Coroutine[Any, Any, None]) -> None:
-    try:
-        asyncio.run(coro)
-    except ServiceError as exc:
-        _fail(str(exc), code=1)
-
 
 @app.command()
 def up(
@@ -66,13 +38,13 @@ def up(
     until_sagas: int | None = typer.Option(None, min=1, help="Stop once this many sagas have finished"),
 ) -> None:
     """The main job: services, venues (sandboxes in paper mode), streamers, detector and worker; until Ctrl-C."""
-    _run(run_up(_settings(), console, once=once, duration=duration, until_sagas=until_sagas))
+    run(run_up(settings(), console, once=once, duration=duration, until_sagas=until_sagas))
 
 
 @app.command()
 def worker() -> None:
     """Run a worker process only (standby for sagas, hedges and compensations)."""
-    _run(run_worker(_settings(), console))
+    run(run_worker(settings(), console))
 
 
 @app.command()
@@ -81,10 +53,10 @@ def migrate(
     down: bool = typer.Option(False, "--down", help="Downgrade to the revision instead of upgrading"),
 ) -> None:
     """Apply (or revert) database migrations."""
-    settings = _settings()
+    loaded = settings()
 
     async def go() -> None:
-        engine = await open_database(settings, run_migrations=False)
+        engine = await open_database(loaded, run_migrations=False)
         try:
             if down:
                 await migrations.downgrade(engine, revision)
@@ -93,15 +65,15 @@ def migrate(
             now = await migrations.current_revision(engine)
         finally:
             await engine.dispose()
-        console.print(f"{describe_database(settings.effective_database_url)} at revision {now}")
+        console.print(f"{describe_database(loaded.effective_database_url)} at revision {now}")
 
-    _run(go())
+    run(go())
 
 
 @config_app.command("show")
 def config_show(as_json: bool = typer.Option(False, "--json", help="Machine-readable output")) -> None:
     """Print the effective configuration with secrets masked."""
-    dumped = masked_dump(_settings())
+    dumped = masked_dump(settings())
     if as_json:
         console.print_json(json.dumps(dumped))
         return

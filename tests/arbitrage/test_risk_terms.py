@@ -7,11 +7,11 @@ from decimal import Decimal
 import pytest
 
 from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg
+from arbitrage.risk_terms import saga_finished, trade_request
+from arbitrage.saga import ArbState, LegFill, SagaStatus
 from domain.models import OrderIntent, Outcome, Side, TimeInForce, Venue
-from risk.adapters import saga_finished, trade_request
 from risk.models import SagaOutcome
 from tests.risk.factories import T0
-from workflows.arb_types import ArbState, LegFill, SagaStatus
 
 
 def opportunity() -> Opportunity:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from arbitrage.cli import app
+from control.cli.pairs import app
 from matching.candidates import pair_id
 
 KALSHI_MARKETS = "nautilus_trader/kalshi_pr3659_synthetic/http_markets.json"
@@ -54,4 +54,4 @@ def test_suggest_list_confirm_reject(shared_data: Path, tmp_path: Path, monkeypa
     confirmed = runner.invoke(app, ["list", "--status", "confirmed"])
     assert good in confirmed.output and bad not in confirmed.output
     missing = runner.invoke(app, ["confirm", "pm-nope", "--by", "alice"])
-    assert missing.exit_code == 2 and "no pair" in missing.output
+    assert missing.exit_code == 1 and "no pair" in missing.output

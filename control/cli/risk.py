@@ -7,7 +7,6 @@ User errors print one line and exit 1 (2 for configuration problems).
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 from collections.abc import Awaitable, Callable
@@ -16,17 +15,11 @@ from decimal import Decimal
 from typing import TypeVar
 
 import typer
-from temporalio.client import (
-    RPCTimeoutOrCancelledError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
-from temporalio.service import RPCError, RPCStatusCode
 
-from control.config import ConfigError, load_settings
-from risk.control import RiskControl
-from temporal.client import connect
-from workflows.risk_supervisor import RiskStatus
+from control.app.connect import operator_client
+from control.app.risk import RiskControl
+from control.cli.console import run, settings
+from risk.supervision import RiskStatus
 
 app = typer.Typer(no_args_is_help=True, help="Risk manager: status, kill switch, circuit breaker, limits")
 
@@ -37,47 +30,14 @@ TIMEOUT = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a w
 ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default cli:<user>")
 
 
-class CliError(Exception):
-    """One line for the user."""
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]], timeout: float) -> T:
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        raise _fail(f"config error: {exc}", code=2) from None
-    cfg = settings.temporal
-    address = cfg.address or f"127.0.0.1:{cfg.dev_server_port}"
-
-    no_answer = f"no answer within {timeout:g}s: is a worker running (`inertial up` or `inertial worker`)?"
+    loaded = settings()
 
     async def go() -> T:
-        try:
-            client = await connect(address, cfg.namespace)
-        except RuntimeError as exc:
-            raise CliError(f"cannot reach Temporal at {address}: {exc} (is `inertial up` running?)") from None
-        try:
-            return await action(RiskControl(client, tenant, timedelta(seconds=timeout)))
-        except WorkflowUpdateFailedError as exc:
-            raise CliError(str(exc.cause or exc)) from None
-        except (RPCTimeoutOrCancelledError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise CliError(no_answer) from None
-        except RPCError as exc:
-            if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):  # client timeout
-                raise CliError(no_answer) from None
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise CliError(f"no risk supervisor for tenant {tenant!r} (start it with `inertial up`)") from None
-            raise CliError(f"Temporal refused: {exc.message}") from None
+        client = await operator_client(loaded)
+        return await action(RiskControl(client, tenant, timedelta(seconds=timeout)))
 
-    try:
-        return asyncio.run(go())
-    except CliError as exc:
-        raise _fail(str(exc)) from None
+    return run(go())
 
 
 def _actor(actor: str | None) -> str:

@@ -18,9 +18,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from arbitrage.saga import HedgeStrategy
 from domain.fees import kalshi_order_fee, polymarket_order_fee
 from domain.models import Market, Outcome, Side, Venue
-from workflows.arb_types import HedgeStrategy
 
 Level = tuple[Decimal, Decimal]
 ZERO = Decimal(0)

@@ -1,14 +1,14 @@
 """Where risk meets the arbitrage saga: the trade request an opportunity makes, and the report a saga's
-final status makes (the detector's pre-trade hook is risk/admission.py)."""
+final status makes (the detector's pre-trade hook is streamers/admission.py)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from arbitrage.opportunity import Opportunity
+from arbitrage.saga import ArbState, SagaStatus
 from domain.models import Side
 from risk.models import SagaFinished, SagaOutcome, TradeLeg, TradeRequest
-from workflows.arb_types import ArbState, SagaStatus
 
 _OUTCOMES = {
     ArbState.COMPLETED: SagaOutcome.COMPLETED,

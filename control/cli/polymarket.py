@@ -1,50 +1,39 @@
 """`inertial polymarket ...`: operator commands against the configured Polymarket hosts.
 
-Mount with `app.add_typer(polymarket_app, name="polymarket")` in control/cli.py.
+Mount with `app.add_typer(polymarket_app, name="polymarket")` in control/cli/main.py.
 User errors (configuration, venue rejections, network) print one line and exit 1.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from control.config import ConfigError, PolymarketSettings, load_settings
+from control.app.errors import OperationError
+from control.cli.console import console, run, settings
 from venues.errors import VenueError
 from venues.polymarket.client import PolymarketClient
 from venues.polymarket.factory import client_from_settings
 from venues.polymarket.messages import PolymarketParseError
 
 app = typer.Typer(no_args_is_help=True, help="Polymarket: API credentials, books, markets, balance")
-console = Console()
-err_console = Console(stderr=True)
-
 T = TypeVar("T")
 
 
-def _settings() -> PolymarketSettings:
-    try:
-        return load_settings().polymarket
-    except ConfigError as exc:
-        err_console.print(f"[red]error:[/] config: {exc}", highlight=False)
-        raise typer.Exit(1) from None
-
-
 def _with_client(call: Callable[[PolymarketClient], Awaitable[T]]) -> T:
-    async def run() -> T:
-        async with client_from_settings(_settings()) as client:
-            return await call(client)
+    polymarket = settings().polymarket
 
-    try:
-        return asyncio.run(run())
-    except (VenueError, PolymarketParseError) as exc:
-        err_console.print(f"[red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1) from None
+    async def go() -> T:
+        async with client_from_settings(polymarket) as client:
+            try:
+                return await call(client)
+            except (VenueError, PolymarketParseError) as exc:
+                raise OperationError(str(exc)) from None
+
+    return run(go())
 
 
 @app.command()

@@ -1,6 +1,6 @@
 """`inertial sandbox`: both sandbox venues on fixed local ports, optionally with a scenario or a replay.
 
-Mount with `app.add_typer(sandbox.cli.app, name="sandbox")`: the callback is the
+Mount with `app.add_typer(control.cli.sandbox.app, name="sandbox")`: the callback is the
 command itself, so `inertial sandbox --scenario twin` runs it. By default each
 venue runs in its own process (Polymarket in a child), so the two books move on
 two cores; both run the scenario with one seed, so they follow one price walk.
