@@ -10,15 +10,17 @@ error here: it means the earlier attempt landed, so we return what the venue has
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.presend import PresentOrders
+from activities.send_ahead import SendAhead
 from arbitrage.compensation import BookQuote
+from domain.accounts import AccountRef, TenantId
 from domain.models import Order, OrderIntent, Outcome, Venue
+from venues.accounts import UnknownAccountError, VenueAccounts
 from venues.base import TradingClient
 from venues.errors import DuplicateOrderError, VenueError
 
@@ -43,37 +45,40 @@ class QuoteRequest(BaseModel):
     market_id: str
     token_id: str
     outcome: Outcome
+    account: AccountRef = Field(default_factory=AccountRef)
 
 
 class OrderActivities:
-    """`trading_allowed` is the risk gate's kill-switch view: consulted in-process on every new order."""
+    """Every order names its account (`OrderIntent.account`): placed with that account's client, and
+    `trading_allowed(tenant)` (the tenant's risk gate: kill switch, breaker) is consulted in-process
+    on every new order."""
 
     def __init__(
         self,
-        clients: Mapping[Venue, TradingClient],
-        trading_allowed: Callable[[], bool],
-        presends: PresentOrders | None = None,
+        accounts: VenueAccounts,
+        trading_allowed: Callable[[TenantId], bool],
+        send_ahead: SendAhead | None = None,
     ) -> None:
-        self._clients = clients
+        self._accounts = accounts
         self._trading_allowed = trading_allowed
-        self._presends = presends
+        self._send_ahead = send_ahead
 
-    def _client(self, venue: Venue) -> TradingClient:
+    def _client(self, intent: OrderIntent | QuoteRequest) -> TradingClient:
         try:
-            return self._clients[venue]
-        except KeyError:
-            raise ApplicationError(f"no client configured for {venue.value}", non_retryable=True) from None
+            return self._accounts.client(intent.account, intent.venue)
+        except UnknownAccountError as exc:
+            raise ApplicationError(str(exc), type=REJECTED_ERROR, non_retryable=True) from None
 
     @activity.defn(name="place_order")
     async def place_order(self, request: PlaceOrder) -> Order:
-        """A leg the hot process already sent for this saga (activities/presend.py) is adopted, not placed."""
+        """A leg the hot process already sent for this saga (activities/send_ahead.py) is adopted, not placed."""
         intent = request.intent
-        client = self._client(intent.venue)
-        presend = None if self._presends is None else self._presends.take(intent.client_order_id)
+        client = self._client(intent)
+        sent_ahead = None if self._send_ahead is None else self._send_ahead.take(intent.client_order_id)
         try:
-            if presend is not None and (sent := await presend) is not None:
+            if sent_ahead is not None and (sent := await sent_ahead) is not None:
                 return sent
-            if not request.reduces_exposure and not self._trading_allowed():
+            if not request.reduces_exposure and not self._trading_allowed(intent.account.tenant_id):
                 raise ApplicationError(
                     "trading halted (kill switch, open circuit breaker, or a risk state too old to trust): "
                     "no new exposure",
@@ -94,13 +99,13 @@ class OrderActivities:
 
     @activity.defn(name="find_order")
     async def find_order(self, intent: OrderIntent) -> Order | None:
-        return await self._client(intent.venue).find_order(intent)
+        return await self._client(intent).find_order(intent)
 
     @activity.defn(name="cancel_order")
     async def cancel_order(self, order: Order) -> Order:
-        return await self._client(order.intent.venue).cancel_order(order)
+        return await self._client(order.intent).cancel_order(order)
 
     @activity.defn(name="quote_book")
     async def quote_book(self, request: QuoteRequest) -> BookQuote:
-        book = await self._client(request.venue).market_book(request.market_id, request.token_id)
+        book = await self._client(request).market_book(request.market_id, request.token_id)
         return BookQuote(asks=list(book.asks(request.outcome)), bids=list(book.bids(request.outcome)))

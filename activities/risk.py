@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -37,7 +37,7 @@ from risk.models import (
 from risk.pnl import PnlLedger, PnlReport, PnlScope, book_marks
 from storage.database import session_factory
 from storage.tables import AuditEvent, FillRow, MarketPairRow, PnlSnapshot
-from venues.base import TradingClient
+from venues.accounts import VenueAccounts
 
 CHECK_AND_RESERVE = "check_and_reserve"
 RESERVATION_ADMITTED = "reservation_admitted"
@@ -49,7 +49,7 @@ BookSource = Callable[[Venue, str], Awaitable[BookSnapshot | None]]
 
 
 class RiskActivities:
-    """`venues` are the trading clients whose balances and positions the supervisor syncs from;
+    """`accounts` hold each tenant's trading clients, whose balances and positions its supervisor syncs from;
     `books` marks open positions for P&L; without it every open position is marked at its
     worst case and listed as unmarked (see risk.pnl)."""
 
@@ -58,13 +58,13 @@ class RiskActivities:
         engine: AsyncEngine,
         client: Client,
         *,
-        venues: Mapping[Venue, TradingClient] | None = None,
+        accounts: VenueAccounts | None = None,
         books: BookSource | None = None,
     ) -> None:
         self._sessions = session_factory(engine)
         self._store = SqlGateStateStore(engine)
         self._client = client
-        self._venues = dict(venues or {})
+        self._accounts = accounts or VenueAccounts({})
         self._books = books
 
     def activities(self) -> list[Callable[..., Awaitable[Any]]]:
@@ -194,16 +194,16 @@ class RiskActivities:
 
     @activity.defn(name="fetch_account")
     async def fetch_account(self, tenant_id: str) -> AccountSnapshot | None:
-        """Balances and holdings from every configured venue (None when none is configured).
+        """Balances and holdings of the tenant's account on every venue (None when it has none here).
 
         `as_of` is taken before the first request, so whatever completes during the reads is
         re-applied by the supervisor (see RiskBook.sync). A holding's dollars at risk are its
         cost basis, or one dollar per contract when the venue reports none (the most it can lose).
         """
-        if not self._venues:
+        venues = list(self._accounts.of_tenant(tenant_id).values())
+        if not venues:
             return None
         as_of = utc_now()
-        venues = list(self._venues.values())
         balances = await asyncio.gather(*(v.get_balance() for v in venues))
         positions = await asyncio.gather(*(v.get_positions() for v in venues))
         holdings: dict[tuple[Venue, str], tuple[Decimal, Decimal]] = {}

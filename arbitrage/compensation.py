@@ -19,8 +19,8 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from arbitrage.saga import HedgeStrategy
-from domain.fees import kalshi_order_fee, polymarket_order_fee
 from domain.models import Market, Outcome, Side, Venue
+from domain.venue_rules import taker_fee
 
 Level = tuple[Decimal, Decimal]
 ZERO = Decimal(0)
@@ -73,12 +73,6 @@ def walk(levels: Sequence[Level], contracts: Decimal) -> Walk | None:
     if worst is None:
         return None
     return Walk(contracts=contracts - left, notional=notional, worst_price=worst, fills=fills)
-
-
-def taker_fee(market: Market, fills: Sequence[Level]) -> Decimal:
-    if market.venue is Venue.KALSHI:
-        return kalshi_order_fee(fills, market.taker_fee_rate) if market.taker_fee_rate else kalshi_order_fee(fills)
-    return polymarket_order_fee(fills, market.taker_fee_rate)
 
 
 def choose_plan(

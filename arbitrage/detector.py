@@ -6,14 +6,12 @@ be in sync and fresh, and for each direction the two best asks are checked in O(
 (`arbitrage.sizing.best_size`, exact). A crossing that persists over many updates is one
 *window* and yields one opportunity, whose id hashes pair, direction and the window's start.
 
-`on_update`/`on_snapshot` (async) wrap the hot path: every new opportunity is recorded as
-detected, then the pre-trade risk hook decides; approved ones are returned (emitted),
-rejected ones are logged as skipped with the hook's reason.
+The detector only finds: what becomes of an opportunity (recorded, admitted, started) is the
+hot process's business (streamers/arbitrage.py), so a backtest can drive the same detector.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,19 +20,7 @@ from math import ceil
 from typing import Any
 
 from arbitrage.intbook import IntBook
-from arbitrage.opportunity import (
-    AllowAll,
-    Decision,
-    Direction,
-    InMemoryRecorder,
-    Opportunity,
-    OpportunityLeg,
-    OpportunityRecorder,
-    OutcomeKind,
-    RiskCheck,
-    ns_to_datetime,
-    opportunity_id,
-)
+from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg, ns_to_datetime, opportunity_id
 from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
 from domain.book import BookSnapshot
 from domain.fees import KALSHI_TAKER_MULTIPLIER
@@ -103,14 +89,10 @@ class Detector:
         pairs: Iterable[MarketPair],
         config: DetectorConfig | None = None,
         *,
-        risk: RiskCheck | None = None,
-        recorder: OpportunityRecorder | None = None,
         clock_ns: Callable[[], int] = time.time_ns,
         book_type: Callable[[Venue, str], IntBook] = IntBook,
     ) -> None:
         self.config = config or DetectorConfig()
-        self.risk: RiskCheck = risk or AllowAll()
-        self.recorder: OpportunityRecorder = recorder or InMemoryRecorder()
         self.clock_ns = clock_ns
         # `arbitrage.fastfeed.native_book` keeps the books in C, written by the native parser
         self._book_type = book_type
@@ -179,7 +161,7 @@ class Detector:
         in-sync books are current even if quiet. Freshness means "still subscribed", not "changed".
 
         Returns the books that were stale until now: a window that opened while one of them was
-        stale was skipped, and only a new evaluation (`on_update`) finds it without a new change.
+        stale was skipped, and only a new evaluation (`evaluate`) finds it without a new change.
         """
         oldest = now - self.max_book_age_ns
         revived: list[tuple[Venue, str]] = []
@@ -191,7 +173,7 @@ class Detector:
         return revived
 
     def book(self, venue: Venue, market_id: str) -> IntBook:
-        """The book a writer updates in place before calling `evaluate`/`on_update`."""
+        """The book a writer updates in place before calling `evaluate`."""
         return self.books[(venue, market_id)]
 
     def watchers(self, venue: Venue, market_id: str) -> list[PairWatch]:
@@ -315,24 +297,3 @@ class Detector:
         at = snapshot.updated_at
         updated_ns = self.clock_ns() if at is None else int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
         book.load(snapshot, updated_ns)
-
-    async def on_snapshot(self, snapshot: BookSnapshot) -> list[Opportunity]:
-        self.apply_snapshot(snapshot)
-        return await self.on_update(snapshot.venue, snapshot.market_id)
-
-    async def on_update(self, venue: Venue, market_id: str) -> list[Opportunity]:
-        """Evaluate, record, ask risk; return the approved opportunities (the emitted ones)."""
-        emitted: list[Opportunity] = []
-        for opportunity in self.evaluate(venue, market_id):
-            await self.recorder.record_detected(opportunity)
-            decision = self.risk.check(opportunity)
-            if inspect.isawaitable(decision):
-                decision = await decision
-            assert isinstance(decision, Decision)
-            if decision.approved:
-                emitted.append(opportunity)
-            else:
-                await self.recorder.record_outcome(
-                    opportunity.opportunity_id, OutcomeKind.SKIPPED, decision.reason or "rejected by risk"
-                )
-        return emitted

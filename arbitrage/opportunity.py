@@ -1,9 +1,8 @@
-"""What the detector reports, the pre-trade risk hook it asks, and the log of what became of it."""
+"""What the detector reports and the log of what became of it."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -74,27 +73,6 @@ def opportunity_id(pair_id: str, direction: Direction, window_start_ns: int) -> 
     return f"opp-{digest[:32]}"
 
 
-class Decision(_Frozen):
-    approved: bool
-    reason: str | None = None
-
-
-APPROVED = Decision(approved=True)
-
-
-class RiskCheck(Protocol):
-    """Pre-trade risk: asked about every opportunity before it is emitted; may be sync or async."""
-
-    def check(self, opportunity: Opportunity) -> Decision | Awaitable[Decision]: ...
-
-
-class AllowAll:
-    """Stand-in until the risk manager exists: approves everything."""
-
-    def check(self, opportunity: Opportunity) -> Decision:
-        return APPROVED
-
-
 class OutcomeKind(StrEnum):
     DETECTED = "detected"
     TAKEN = "taken"
@@ -109,29 +87,11 @@ class OutcomeRecord(_Frozen):
 
 
 class OpportunityRecorder(Protocol):
-    """Where opportunities and what became of them are kept (memory now, storage later)."""
+    """Where opportunities and what became of them are kept (`SqlOpportunityRecorder` in production)."""
 
     async def record_detected(self, opportunity: Opportunity) -> None: ...
 
     async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None: ...
-
-
-class InMemoryRecorder:
-    def __init__(self) -> None:
-        self.opportunities: dict[str, Opportunity] = {}
-        self.outcomes: list[OutcomeRecord] = []
-
-    async def record_detected(self, opportunity: Opportunity) -> None:
-        self.opportunities[opportunity.opportunity_id] = opportunity
-        self.outcomes.append(OutcomeRecord(opportunity_id=opportunity.opportunity_id, kind=OutcomeKind.DETECTED))
-
-    async def record_outcome(self, opportunity_id: str, kind: OutcomeKind, reason: str | None = None) -> None:
-        if opportunity_id not in self.opportunities:
-            raise KeyError(f"unknown opportunity {opportunity_id}")
-        self.outcomes.append(OutcomeRecord(opportunity_id=opportunity_id, kind=kind, reason=reason))
-
-    def history(self, opportunity_id: str) -> list[OutcomeRecord]:
-        return [o for o in self.outcomes if o.opportunity_id == opportunity_id]
 
 
 def ns_to_datetime(ns: int) -> datetime:

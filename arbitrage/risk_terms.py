@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from arbitrage.opportunity import Opportunity
 from arbitrage.saga import ArbState, SagaStatus
+from domain.accounts import DEFAULT_TENANT, TenantId
 from domain.models import Side
 from risk.models import SagaFinished, SagaOutcome, TradeLeg, TradeRequest
 
@@ -17,7 +18,7 @@ _OUTCOMES = {
 }
 
 
-def trade_request(opportunity: Opportunity, saga_id: str) -> TradeRequest:
+def trade_request(opportunity: Opportunity, saga_id: str, tenant_id: TenantId = DEFAULT_TENANT) -> TradeRequest:
     """Both legs at their limit prices: the most the FAK orders can cost, so reservations never fall short."""
     legs = tuple(
         TradeLeg(
@@ -31,7 +32,7 @@ def trade_request(opportunity: Opportunity, saga_id: str) -> TradeRequest:
         )
         for leg in (opportunity.polymarket, opportunity.kalshi)
     )
-    return TradeRequest(saga_id=saga_id, pair_id=opportunity.pair_id, legs=legs)
+    return TradeRequest(saga_id=saga_id, pair_id=opportunity.pair_id, legs=legs, tenant_id=tenant_id)
 
 
 def saga_finished(status: SagaStatus) -> SagaFinished:

@@ -14,8 +14,11 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from arbitrage.opportunity import Opportunity, OpportunityLeg
+from domain.accounts import DEFAULT_TENANT, AccountRef, TenantId
 from domain.models import MarketPair, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
 from domain.money import MICRO, Rounding, quantize
+
+DEFAULT_ACCOUNT_REF = AccountRef()
 
 
 class _Model(BaseModel):
@@ -76,7 +79,7 @@ class ArbSagaInput(_Model):
     opportunity: Opportunity
     pair: MarketPair
     policy: SagaPolicy = SagaPolicy()
-    tenant_id: str = "default"
+    tenant_id: TenantId = DEFAULT_TENANT
     admitted: bool = False
 
 
@@ -141,7 +144,9 @@ def client_order_id(workflow_id: str, role: str, attempt: int = 0) -> str:
     return f"ie-{digest[:29]}"
 
 
-def leg_intent(workflow_id: str, leg: OpportunityLeg, role: str, contracts: Decimal) -> OrderIntent:
+def leg_intent(
+    workflow_id: str, leg: OpportunityLeg, role: str, contracts: Decimal, account: AccountRef = DEFAULT_ACCOUNT_REF
+) -> OrderIntent:
     """A leg's FAK buy at its limit price, under the saga's own client order id for `role`."""
     return OrderIntent(
         client_order_id=client_order_id(workflow_id, role),
@@ -153,18 +158,22 @@ def leg_intent(workflow_id: str, leg: OpportunityLeg, role: str, contracts: Deci
         price=leg.limit_price,
         quantity=contracts,
         time_in_force=TimeInForce.FAK,
+        account=account,
     )
 
 
-def concurrent_leg_intents(workflow_id: str, opportunity: Opportunity) -> tuple[OrderIntent, OrderIntent]:
+def concurrent_leg_intents(
+    workflow_id: str, opportunity: Opportunity, account: AccountRef = DEFAULT_ACCOUNT_REF
+) -> tuple[OrderIntent, OrderIntent]:
     """Both legs as a saga with `LegOrder.CONCURRENT` places them: the hot process sends the very same
-    orders ahead of the saga (activities/presend.py), so they must come from this one function."""
+    orders ahead of the saga (activities/send_ahead.py), so they must come from this one function."""
     contracts = Decimal(opportunity.contracts)
     return (
-        leg_intent(workflow_id, opportunity.polymarket, "leg1", contracts),
-        leg_intent(workflow_id, opportunity.kalshi, "leg2", contracts),
+        leg_intent(workflow_id, opportunity.polymarket, "leg1", contracts, account),
+        leg_intent(workflow_id, opportunity.kalshi, "leg2", contracts, account),
     )
 
 
-def workflow_id_for(opportunity_id: str) -> str:
-    return f"arb-{opportunity_id}"
+def workflow_id_for(tenant_id: TenantId, opportunity_id: str) -> str:
+    """The tenant is part of the id: two tenants trading the same window start two sagas, never collide."""
+    return f"arb-{tenant_id}-{opportunity_id}"

@@ -5,7 +5,7 @@ the same order: sandbox venues, paper accounts (`point_at_sandboxes` +
 `provision`), the real Temporal dev server (same flags as `inertial up`), venue
 clients, the tenant's risk supervisor, gate and pre-trade admission, the worker, pair
 discovery and auto-confirm, both market streams -> BookRelay -> HotLoop -> Detector
-(admission: the pre-trade checks) -> SagaLauncher (eager start) -> ArbSagaWorkflow (both
+-> ArbitrageTrades (recorded; admission: the pre-trade checks) -> TradeLauncher (eager start) -> ArbSagaWorkflow (both
 legs in its first workflow task, the reservation handed to the supervisor alongside) ->
 place_order -> PolymarketClient / KalshiTradingClient -> sandboxes. `--approval
 supervisor` measures the other way a saga can be approved (it asks the supervisor first).
@@ -30,7 +30,7 @@ interceptor), never code in the production path:
 
   tick     the sandbox has published the price change (it is in the subscriber's outbox)
   feed     the venue stream has parsed the frame and updated the book (its `on_book`)
-  detect   the hot loop hands the approved opportunity to the launcher (recorded, risk-checked)
+  detect   the admitted saga's start reaches the launcher (recorded, risk-checked)
   start    `start_workflow` returned (client interceptor; the eager flag of the response is kept)
   schedule the `place_order` activity began on the worker (activity interceptor), per leg;
            split into the workflow task's start, the supervisor's approval (when the saga
@@ -79,22 +79,22 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from activities.orders import PlaceOrder
-from activities.presend import PresentOrders
+from activities.send_ahead import SendAhead
 from arbitrage.saga import ArbState, SagaPolicy
 from control.app.risk import RiskControl, running_risk
 from control.config import Settings
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import services
-from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
+from control.trading import TradingStack, trading_accounts, trading_stack, trading_worker, venue_clients
 from control.up import probe_health
 from domain.book import OrderBook
 from domain.models import Venue
-from risk.gate import RiskGate
+from risk.gate import RiskGate, RiskGates
 from risk.models import Limits
 from sandbox.handles import Sandboxes
 from sandbox.polymarket.app import SandboxUrls
-from streamers.admission import HotAdmission
+from streamers.admission import HotAdmission, TenantAdmissions
 from temporal.devserver import DYNAMIC_CONFIG
 from temporal.settings import TemporalSettings
 from venues import lane
@@ -152,7 +152,7 @@ class Round:
         return max(self.received, key=lambda v: self.received[v])
 
     def sent_ahead(self, venue: Venue) -> bool:
-        """The hot process sent this leg (activities/presend.py): signed before the saga's activity ran."""
+        """The hot process sent this leg (activities/send_ahead.py): signed before the saga's activity ran."""
         return self.sign[venue] < self.schedule[venue]
 
     def send_from(self, venue: Venue) -> int:
@@ -511,12 +511,12 @@ def _instrument(trading: TradingStack) -> None:
     trading.feed.on_book = book_hook(Venue.POLYMARKET, trading.feed.on_book)
     stream = trading.kalshi_stream
     stream._on_book = book_hook(Venue.KALSHI, stream._on_book)  # type: ignore[arg-type]
-    launcher = trading.loop.launcher
+    launcher = trading.loop.trades.launcher
 
     def detected(launch: Callable[..., Any]) -> Callable[..., Any]:
-        async def timed(opportunity: Any) -> Any:
+        async def timed(start: Any) -> Any:
             PROBE.mark("detect")
-            return await launch(opportunity)
+            return await launch(start)
 
         return timed
 
@@ -782,9 +782,10 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
             queue = settings.temporal.task_queue
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(client, svc.engine, TENANT, queue, BENCH_LIMITS))
-            presends = PresentOrders(trading_venues(polymarket, kalshi), gate.allows_new_exposure)
+            gates = RiskGates([gate])
+            send_ahead = SendAhead(trading_accounts(polymarket, kalshi), gates.allows_new_exposure)
             await stack.enter_async_context(
-                trading_worker(client, queue, svc.engine, polymarket, kalshi, gate, presends)
+                trading_worker(client, queue, svc.engine, polymarket, kalshi, gates, send_ahead)
             )
             policy = SagaPolicy(pre_trade_approval=approval != "none")
             admission = None
@@ -797,8 +798,8 @@ async def run(rounds: int, warmup: int, venues: list[Venue], *, approval: str, k
                     svc.engine,
                     polymarket,
                     kalshi,
-                    admission=admission,
-                    presends=presends if admission is not None and not keep_legs_in_saga else None,
+                    admissions=None if admission is None else TenantAdmissions([admission]),
+                    send_ahead=send_ahead if admission is not None and not keep_legs_in_saga else None,
                     policy=policy,
                 )
             )

@@ -17,22 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.presend import PresentOrders
 from activities.risk import BookSource
+from activities.send_ahead import SendAhead
 from arbitrage.detector import Detector, DetectorConfig
-from arbitrage.opportunity import RiskCheck, SqlOpportunityRecorder
+from arbitrage.opportunity import SqlOpportunityRecorder
 from arbitrage.saga import SagaPolicy
 from control.app.pairs import Pairs
 from control.config import Settings
 from domain.book import BookSnapshot
 from domain.models import MarketPair, Venue
 from matching.pairs import SqlPairRepository
-from risk.gate import RiskGate
-from streamers.admission import HotAdmission
+from risk.gate import RiskGates
+from streamers.admission import TenantAdmissions
+from streamers.arbitrage import ArbitrageTrades
 from streamers.hot import HotLoop, keep_quiet_books_fresh
-from streamers.launcher import SagaLauncher
+from streamers.launcher import TradeLauncher
 from streamers.recording import QueuedRecorder
 from streamers.relay import BookRelay
+from venues.accounts import VenueAccounts
 from venues.base import TradingClient
 from venues.kalshi.client import KalshiClient
 from venues.kalshi.factory import client_from_settings as kalshi_client
@@ -69,6 +71,11 @@ def trading_venues(polymarket: PolymarketClient, kalshi: KalshiClient) -> dict[V
     return {Venue.POLYMARKET: polymarket, Venue.KALSHI: KalshiTradingClient(kalshi)}
 
 
+def trading_accounts(polymarket: PolymarketClient, kalshi: KalshiClient) -> VenueAccounts:
+    """The accounts this process trades: today the default tenant's, from the settings."""
+    return VenueAccounts.single(trading_venues(polymarket, kalshi))
+
+
 def rest_books(polymarket: PolymarketClient, kalshi: KalshiClient) -> BookSource:
     """Fresh REST books to mark open positions for P&L (the supervisor asks every few minutes)."""
     kalshi_trading = KalshiTradingClient(kalshi)
@@ -88,8 +95,8 @@ def trading_worker(
     engine: AsyncEngine,
     polymarket: PolymarketClient,
     kalshi: KalshiClient,
-    gate: RiskGate,
-    presends: PresentOrders | None = None,
+    gates: RiskGates,
+    send_ahead: SendAhead | None = None,
 ) -> Worker:
     """The worker of a process that trades (the hot process, a standby): orders through these clients,
     new exposure only while the gate allows it, P&L marks from fresh REST books."""
@@ -97,10 +104,10 @@ def trading_worker(
         client,
         task_queue,
         engine,
-        venues=trading_venues(polymarket, kalshi),
-        trading_allowed=gate.allows_new_exposure,
+        accounts=trading_accounts(polymarket, kalshi),
+        trading_allowed=gates.allows_new_exposure,
         books=rest_books(polymarket, kalshi),
-        presends=presends,
+        send_ahead=send_ahead,
     )
 
 
@@ -126,32 +133,22 @@ async def trading_stack(
     polymarket: PolymarketClient,
     kalshi: KalshiClient,
     *,
-    risk: RiskCheck | None = None,
-    admission: HotAdmission | None = None,
-    presends: PresentOrders | None = None,
+    admissions: TenantAdmissions | None = None,
+    send_ahead: SendAhead | None = None,
     policy: SagaPolicy | None = None,
 ) -> AsyncIterator[TradingStack]:
-    """`admission` (the pre-trade checks in this process) is the detector's risk hook when given,
-    and every saga the launcher starts is then marked admitted; otherwise `risk` screens.
-    `presends` (shared with this process's worker) sends admitted sagas' legs from the launcher."""
-    if admission is not None and risk is not None:
-        raise ValueError("give either an admission or a risk screen, not both")
+    """`admissions` (the pre-trade checks in this process) admit each opportunity's saga; without them
+    sagas ask their supervisor first. `send_ahead` (shared with this process's worker) sends admitted
+    sagas' legs from the launcher."""
     pairs = await Pairs(SqlPairRepository(engine)).discover(polymarket, kalshi, auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
-    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), risk=admission or risk, recorder=recorder)
-    launcher = SagaLauncher(
-        client,
-        settings.temporal.task_queue,
-        {p.pair_id: p for p in pairs},
-        recorder,
-        policy,
-        admission=admission,
-        presends=presends,
-    )
+    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")))
+    launcher = TradeLauncher(client, settings.temporal.task_queue, admissions=admissions, send_ahead=send_ahead)
+    trades = ArbitrageTrades(launcher, {p.pair_id: p for p in pairs}, recorder, policy, admissions=admissions)
     relay = BookRelay()
     feed = PolymarketBookFeed()
     feed.on_book = relay.on_book
-    stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, launcher), feed)
+    stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, trades), feed)
     if pairs:
         poly_stream = market_stream_from_settings(settings.polymarket, feed, rest=polymarket)
         await poly_stream.subscribe([p.polymarket for p in pairs])

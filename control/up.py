@@ -21,16 +21,17 @@ from rich.live import Live
 from rich.table import Table
 
 from activities.health import DatabaseHealth
-from activities.presend import PresentOrders
+from activities.send_ahead import SendAhead
 from control.app.risk import running_risk
 from control.config import Settings
 from control.dashboard import render, saga_summary, status_line
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.services import Services, describe_database, services
-from control.trading import TradingStack, trading_stack, trading_venues, trading_worker, venue_clients
+from control.trading import TradingStack, trading_accounts, trading_stack, trading_worker, venue_clients
+from risk.gate import RiskGates
 from sandbox.runner import run_sandboxes
-from streamers.admission import HotAdmission
+from streamers.admission import HotAdmission, TenantAdmissions
 from workers.worker import build_worker
 from workflows.health import HealthCheckWorkflow
 
@@ -128,14 +129,21 @@ async def run_up(
         else:
             polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
             gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
-            presends = PresentOrders(trading_venues(polymarket, kalshi), gate.allows_new_exposure)
+            gates = RiskGates([gate])
+            send_ahead = SendAhead(trading_accounts(polymarket, kalshi), gates.allows_new_exposure)
             await stack.enter_async_context(
-                trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gate, presends)
+                trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gates, send_ahead)
             )
             admission = await stack.enter_async_context(HotAdmission(svc.client, gate).running())
             trading = await stack.enter_async_context(
                 trading_stack(
-                    settings, svc.client, svc.engine, polymarket, kalshi, admission=admission, presends=presends
+                    settings,
+                    svc.client,
+                    svc.engine,
+                    polymarket,
+                    kalshi,
+                    admissions=TenantAdmissions([admission]),
+                    send_ahead=send_ahead,
                 )
             )
         health = await probe_health(svc, settings.temporal.task_queue)
@@ -157,7 +165,8 @@ async def run_worker(settings: Settings, console: Console) -> None:
         svc = await stack.enter_async_context(services(settings))
         polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
         gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
-        await stack.enter_async_context(trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gate))
+        gates = RiskGates([gate])
+        await stack.enter_async_context(trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gates))
         settle_heap()
         console.print(f"worker on {svc.temporal_address}, task queue {queue}")
         await stop.wait()

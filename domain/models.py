@@ -14,6 +14,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from domain.accounts import AccountRef
 from domain.money import check_price
 
 
@@ -153,6 +154,7 @@ class OrderIntent(Frozen):
     time_in_force: TimeInForce = TimeInForce.GTC
     expires_at: UtcDatetime | None = None
     post_only: bool = False
+    account: AccountRef = Field(default_factory=AccountRef)
 
 
 class Order(Frozen):

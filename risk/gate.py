@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Protocol
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from risk.models import GateState
+from risk.models import GateState, RejectCode
 from risk.refreshing import refreshed_every
 from storage.database import session_factory
 from storage.tables import RiskGateStateRow
@@ -134,18 +134,22 @@ class RiskGate:
         async with refreshed_every(self.refresh, self.poll_interval, f"risk-gate-{self.tenant_id}"):
             yield self
 
-    def refusal(self) -> str | None:
-        """Why new exposure is refused right now, or None when it is allowed."""
+    def halt(self) -> tuple[RejectCode, str] | None:
+        """Why new exposure is refused right now (a code and a message), or None when it is allowed."""
         if self._read_at is None or self.state is None:
-            return "risk gate has no state from the supervisor yet"
+            return RejectCode.UNAVAILABLE, "risk gate has no state from the supervisor yet"
         age = self._clock() - self._read_at
         if age > self.max_staleness:
-            return f"risk gate state is {age:.1f}s old (limit {self.max_staleness}s)"
+            return RejectCode.UNAVAILABLE, f"risk gate state is {age:.1f}s old (limit {self.max_staleness}s)"
         if self.state.kill_switch:
-            return f"kill switch is on: {self.state.kill_reason or 'no reason given'}"
+            return RejectCode.KILL_SWITCH, f"kill switch is on: {self.state.kill_reason or 'no reason given'}"
         if self.state.breaker_open:
-            return f"circuit breaker is open: {self.state.breaker_reason}"
+            return RejectCode.CIRCUIT_BREAKER, f"circuit breaker is open: {self.state.breaker_reason}"
         return None
+
+    def refusal(self) -> str | None:
+        halt = self.halt()
+        return None if halt is None else halt[1]
 
     def allows_new_exposure(self) -> bool:
         return self.refusal() is None
@@ -157,3 +161,14 @@ class RiskGate:
         reason = self.refusal()
         if reason is not None:
             raise TradingHaltedError(reason)
+
+
+class RiskGates:
+    """The gates of every tenant a process trades for; a tenant without a gate here is never allowed."""
+
+    def __init__(self, gates: Iterable[RiskGate]) -> None:
+        self._gates = {gate.tenant_id: gate for gate in gates}
+
+    def allows_new_exposure(self, tenant_id: str) -> bool:
+        gate = self._gates.get(tenant_id)
+        return gate is not None and gate.allows_new_exposure()

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.accounts import DEFAULT_TENANT, TENANT_ID, TenantId
 from domain.models import Outcome, Price, Side, UtcDatetime, Venue
 from domain.money import ONE
 
@@ -42,12 +43,22 @@ class TradeLeg(_Frozen):
         return per_contract * self.quantity + self.fee
 
 
+class TradeKind(StrEnum):
+    ARBITRAGE = "arbitrage"
+    COPY = "copy"
+    MANUAL = "manual"
+
+
 class TradeRequest(_Frozen):
-    """A proposed saga: its legs are reserved together or not at all."""
+    """Any proposed trade (an arbitrage saga, a copy, a manual order): its legs are reserved together
+    or not at all. `saga_id` is the id of the workflow that will trade it (the field keeps its first
+    name so recorded histories still decode); `pair_id` is set when the trade is one side of a pair."""
 
     saga_id: str = Field(min_length=1, max_length=200)
-    pair_id: str = Field(min_length=1)
+    pair_id: str | None = Field(default=None, min_length=1)
     legs: tuple[TradeLeg, ...] = Field(min_length=1, max_length=4)
+    kind: TradeKind = TradeKind.ARBITRAGE
+    tenant_id: TenantId = Field(default=DEFAULT_TENANT, pattern=TENANT_ID)
 
     @property
     def at_risk(self) -> Decimal:
@@ -65,10 +76,13 @@ class RejectCode(StrEnum):
     TOTAL_POSITION = "total_position"
     VENUE_EXPOSURE = "venue_exposure"
     TOTAL_EXPOSURE = "total_exposure"
+    UNAVAILABLE = "unavailable"
+    DUPLICATE = "duplicate"
 
 
 class Decision(_Frozen):
-    """Approve, or reject with a machine-readable code and a message for humans."""
+    """Approve, or reject with a machine-readable code and a message for humans: the one answer every
+    trade gets, from the hot process's admission and from the supervisor alike."""
 
     saga_id: str
     approved: bool

@@ -2,7 +2,8 @@
 
 Asking the supervisor (`check_and_reserve`, an update through the Temporal server) cost
 the tick -> orders path about 11 ms of its 30. Instead the hot process — the only
-starter of a tenant's sagas — checks each opportunity with the same `check_trade`
+starter of a tenant's trade workflows — checks each `TradeRequest` (an arbitrage saga, a
+copy, a manual order: every trade comes here the same way) with the same `check_trade`
 against a copy of the supervisor's book (the `admission` query, re-read every
 `refresh_interval`) plus the sagas it admitted since that read. An admitted saga starts
 with `admitted=True`; its first workflow task places the legs and, in the same task,
@@ -23,18 +24,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from temporalio.client import Client
 
-from arbitrage.opportunity import Decision as ScreenDecision
-from arbitrage.opportunity import Opportunity
-from arbitrage.risk_terms import trade_request
-from arbitrage.saga import workflow_id_for
 from risk.checks import RiskBook, check_trade
 from risk.gate import RiskGate
-from risk.models import TradeRequest, supervisor_id
+from risk.models import Decision, RejectCode, TradeRequest, supervisor_id
 from risk.refreshing import refreshed_every
 from risk.supervision import AdmissionView
 from workflows.risk_supervisor import RiskSupervisorWorkflow
@@ -43,7 +40,7 @@ log = logging.getLogger(__name__)
 
 
 class HotAdmission:
-    """The detector's risk hook in the hot process (`check`), and the launcher's (`release`)."""
+    """One tenant's pre-trade checks in the hot process (`check`), and the launcher's (`release`)."""
 
     def __init__(
         self,
@@ -68,6 +65,10 @@ class HotAdmission:
         self._book = RiskBook()
         self._read_at: float | None = None
         self._pending: dict[str, tuple[TradeRequest, float]] = {}
+
+    @property
+    def tenant_id(self) -> str:
+        return self._gate.tenant_id
 
     @property
     def pending(self) -> list[str]:
@@ -107,28 +108,32 @@ class HotAdmission:
         async with refreshed_every(self.refresh, self.refresh_interval, f"admission-{self._gate.tenant_id}"):
             yield self
 
-    def refusal(self) -> str | None:
-        """Why no saga may be admitted right now, whatever its size; None when checks may run."""
-        reason = self._gate.refusal()
-        if reason is not None:
-            return reason
+    def halt(self) -> tuple[RejectCode, str] | None:
+        """Why no trade may be admitted right now, whatever its size; None when checks may run."""
+        halt = self._gate.halt()
+        if halt is not None:
+            return halt
         if self._view is None or self._read_at is None:
-            return "admission has not read the risk supervisor yet"
+            return RejectCode.UNAVAILABLE, "admission has not read the risk supervisor yet"
         age = self._clock() - self._read_at
         if age > self.max_staleness:
-            return f"admission's copy of the risk book is {age:.1f}s old (limit {self.max_staleness}s)"
+            return (
+                RejectCode.UNAVAILABLE,
+                f"admission's copy of the risk book is {age:.1f}s old (limit {self.max_staleness}s)",
+            )
         return None
 
-    def check(self, opportunity: Opportunity) -> ScreenDecision:
-        """Admit (and count at once, so the next opportunity sees it) or refuse with the reason."""
-        reason = self.refusal()
-        if reason is not None:
-            return ScreenDecision(approved=False, reason=reason)
+    def check(self, request: TradeRequest) -> Decision:
+        """Admit (and count at once, so the next trade sees it) or refuse with the reason."""
+        saga_id = request.saga_id
+        halt = self.halt()
+        if halt is not None:
+            return Decision(saga_id=saga_id, approved=False, code=halt[0], message=halt[1])
         assert self._view is not None
-        saga_id = workflow_id_for(opportunity.opportunity_id)
         if saga_id in self._book.reservations:
-            return ScreenDecision(approved=False, reason=f"saga {saga_id} is already admitted")
-        request = trade_request(opportunity, saga_id)
+            return Decision(
+                saga_id=saga_id, approved=False, code=RejectCode.DUPLICATE, message=f"{saga_id} is already admitted"
+            )
         now = datetime.now(UTC)
         decision = check_trade(
             request,
@@ -138,13 +143,35 @@ class HotAdmission:
             kill_switch=self._view.kill_switch,
             breaker_open=self._view.breaker_open,
         )
-        if not decision.approved:
-            return ScreenDecision(approved=False, reason=f"{decision.code}: {decision.message}")
-        self._book.reserve(request, now)
-        self._pending[saga_id] = (request, self._clock())
-        return ScreenDecision(approved=True)
+        if decision.approved:
+            self._book.reserve(request, now)
+            self._pending[saga_id] = (request, self._clock())
+        return decision
 
     def release(self, saga_id: str) -> None:
         """The saga was not started (a duplicate, an error): its admission no longer holds room."""
         if self._pending.pop(saga_id, None) is not None:
             self._book.reservations.pop(saga_id, None)
+
+
+class TenantAdmissions:
+    """The admissions of every tenant this process trades for: a request is checked by its own tenant's
+    gate and copy of its own supervisor's book, and a tenant this process does not trade for is refused."""
+
+    def __init__(self, admissions: Iterable[HotAdmission]) -> None:
+        self._by_tenant = {a.tenant_id: a for a in admissions}
+
+    def __getitem__(self, tenant_id: str) -> HotAdmission:
+        return self._by_tenant[tenant_id]
+
+    def check(self, request: TradeRequest) -> Decision:
+        admission = self._by_tenant.get(request.tenant_id)
+        if admission is None:
+            message = f"this process trades for no account of tenant {request.tenant_id!r}"
+            return Decision(saga_id=request.saga_id, approved=False, code=RejectCode.UNAVAILABLE, message=message)
+        return admission.check(request)
+
+    def release(self, tenant_id: str, saga_id: str) -> None:
+        admission = self._by_tenant.get(tenant_id)
+        if admission is not None:
+            admission.release(saga_id)

@@ -1,4 +1,4 @@
-"""The hot loop: book changes → detector → one saga per approved opportunity.
+"""The hot loop: book changes → detector → each opportunity recorded, admitted and started (streamers/arbitrage.py).
 
 It runs in the same event loop as the streams (which feed `relay`) and the in-process
 worker, so a tick reaches `start_workflow` without crossing a process boundary. The
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from arbitrage.detector import Detector
 from arbitrage.opportunity import Opportunity
 from domain.models import Venue
-from streamers.launcher import SagaLauncher
+from streamers.arbitrage import ArbitrageTrades
 from streamers.relay import BookRelay
 from venues.reconnect import ReconnectingWebSocket
 
@@ -34,10 +34,10 @@ class HotStats:
 
 
 class HotLoop:
-    def __init__(self, relay: BookRelay, detector: Detector, launcher: SagaLauncher, *, keep_recent: int = 20) -> None:
+    def __init__(self, relay: BookRelay, detector: Detector, trades: ArbitrageTrades, *, keep_recent: int = 20) -> None:
         self.relay = relay
         self.detector = detector
-        self.launcher = launcher
+        self.trades = trades
         self.stats = HotStats()
         self._keep = keep_recent
 
@@ -46,7 +46,8 @@ class HotLoop:
         async for snapshot in self.relay.changes():
             try:
                 started = time.perf_counter()
-                found = await self.detector.on_snapshot(snapshot)
+                self.detector.apply_snapshot(snapshot)
+                found = self.detector.evaluate(snapshot.venue, snapshot.market_id)
                 self.stats.last_detect_us = (time.perf_counter() - started) * 1e6
                 self.stats.evaluations += 1
                 await self._launch(found)
@@ -58,7 +59,7 @@ class HotLoop:
         """Evaluate books that changed nothing but became fresh again (see `Detector.touch`)."""
         for venue, market_id in markets:
             try:
-                await self._launch(await self.detector.on_update(venue, market_id))
+                await self._launch(self.detector.evaluate(venue, market_id))
             except Exception:
                 self.stats.errors += 1
                 log.exception("hot loop, revisiting: %s %s", venue.value, market_id)
@@ -67,7 +68,7 @@ class HotLoop:
         for opportunity in found:
             self.stats.opportunities += 1
             self.stats.recent = [opportunity, *self.stats.recent][: self._keep]
-            if await self.launcher.launch(opportunity) is not None:
+            if await self.trades.take(opportunity) is not None:
                 self.stats.sagas_started += 1
 
 

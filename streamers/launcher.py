@@ -1,110 +1,99 @@
-"""Turn each approved opportunity into exactly one saga workflow, as fast as Temporal allows.
+"""Start any trade workflow (an arbitrage saga, a copy, a manual order) exactly once, as fast as Temporal allows.
 
-Eager start lets the in-process worker pick up the first workflow task straight from
-the start response (no extra round trip through the matching service). The workflow
-id is derived from the opportunity id with a reuse policy that rejects duplicates, so
-an opportunity seen twice — by a replay, a reconnect, a second hot process — still
-yields one saga. With a `HotAdmission` (the detector's risk hook) every launched saga
-was admitted here and says so; one that does not start gives its admission back. With
-`PresentOrders` too, an admitted saga whose legs go concurrently has them sent from here
-as soon as it exists (activities/presend.py); its activities adopt them.
+Eager start lets the in-process worker pick up the first workflow task straight from the
+start response (no extra round trip through the matching service). Workflow ids derive
+from the trade's identity with a reuse policy that rejects duplicates, so a trade seen
+twice — by a replay, a reconnect, a second hot process — still yields one workflow. A
+trade this process admitted (streamers/admission.py) gives its admission back if it does
+not start; one whose legs go at once has them sent ahead from here as soon as the workflow
+exists (activities/send_ahead.py), and its order activities adopt them.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from typing import Any
 
+from pydantic import BaseModel, ConfigDict, model_validator
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.presend import PresentOrders
-from arbitrage.opportunity import Opportunity, OpportunityRecorder, OutcomeKind
-from arbitrage.saga import (
-    ArbSagaInput,
-    LegOrder,
-    SagaPolicy,
-    SagaStatus,
-    concurrent_leg_intents,
-    workflow_id_for,
-)
-from domain.models import MarketPair
-from streamers.admission import HotAdmission
-from workflows.arb_saga import ArbSagaWorkflow
+from activities.send_ahead import SendAhead
+from domain.accounts import TenantId
+from domain.models import OrderIntent
+from streamers.admission import TenantAdmissions
 
 log = logging.getLogger(__name__)
 
 
-class SagaLauncher:
+class TradeStart(BaseModel):
+    """One trade workflow to start: its type, input and id, whether this process admitted it, and the
+    orders to send the moment it exists (only for an admitted trade: the supervisor was not asked)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    workflow: str
+    arg: Any
+    workflow_id: str
+    result_type: type | None = None
+    tenant_id: TenantId
+    admitted: bool
+    send_ahead: tuple[OrderIntent, ...] = ()
+
+    @model_validator(mode="after")
+    def _only_admitted_trades_send_ahead(self) -> TradeStart:
+        if self.send_ahead and not self.admitted:
+            raise ValueError("orders may be sent ahead of a trade only when this process admitted it")
+        return self
+
+
+class TradeLauncher:
     def __init__(
         self,
         client: Client,
         task_queue: str,
-        pairs: Mapping[str, MarketPair],
-        recorder: OpportunityRecorder,
-        policy: SagaPolicy | None = None,
-        tenant_id: str = "default",
-        admission: HotAdmission | None = None,
-        presends: PresentOrders | None = None,
+        *,
+        admissions: TenantAdmissions | None = None,
+        send_ahead: SendAhead | None = None,
     ) -> None:
-        if presends is not None and admission is None:
-            raise ValueError("legs may be sent ahead of a saga only when this process admitted it")
         self._client = client
         self._task_queue = task_queue
-        self._pairs = pairs
-        self._recorder = recorder
-        self._policy = policy or SagaPolicy()
-        self._tenant = tenant_id
-        self._admission = admission
-        self._presends = presends if self._policy.leg_order is LegOrder.CONCURRENT else None
-        self.started: list[WorkflowHandle[ArbSagaWorkflow, SagaStatus]] = []
+        self._admissions = admissions
+        self._send_ahead = send_ahead
+        self.started: list[WorkflowHandle[Any, Any]] = []
         self.duplicates = 0
 
-    async def launch(self, opportunity: Opportunity) -> WorkflowHandle[ArbSagaWorkflow, SagaStatus] | None:
-        saga_id = workflow_id_for(opportunity.opportunity_id)
-        pair = self._pairs.get(opportunity.pair_id)
-        if pair is None:
-            self._release(saga_id)
-            await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "pair not loaded")
-            return None
-        request = ArbSagaInput(
-            opportunity=opportunity,
-            pair=pair,
-            policy=self._policy,
-            tenant_id=self._tenant,
-            admitted=self._admission is not None,
-        )
-        start = self._client.start_workflow(
-            ArbSagaWorkflow.run,
-            request,
-            id=saga_id,
+    async def launch(self, start: TradeStart) -> WorkflowHandle[Any, Any] | None:
+        """The started workflow, or None when one with this id already exists (its admission is released)."""
+        starting = self._client.start_workflow(
+            start.workflow,
+            start.arg,
+            id=start.workflow_id,
+            result_type=start.result_type,
             task_queue=self._task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
             request_eager_start=True,
         )
-        if self._presends is not None:
-            start = self._presends.start_then_send(start, concurrent_leg_intents(saga_id, opportunity))
+        if self._send_ahead is not None and start.send_ahead:
+            starting = self._send_ahead.start_then_send(starting, start.send_ahead)
         try:
-            handle = await start
+            handle = await starting
         except WorkflowAlreadyStartedError:
             self.duplicates += 1
-            self._release(saga_id)
-            await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.SKIPPED, "saga already exists")
+            self.release(start)
             return None
         except Exception:
-            self._forget_unless_started(saga_id)
+            if start.admitted:
+                log.warning(
+                    "%s: start failed with an unknown outcome; its admission is kept for now", start.workflow_id
+                )
             raise
-        await self._recorder.record_outcome(opportunity.opportunity_id, OutcomeKind.TAKEN, handle.id)
         self.started.append(handle)
         return handle
 
-    def _release(self, saga_id: str) -> None:
-        if self._admission is not None:
-            self._admission.release(saga_id)
-
-    def _forget_unless_started(self, saga_id: str) -> None:
-        """The start's outcome is unknown (timeout, lost answer): the admission keeps counting it until the
-        supervisor is seen to know it, or until its grace runs out (see HotAdmission)."""
-        log.warning("saga %s: start failed with an unknown outcome; its admission is kept for now", saga_id)
+    def release(self, start: TradeStart) -> None:
+        """The trade will not run (a duplicate, no pair): its admission no longer holds room."""
+        if start.admitted and self._admissions is not None:
+            self._admissions.release(start.tenant_id, start.workflow_id)

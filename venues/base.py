@@ -21,12 +21,12 @@ from domain.models import Balance, Order, OrderIntent, Position, Venue
 class TradingClient(Protocol):
     venue: Venue
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
-        """Build and sign `intent`'s request now, for `send_prepared` (or `place_order`) moments later.
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
+        """Build and sign `intent`'s request now, for `send_ahead` (or `place_order`) moments later.
         Sends no order; skipping it changes nothing but speed."""
         ...
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         """Send `intent`'s prepared request before returning, if it is still fresh and the way to the
         venue is free; the awaitable then gives what `place_order` would. None: nothing was sent
         (place it with `place_order`). The hot path's way to put both legs out in one step."""

@@ -7,7 +7,7 @@ compensations if the hot one dies — any worker on the queue can continue any s
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -15,11 +15,11 @@ from temporalio.worker import Worker
 
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
-from activities.presend import PresentOrders
 from activities.risk import BookSource, RiskActivities
 from activities.sagas import SagaRecordActivities
-from domain.models import Venue
-from venues.base import TradingClient
+from activities.send_ahead import SendAhead
+from domain.accounts import TenantId
+from venues.accounts import VenueAccounts
 from workflows.arb_saga import ArbSagaWorkflow
 from workflows.health import HealthCheckWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow
@@ -30,20 +30,21 @@ def build_worker(
     task_queue: str,
     engine: AsyncEngine,
     *,
-    venues: Mapping[Venue, TradingClient] | None = None,
-    trading_allowed: Callable[[], bool] | None = None,
+    accounts: VenueAccounts | None = None,
+    trading_allowed: Callable[[TenantId], bool] | None = None,
     books: BookSource | None = None,
-    presends: PresentOrders | None = None,
+    send_ahead: SendAhead | None = None,
 ) -> Worker:
-    """`trading_allowed`: the risk gate's answer (`RiskGate.allows_new_exposure`), asked by every order
-    activity; a worker given venues must be given it too, so no worker trades ungated by default.
-    `presends`: the hot process's leg sends, adopted by this worker's order activities."""
-    if venues and trading_allowed is None:
-        raise ValueError("a worker that places orders needs trading_allowed (the risk gate's allows_new_exposure)")
+    """`trading_allowed`: the tenant's risk gate's answer (`RiskGates.allows_new_exposure`), asked by every
+    order activity; a worker given accounts must be given it too, so no worker trades ungated by default.
+    `send_ahead`: the hot process's leg sends, adopted by this worker's order activities."""
+    if accounts and trading_allowed is None:
+        raise ValueError("a worker that places orders needs trading_allowed (the risk gates' allows_new_exposure)")
+    accounts = accounts or VenueAccounts({})
     health = HealthActivities(engine)
-    orders = OrderActivities(venues or {}, trading_allowed or _no_venues, presends)
+    orders = OrderActivities(accounts, trading_allowed or _no_accounts, send_ahead)
     records = SagaRecordActivities(engine)
-    risk = RiskActivities(engine, client, venues=venues, books=books)
+    risk = RiskActivities(engine, client, accounts=accounts, books=books)
     return Worker(
         client,
         task_queue=task_queue,
@@ -61,6 +62,6 @@ def build_worker(
     )
 
 
-def _no_venues() -> bool:
-    """The gate of a worker with no venues: it has nothing to trade with, so nothing is allowed."""
+def _no_accounts(tenant_id: TenantId) -> bool:
+    """The gate of a worker with no accounts: it has nothing to trade with, so nothing is allowed."""
     return False

@@ -43,7 +43,10 @@ with workflow.unsafe.imports_passed_through():
         concurrent_leg_intents,
         leg_intent,
     )
+    from domain.accounts import AccountRef
     from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
+    from domain.money import Rounding
+    from domain.venue_rules import orderable
     from risk.models import ApprovalRequest
     from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
     from workflows.risk_supervisor import report_admitted, report_saga_finished
@@ -109,7 +112,9 @@ class ArbSagaWorkflow:
     async def _hand_over_reservation(self, request: ArbSagaInput) -> None:
         """A signal sent in the same workflow task as the legs, so it costs the legs no round trip."""
         try:
-            await report_admitted(request.tenant_id, trade_request(request.opportunity, workflow.info().workflow_id))
+            await report_admitted(
+                request.tenant_id, trade_request(request.opportunity, workflow.info().workflow_id, request.tenant_id)
+            )
         except FailureError as exc:
             self._alerts.append(f"risk supervisor did not take the admitted reservation: {exc}")
 
@@ -122,7 +127,7 @@ class ArbSagaWorkflow:
             RiskActivities.request_trade_approval,
             ApprovalRequest(
                 tenant_id=request.tenant_id,
-                request=trade_request(request.opportunity, workflow.info().workflow_id),
+                request=trade_request(request.opportunity, workflow.info().workflow_id, request.tenant_id),
             ),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RECONCILE_RETRY,
@@ -149,7 +154,7 @@ class ArbSagaWorkflow:
         opportunity, policy = request.opportunity, request.policy
         workflow_id = workflow.info().workflow_id
         if policy.leg_order is LegOrder.CONCURRENT:
-            first_intent, second_intent = concurrent_leg_intents(workflow_id, opportunity)
+            first_intent, second_intent = concurrent_leg_intents(workflow_id, opportunity, self._account())
             self._set_state(ArbState.LEG1_INITIATED)
             self._set_state(ArbState.LEG2_INITIATED)
             await asyncio.gather(self._place(first_intent, policy), self._place(second_intent, policy))
@@ -159,15 +164,15 @@ class ArbSagaWorkflow:
         if policy.riskier_venue is Venue.KALSHI:
             first, second = second, first
         self._set_state(ArbState.LEG1_INITIATED)
-        filled = (await self._place(leg_intent(workflow_id, first, "leg1", contracts), policy)).filled
+        filled = (await self._place(leg_intent(workflow_id, first, "leg1", contracts, self._account()), policy)).filled
         if filled <= 0:
             return
         self._set_state(ArbState.LEG1_FILLED)
-        whole = filled.to_integral_value(rounding="ROUND_FLOOR") if second.venue is Venue.KALSHI else filled
+        whole = orderable(second.venue, filled, Rounding.DOWN)
         if whole <= 0:
             return
         self._set_state(ArbState.LEG2_INITIATED)
-        await self._place(leg_intent(workflow_id, second, "leg2", whole), policy)
+        await self._place(leg_intent(workflow_id, second, "leg2", whole, self._account()), policy)
 
     async def _place(self, intent: OrderIntent, policy: SagaPolicy, *, reduces: bool = False) -> LegFill:
         """Placements are shielded from workflow cancellation: an order in flight is always seen to its end."""
@@ -234,6 +239,11 @@ class ArbSagaWorkflow:
             return LegFill.rejected_intent(intent, refusal or "not placed: venue unreachable, no order under this id")
         return await self._final(found)
 
+    def _account(self) -> AccountRef:
+        """Whose orders these are: every leg and every compensation trades the tenant's account."""
+        assert self._input is not None
+        return AccountRef(tenant_id=self._input.tenant_id)
+
     def _pair_outcome(self, venue: Venue, outcome: Outcome) -> Outcome:
         """Express a holding as the Polymarket outcome it pays with, so the two venues' legs net out."""
         assert self._input is not None
@@ -290,7 +300,13 @@ class ArbSagaWorkflow:
     async def _quote(self, market: Market, outcome: Outcome) -> BookQuote:
         return await workflow.execute_activity_method(
             OrderActivities.quote_book,
-            QuoteRequest(venue=market.venue, market_id=market.market_id, token_id=market.yes_token, outcome=outcome),
+            QuoteRequest(
+                venue=market.venue,
+                market_id=market.market_id,
+                token_id=market.yes_token,
+                outcome=outcome,
+                account=self._account(),
+            ),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RECONCILE_RETRY,
         )
@@ -334,10 +350,9 @@ class ArbSagaWorkflow:
             else:
                 self._set_state(ArbState.COMPENSATING, plan.strategy)
                 market = held_market if plan.venue is held_market.venue else other_market
-                contracts = plan.contracts
-                if plan.venue is Venue.KALSHI:
-                    whole = "ROUND_CEILING" if plan.side is Side.BUY else "ROUND_FLOOR"
-                    contracts = contracts.to_integral_value(rounding=whole)
+                contracts = orderable(
+                    plan.venue, plan.contracts, Rounding.UP if plan.side is Side.BUY else Rounding.DOWN
+                )
                 if contracts <= 0:
                     break
                 intent = OrderIntent(
@@ -350,6 +365,7 @@ class ArbSagaWorkflow:
                     price=plan.limit_price,
                     quantity=contracts,
                     time_in_force=TimeInForce.FAK,
+                    account=self._account(),
                 )
                 fill = await self._place(intent, policy, reduces=True)
                 if fill.rejected is not None or fill.filled == 0:

@@ -1,4 +1,4 @@
-"""Detector behaviour: both directions, alignment, windows, staleness, risk hook, recorder."""
+"""Detector behaviour: both directions, alignment, windows, staleness, fees, confirmed pairs only."""
 
 from __future__ import annotations
 
@@ -10,13 +10,12 @@ from hypothesis import strategies as st
 
 from arbitrage.detector import Detector, DetectorConfig
 from arbitrage.opportunity import (
-    Decision,
     Direction,
-    InMemoryRecorder,
     Opportunity,
     OutcomeKind,
     ns_to_datetime,
 )
+from domain.book import BookSnapshot
 from domain.models import Outcome, PairStatus, Venue
 from tests.arbitrage import brute
 from tests.arbitrage.factories import (
@@ -44,16 +43,21 @@ def make(aligned: bool = True, config: DetectorConfig = CONFIG, **kw) -> tuple[D
     return Detector([confirmed_pair(aligned=aligned)], config, clock_ns=clock, **kw), clock
 
 
-async def feed(detector: Detector, poly_bids, poly_asks, kalshi_bids, kalshi_asks) -> list[Opportunity]:
-    out = await detector.on_snapshot(snapshot(Venue.POLYMARKET, "0xcond", d(poly_bids), d(poly_asks)))
-    out += await detector.on_snapshot(snapshot(Venue.KALSHI, "KX-TEST", d(kalshi_bids), d(kalshi_asks)))
+def on_snapshot(detector: Detector, book: BookSnapshot) -> list[Opportunity]:
+    detector.apply_snapshot(book)
+    return detector.evaluate(book.venue, book.market_id)
+
+
+def feed(detector: Detector, poly_bids, poly_asks, kalshi_bids, kalshi_asks) -> list[Opportunity]:
+    out = on_snapshot(detector, snapshot(Venue.POLYMARKET, "0xcond", d(poly_bids), d(poly_asks)))
+    out += on_snapshot(detector, snapshot(Venue.KALSHI, "KX-TEST", d(kalshi_bids), d(kalshi_asks)))
     return out
 
 
-async def test_buys_polymarket_yes_and_kalshi_no_when_they_sum_below_one() -> None:
+def test_buys_polymarket_yes_and_kalshi_no_when_they_sum_below_one() -> None:
     detector, _ = make()
     # Kalshi YES bid 0.50 is a Kalshi NO ask at 0.50; Polymarket YES ask 0.45.
-    found = await feed(detector, [("0.40", 10)], [("0.45", 100)], [("0.50", 100)], [("0.60", 100)])
+    found = feed(detector, [("0.40", 10)], [("0.45", 100)], [("0.50", 100)], [("0.60", 100)])
     assert len(found) == 1
     opp = found[0]
     assert opp.direction is Direction.POLYMARKET_YES
@@ -67,11 +71,11 @@ async def test_buys_polymarket_yes_and_kalshi_no_when_they_sum_below_one() -> No
     assert opp.total_cost == Decimal("96.75")
 
 
-async def test_reverse_direction_and_misaligned_pair() -> None:
+def test_reverse_direction_and_misaligned_pair() -> None:
     detector, _ = make(aligned=False)
     # Misaligned: Polymarket NO pays when Kalshi NO does not, i.e. pair it with Kalshi NO.
     # Polymarket NO ask = 1 - YES bid 0.62 = 0.38; Kalshi NO ask = 1 - Kalshi YES bid 0.55 = 0.45.
-    found = await feed(detector, [("0.62", 50)], [("0.70", 50)], [("0.55", 30)], [("0.90", 30)])
+    found = feed(detector, [("0.62", 50)], [("0.70", 50)], [("0.55", 30)], [("0.90", 30)])
     assert [o.direction for o in found] == [Direction.POLYMARKET_NO]
     opp = found[0]
     assert (opp.polymarket.outcome, opp.kalshi.outcome) == (Outcome.NO, Outcome.NO)
@@ -79,77 +83,62 @@ async def test_reverse_direction_and_misaligned_pair() -> None:
     assert opp.contracts == 30
 
 
-async def test_one_window_yields_one_opportunity_with_a_deterministic_id() -> None:
+def test_one_window_yields_one_opportunity_with_a_deterministic_id() -> None:
     detector, clock = make()
-    first = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+    first = feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
     clock.now += 1_000_000
-    again = await feed(detector, [], [("0.44", 100)], [("0.50", 100)], [])
+    again = feed(detector, [], [("0.44", 100)], [("0.50", 100)], [])
     assert len(first) == 1 and again == []
     # the top uncrosses: the window closes; a new crossing is a new window and a new id
     clock.now += 1_000_000
-    assert await feed(detector, [], [("0.60", 100)], [("0.50", 100)], []) == []
+    assert feed(detector, [], [("0.60", 100)], [("0.50", 100)], []) == []
     clock.now += 1_000_000
-    later = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+    later = feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
     assert len(later) == 1 and later[0].opportunity_id != first[0].opportunity_id
     replay, _ = make()
-    assert (await feed(replay, [], [("0.45", 100)], [("0.50", 100)], []))[0].opportunity_id == first[0].opportunity_id
+    assert feed(replay, [], [("0.45", 100)], [("0.50", 100)], [])[0].opportunity_id == first[0].opportunity_id
 
 
-async def test_stale_or_out_of_sync_books_are_skipped() -> None:
+def test_stale_or_out_of_sync_books_are_skipped() -> None:
     detector, clock = make()
     clock.now = T0_NS + CONFIG.max_book_age_ns + 1
-    assert await feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
+    assert feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
     assert detector.stale_skips > 0
     clock.now = T0_NS
     detector.book(Venue.KALSHI, "KX-TEST").in_sync = False
-    assert await detector.on_update(Venue.KALSHI, "KX-TEST") == []
+    assert detector.evaluate(Venue.KALSHI, "KX-TEST") == []
 
 
-async def test_a_quiet_book_stays_fresh_while_its_feed_is_alive() -> None:
+def test_a_quiet_book_stays_fresh_while_its_feed_is_alive() -> None:
     detector, clock = make()
-    await feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
+    feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
     clock.now = T0_NS + CONFIG.max_book_age_ns + 1
     detector.touch(Venue.KALSHI, clock.now)  # heartbeat: the Kalshi book did not change, but is live
     fresh = snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]), at=ns_to_datetime(clock.now))
-    assert len(await detector.on_snapshot(fresh)) == 1
+    assert len(on_snapshot(detector, fresh)) == 1
 
 
-async def test_a_window_that_opened_while_a_book_was_stale_is_found_once_it_is_fresh_again() -> None:
+def test_a_window_that_opened_while_a_book_was_stale_is_found_once_it_is_fresh_again() -> None:
     """Touching reports the books that were stale, so the caller can evaluate them: otherwise this
     window would stay hidden until the next change on either book."""
     detector, clock = make()
-    await feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
+    feed(detector, [], [("0.60", 100)], [("0.50", 100)], [])
     clock.now = T0_NS + CONFIG.max_book_age_ns + 1
     fresh = snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]), at=ns_to_datetime(clock.now))
-    assert await detector.on_snapshot(fresh) == []  # the Kalshi book is stale: skipped
+    assert on_snapshot(detector, fresh) == []  # the Kalshi book is stale: skipped
     assert detector.touch(Venue.KALSHI, clock.now) == [(Venue.KALSHI, "KX-TEST")]
     assert detector.touch(Venue.KALSHI, clock.now + 1) == []  # already fresh: nothing to revisit
-    assert len(await detector.on_update(Venue.KALSHI, "KX-TEST")) == 1
+    assert len(detector.evaluate(Venue.KALSHI, "KX-TEST")) == 1
 
 
-async def test_risk_rejection_is_logged_as_skipped_and_not_emitted() -> None:
-    class Reject:
-        async def check(self, opportunity: Opportunity) -> Decision:
-            return Decision(approved=False, reason="exposure limit")
-
-    recorder = InMemoryRecorder()
-    detector, _ = make(risk=Reject(), recorder=recorder)
-    assert await feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
-    (opp_id,) = recorder.opportunities
-    assert [(o.kind, o.reason) for o in recorder.history(opp_id)] == [
-        (OutcomeKind.DETECTED, None),
-        (OutcomeKind.SKIPPED, "exposure limit"),
-    ]
-
-
-async def test_fees_and_minimum_size_can_kill_an_opportunity() -> None:
+def test_fees_and_minimum_size_can_kill_an_opportunity() -> None:
     # 0.49 + 0.50 leaves 1 cent before fees; Kalshi's 0.0175/contract fee eats it.
     detector, _ = make()
-    assert await feed(detector, [], [("0.49", 100)], [("0.50", 100)], []) == []
+    assert feed(detector, [], [("0.49", 100)], [("0.50", 100)], []) == []
     small = Detector(
         [confirmed_pair(poly=poly_market(min_size="5"))], CONFIG, clock_ns=Clock()
     )  # only 4 contracts of depth on Polymarket, minimum order 5
-    assert await feed(small, [], [("0.40", 4)], [("0.50", 100)], []) == []
+    assert feed(small, [], [("0.40", 4)], [("0.50", 100)], []) == []
 
 
 def test_only_confirmed_pairs_are_traded() -> None:
@@ -175,7 +164,7 @@ poly_levels = st.dictionaries(fine_prices, qty, max_size=4)
     poly_rate=st.sampled_from(["0", "0.04"]),
     in_shares=st.booleans(),
 )
-async def test_detector_matches_brute_force_in_both_directions(
+def test_detector_matches_brute_force_in_both_directions(
     poly_bids, poly_asks, kalshi_bids, kalshi_asks, aligned, poly_rate, in_shares
 ) -> None:
     # keep each book uncrossed, as a venue's own book always is
@@ -186,7 +175,7 @@ async def test_detector_matches_brute_force_in_both_directions(
     pair = confirmed_pair(aligned=aligned, poly=poly_market(fee_rate=poly_rate), kalshi=kalshi_market())
     config = DetectorConfig(min_edge=CONFIG.min_edge, min_profit=CONFIG.min_profit, polymarket_fee_in_shares=in_shares)
     detector = Detector([pair], config, clock_ns=Clock())
-    found = await feed(
+    found = feed(
         detector,
         sorted(poly_bids.items()),
         sorted(poly_asks.items()),
@@ -225,8 +214,9 @@ async def test_sql_recorder_keeps_the_outcome_log(tmp_path) -> None:
     await migrate.upgrade(engine)
     try:
         recorder = SqlOpportunityRecorder(engine)
-        detector, _ = make(recorder=recorder)
-        (opp,) = await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+        detector, _ = make()
+        (opp,) = feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])
+        await recorder.record_detected(opp)
         await recorder.record_detected(opp)  # a replay records nothing twice
         await recorder.record_outcome(opp.opportunity_id, OutcomeKind.TAKEN)
         history = await recorder.history(opp.opportunity_id)
@@ -238,7 +228,7 @@ async def test_sql_recorder_keeps_the_outcome_log(tmp_path) -> None:
 
 
 async def test_detector_is_built_from_confirmed_pairs_only() -> None:
-    from matching.pairs import InMemoryPairRepository
+    from tests.fakes.pairs import InMemoryPairRepository
 
     repo = InMemoryPairRepository()
     candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE, "confirmed_by": None})
@@ -247,4 +237,4 @@ async def test_detector_is_built_from_confirmed_pairs_only() -> None:
     await repo.decide(candidate.pair_id, PairStatus.CONFIRMED, "alice")
     detector = await Detector.for_confirmed(repo, CONFIG, clock_ns=Clock())
     assert [p.pair_id for p, _, _ in detector.pair_books()] == [candidate.pair_id]
-    assert len(await feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])) == 1
+    assert len(feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])) == 1

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
 
-from arbitrage.opportunity import Direction, InMemoryRecorder, Opportunity, OpportunityLeg
+from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg
 from arbitrage.saga import ArbState, LegFill, LegOrder, SagaPolicy, SagaStatus
 from domain.fees import kalshi_order_fee
 from domain.models import Market, MarketPair, Outcome, PairStatus, Venue
@@ -39,8 +39,10 @@ from sandbox.kalshi.admin import seed_book as seed_kalshi_book
 from sandbox.polymarket.state import PolymarketState
 from storage.database import session_factory
 from storage.tables import AuditEvent, SagaRow
-from streamers.launcher import SagaLauncher
+from streamers.arbitrage import ArbitrageTrades
+from streamers.launcher import TradeLauncher
 from tests.chaos.config import LaunchCommand, WorkerConfig
+from tests.fakes.recorder import InMemoryRecorder
 from venues.errors import InvalidOrderError
 from venues.polymarket.eip712 import Wallet
 from venues.polymarket.orders import OrderSigner
@@ -461,10 +463,8 @@ async def run_batch(
         begun = asyncio.get_running_loop().time()
         for i, (twin, at, policy, size) in enumerate(zip(twins, starts, policies, sizes, strict=True)):
             await asyncio.sleep(max(0.0, begun + at - asyncio.get_running_loop().time()))
-            launcher = SagaLauncher(client, queue, pairs, recorder, policy)
-            found = opportunity(twin, size, f"{tag}-{i}")
-            await recorder.record_detected(found)
-            handle = await launcher.launch(found)
+            trades = ArbitrageTrades(TradeLauncher(client, queue), pairs, recorder, policy)
+            handle = await trades.take(opportunity(twin, size, f"{tag}-{i}"))
             assert handle is not None
             launched.append(Launched(twin, handle, policy))
 

@@ -1,6 +1,6 @@
 """Chaos: two-leg sagas end to end against both sandbox venues while faults are injected at random moments.
 
-Each phase starts a batch of sagas (each on its own twin market) through `SagaLauncher`,
+Each phase starts a batch of sagas (each on its own twin market) through `ArbitrageTrades`,
 injects one family of faults at seeded random intervals while they run, clears the
 faults, waits for every saga to end, then audits each one from the venues' own logs
 (`tests.chaos.rig.audit`). The counts land in the `chaos summary` section of the
@@ -384,7 +384,7 @@ class HotSaga:
 
     @property
     def saga_id(self) -> str:
-        return workflow_id_for(self.command.opportunity.opportunity_id)
+        return workflow_id_for(TENANT, self.command.opportunity.opportunity_id)
 
     @property
     def leg_ids(self) -> list[str]:
@@ -436,7 +436,7 @@ async def _placed_elsewhere(handle: Saga, hot_pid: int) -> int:
 
 async def test_hot_process_killed_around_send_ahead(chaos: ChaosEnv, sqlite_pool: Pool) -> None:
     """The hot process as `inertial up` runs it: it starts each saga and sends both legs itself once the start
-    returned (activities/presend.py); SIGKILLed before a start, while it is in flight, between the start and
+    returned (activities/send_ahead.py); SIGKILLed before a start, while it is in flight, between the start and
     the sends, while they are sent, after, and while activities run. The standby workers finish every saga
     (placing the same client order ids: duplicates, reconciled); a saga that never started sent nothing."""
     rng = chaos.rng("hot")

@@ -9,7 +9,7 @@ on stdin: a replacement then takes over in milliseconds, not seconds of imports.
 The config is written by the chaos rig (`tests.chaos.config.WorkerConfig`).
 
 `--hot` makes it a hot process as `inertial up` builds one: a risk gate on the database,
-`PresentOrders` shared by the worker (`control.trading.trading_worker`) and a `SagaLauncher`
+`SendAhead` shared by the worker (`control.trading.trading_worker`) and a `TradeLauncher`
 with send-ahead. Once ready it reads `tests.chaos.config.LaunchCommand` lines on stdin (the
 test plays the detector) and says on stdout where each saga is, so the test can kill it at
 a chosen moment: `admitted WID`, `starting WID` (start request sent), `started WID` (start
@@ -29,18 +29,20 @@ from typing import Any, cast
 
 from temporalio.client import Client
 
-from activities.presend import PresentOrders
-from arbitrage.opportunity import InMemoryRecorder
+from activities.send_ahead import SendAhead
 from arbitrage.saga import concurrent_leg_intents, workflow_id_for
 from control.trading import trading_venues, trading_worker
+from domain.accounts import DEFAULT_TENANT
 from domain.book import BookSnapshot
 from domain.models import Balance, Order, OrderIntent, Position
-from risk.gate import RiskGate, SqlGateStateStore
+from risk.gate import RiskGate, RiskGates, SqlGateStateStore
 from storage.database import create_engine
-from streamers.admission import HotAdmission
-from streamers.launcher import SagaLauncher
+from streamers.admission import HotAdmission, TenantAdmissions
+from streamers.arbitrage import saga_start
+from streamers.launcher import TradeLauncher
 from temporal.client import connect
 from tests.chaos.config import LaunchCommand, WorkerConfig
+from venues.accounts import VenueAccounts
 from venues.base import TradingClient
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.client import KalshiClient
@@ -50,7 +52,7 @@ from venues.polymarket.eip712 import Wallet
 from venues.ratelimit import KalshiTier, VenueRateLimiter
 from workers.worker import build_worker
 
-TENANT = "default"
+TENANT = DEFAULT_TENANT
 log = logging.getLogger("chaos.hot")
 
 
@@ -69,15 +71,15 @@ class AnnouncedSends:
         self._delays = delays
         self.venue = inner.venue
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
-        await self._inner.prepare_order(intent)
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
+        await self._inner.prepare_send_ahead(intent)
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         """None (not sent: `place_order` follows) for a held send, which waits there."""
         if self._delays.get(intent.client_order_id):
             return None
         say("sending", intent.client_order_id)
-        sent = self._inner.send_prepared(intent)
+        sent = self._inner.send_ahead(intent)
         if sent is None:
             return None
         return self._answered(intent, sent)
@@ -129,20 +131,20 @@ class AnnouncedStarts:
 
 
 class HotLaunches:
-    """What `inertial up` wires around its worker (control/up.py): one `PresentOrders` for the launcher
+    """What `inertial up` wires around its worker (control/up.py): one `SendAhead` for the launcher
     and the worker's order activities, an admission for the launcher. The sagas run with
     `pre_trade_approval=False` (no risk supervisor in the chaos rig), so the admission is only what
-    `SagaLauncher` requires to send ahead; the test is the detector and admits every opportunity."""
+    `TradeLauncher` requires to send ahead; the test is the detector and admits every opportunity."""
 
     def __init__(
         self, client: Client, queue: str, gate: RiskGate, poly: PolymarketClient, kalshi: KalshiClient
     ) -> None:
         self.delays: dict[str, float] = {}
         sends = {venue: AnnouncedSends(c, self.delays) for venue, c in trading_venues(poly, kalshi).items()}
-        self.presends = PresentOrders(sends, gate.allows_new_exposure)
-        self.admission = HotAdmission(client, gate)
+        self.gates = RiskGates([gate])
+        self.send_ahead = SendAhead(VenueAccounts.single(sends), self.gates.allows_new_exposure)
+        self.admissions = TenantAdmissions([HotAdmission(client, gate)])
         self.starts = cast(Client, AnnouncedStarts(client))
-        self.recorder = InMemoryRecorder()
         self.queue = queue
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -153,24 +155,15 @@ class HotLaunches:
 
     async def _launch(self, command: LaunchCommand) -> None:
         found = command.opportunity
-        saga_id = workflow_id_for(found.opportunity_id)
+        saga_id = workflow_id_for(TENANT, found.opportunity_id)
         say("admitted", saga_id)
         try:
-            await self.recorder.record_detected(found)
             if command.hold_s:
                 await asyncio.sleep(command.hold_s)
             for leg in concurrent_leg_intents(saga_id, found):
                 self.delays[leg.client_order_id] = command.send_delay_s
-            launcher = SagaLauncher(
-                self.starts,
-                self.queue,
-                {command.pair.pair_id: command.pair},
-                self.recorder,
-                command.policy,
-                admission=self.admission,
-                presends=self.presends,
-            )
-            await launcher.launch(found)
+            launcher = TradeLauncher(self.starts, self.queue, admissions=self.admissions, send_ahead=self.send_ahead)
+            await launcher.launch(saga_start(found, command.pair, command.policy, TENANT, admitted=True))
         except Exception:
             log.exception("launch of %s failed", saga_id)
             say("failed", saga_id)
@@ -211,7 +204,9 @@ async def serve(config: WorkerConfig, *, standby: bool, hot: bool = False) -> No
             if hot:
                 gate = RiskGate(SqlGateStateStore(engine), TENANT)
                 launches = HotLaunches(client, config.task_queue, gate, poly, kalshi)
-                worker = trading_worker(client, config.task_queue, engine, poly, kalshi, gate, launches.presends)
+                worker = trading_worker(
+                    client, config.task_queue, engine, poly, kalshi, launches.gates, launches.send_ahead
+                )
                 # Polling starts once the worker is built: building it validates the workflows, seconds of
                 # CPU on a busy machine that would leave the gate's first read stale (it fails closed).
                 await stack.enter_async_context(gate.running())
@@ -219,7 +214,11 @@ async def serve(config: WorkerConfig, *, standby: bool, hot: bool = False) -> No
                 # The rig runs no risk supervisor (its limits are not what the chaos suite tests); the hot
                 # process's gate is covered by its own path above.
                 worker = build_worker(
-                    client, config.task_queue, engine, venues=trading_venues(poly, kalshi), trading_allowed=lambda: True
+                    client,
+                    config.task_queue,
+                    engine,
+                    accounts=VenueAccounts.single(trading_venues(poly, kalshi)),
+                    trading_allowed=lambda _tenant: True,
                 )
             if standby:
                 print("warm", flush=True)

@@ -33,7 +33,7 @@ async def test_rest_books_mark_both_venues_of_a_twin_pair(tmp_path: Path) -> Non
 
 
 async def test_prepared_legs_leave_in_the_call_on_the_order_lanes_and_the_sandboxes_take_them(tmp_path: Path) -> None:
-    """The hot send over real HTTP: each leg, prepared (signed) ahead, is written by `send_prepared` itself,
+    """The hot send over real HTTP: each leg, prepared (signed) ahead, is written by `send_ahead` itself,
     the sandboxes verify its signatures and hold exactly one order per leg; a prepared leg goes once."""
     async with run_sandboxes(scenario="twin") as sandboxes:
         settings = await provision(point_at_sandboxes(load_settings(data_dir=tmp_path), sandboxes))
@@ -64,17 +64,17 @@ async def test_prepared_legs_leave_in_the_call_on_the_order_lanes_and_the_sandbo
         async with venue_clients(settings) as (polymarket, kalshi):
             clients = trading_venues(polymarket, kalshi)
             for leg in legs:
-                await clients[leg.venue].prepare_order(leg)
+                await clients[leg.venue].prepare_send_ahead(leg)
             lanes = [
                 lane for session in (polymarket, kalshi) if session._lanes for lane in session._lanes._lanes.values()
             ]
             async with asyncio.timeout(5):
                 while not all(lane.ready() for lane in lanes):
                     await asyncio.sleep(0.01)
-            sends = [clients[leg.venue].send_prepared(leg) for leg in legs]
+            sends = [clients[leg.venue].send_ahead(leg) for leg in legs]
             busy_after_the_calls = [lane.ready() is None for lane in lanes]
             orders = [await send for send in sends if send is not None]
-            again = [clients[leg.venue].send_prepared(leg) for leg in legs]
+            again = [clients[leg.venue].send_ahead(leg) for leg in legs]
             found = [await clients[leg.venue].find_order(leg) for leg in legs]
     assert len(lanes) == 2 and busy_after_the_calls == [True, True]  # both requests were on the wire
     assert [order.status for order in orders] == [OrderStatus.OPEN, OrderStatus.OPEN]

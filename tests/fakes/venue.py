@@ -51,11 +51,11 @@ class FakeVenue:
             return kalshi_order_fee(fills)
         return polymarket_order_fee(fills, self.fee_rate)
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
         """Nothing to sign here; remembered so tests can see when it happened."""
         self.prepared.append(intent.client_order_id)
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         """A prepared intent goes the way `place_order` goes; `sent_prepared` shows which did."""
         if intent.client_order_id not in self.prepared or not self.lane_free:
             return None

@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.models import MarketPair, PairStatus
-from matching.pairs import InMemoryPairRepository, PairNotFoundError, PairRepository, SqlPairRepository
+from matching.pairs import PairNotFoundError, PairRepository, SqlPairRepository
 from storage import migrate
 from storage.database import create_engine
 from tests.arbitrage.factories import T0, kalshi_market, poly_market
 from tests.conftest import fresh_postgres_database
+from tests.fakes.pairs import InMemoryPairRepository
 
 
 def suggestion(rules: str = "Resolves YES if X.", confidence: str = "0.9") -> MarketPair:

@@ -67,10 +67,10 @@ class FakeVenueClient:
     async def get_positions(self) -> list[Position]:
         return list(self.positions)
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
         """Nothing to sign here."""
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         return None
 
     async def place_order(self, intent: OrderIntent) -> Order:

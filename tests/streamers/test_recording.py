@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from arbitrage.opportunity import InMemoryRecorder, Opportunity, OutcomeKind
+from arbitrage.opportunity import Opportunity, OutcomeKind
 from streamers.recording import QueuedRecorder
+from tests.fakes.recorder import InMemoryRecorder
 from tests.workflows.saga_fixtures import opportunity
 
 

@@ -14,17 +14,20 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from arbitrage.detector import Detector
-from arbitrage.opportunity import InMemoryRecorder, Opportunity, OutcomeKind
+from arbitrage.opportunity import Opportunity, OutcomeKind
 from arbitrage.saga import ArbState, SagaStatus
 from domain.book import OrderBook
 from domain.models import Venue
 from storage import migrate
 from storage.database import create_engine
+from streamers.arbitrage import ArbitrageTrades
 from streamers.hot import HotLoop, keep_quiet_books_fresh
-from streamers.launcher import SagaLauncher
+from streamers.launcher import TradeLauncher
 from streamers.relay import BookRelay
+from tests.fakes.recorder import InMemoryRecorder
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
+from venues.accounts import VenueAccounts
 from venues.reconnect import ReconnectingWebSocket
 from workers.worker import build_worker
 
@@ -54,31 +57,38 @@ async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowE
     queue = f"launch-{uuid.uuid4()}"
     recorder = InMemoryRecorder()
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
-    await recorder.record_detected(opp)
-    launcher = SagaLauncher(dev_server_env.client, queue, {PAIR.pair_id: PAIR}, recorder, FAST)
-    async with build_worker(dev_server_env.client, queue, engine, venues=venues(), trading_allowed=lambda: True):
-        handle = await launcher.launch(opp)
-        assert handle is not None
-        assert await launcher.launch(opp) is None
+    launcher = TradeLauncher(dev_server_env.client, queue)
+    trades = ArbitrageTrades(launcher, {PAIR.pair_id: PAIR}, recorder, FAST)
+    async with build_worker(
+        dev_server_env.client,
+        queue,
+        engine,
+        accounts=VenueAccounts.single(venues()),
+        trading_allowed=lambda _tenant: True,
+    ):
+        handle = await trades.take(opp)
+        assert handle is not None and handle.id == f"arb-default-{opp.opportunity_id}"
+        assert await trades.take(opp) is None
         result: SagaStatus = await handle.result()
     assert result.state is ArbState.COMPLETED
     assert launcher.duplicates == 1
-    assert [o.kind for o in recorder.history(opp.opportunity_id)] == [
-        OutcomeKind.DETECTED,
-        OutcomeKind.TAKEN,
-        OutcomeKind.SKIPPED,
+    assert [(o.kind, o.reason) for o in recorder.history(opp.opportunity_id)] == [
+        (OutcomeKind.DETECTED, None),
+        (OutcomeKind.TAKEN, handle.id),
+        (OutcomeKind.DETECTED, None),
+        (OutcomeKind.SKIPPED, "saga already exists"),
     ]
     assert (await handle.describe()).status is WorkflowExecutionStatus.COMPLETED
     await engine.dispose()
 
 
-class _Launches:
-    """The launcher's seat in the hot loop: records what it would have started."""
+class _Trades:
+    """The trades' seat in the hot loop: records what it would have taken."""
 
     def __init__(self) -> None:
         self.opportunities: list[Opportunity] = []
 
-    async def launch(self, opportunity: Opportunity) -> None:
+    async def take(self, opportunity: Opportunity) -> None:
         self.opportunities.append(opportunity)
 
 
@@ -93,9 +103,10 @@ async def test_quiet_books_stay_fresh_only_while_their_stream_is_connected_and_a
         book = OrderBook(venue, market.market_id)
         old = datetime(2026, 1, 1, tzinfo=UTC)
         book.replace([(Decimal(bids), Decimal(10))], [(Decimal(asks), Decimal(10))], at=old)
-        assert await detector.on_snapshot(book.snapshot()) == []
-    launches = _Launches()
-    loop = HotLoop(BookRelay(), detector, cast(SagaLauncher, launches))
+        detector.apply_snapshot(book.snapshot())
+        assert detector.evaluate(venue, market.market_id) == []
+    launches = _Trades()
+    loop = HotLoop(BookRelay(), detector, cast(ArbitrageTrades, launches))
     poly, kalshi = SimpleNamespace(connected=asyncio.Event()), SimpleNamespace(connected=asyncio.Event())
     poly.connected.set()
     before = detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns

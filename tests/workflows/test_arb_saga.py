@@ -25,12 +25,14 @@ from temporalio.worker import Replayer, Worker
 
 from arbitrage.saga import ArbSagaInput, ArbState, HedgeStrategy, LegOrder, SagaPolicy, SagaStatus
 from control.app.risk import RiskControl, running_risk
+from domain.accounts import AccountRef
 from domain.models import Outcome, Venue
 from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
 from tests.fakes.venue import FakeVenue
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
+from venues.accounts import VenueAccounts
 from workers.worker import build_worker
 from workflows.arb_saga import ArbSagaWorkflow
 
@@ -48,6 +50,7 @@ class Rig:
     venues: dict[Venue, FakeVenue]
     allowed: list[bool]
     engine: AsyncEngine
+    accounts: VenueAccounts
 
     async def start(
         self, policy: SagaPolicy = FAST, contracts: int = 10, tenant: str = "default", *, admitted: bool = False
@@ -97,11 +100,16 @@ async def rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
     fakes = venues()
     allowed = [True]
     queue = f"arb-{uuid.uuid4()}"
+    accounts = VenueAccounts.single(fakes)
     worker: Worker = build_worker(
-        dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: allowed[0]
+        dev_server_env.client,
+        queue,
+        engine,
+        accounts=accounts,
+        trading_allowed=lambda _tenant: allowed[0],
     )
     async with worker:
-        yield Rig(dev_server_env.client, queue, fakes, allowed, engine)
+        yield Rig(dev_server_env.client, queue, fakes, allowed, engine, accounts)
     await engine.dispose()
 
 
@@ -110,7 +118,7 @@ async def test_a_worker_given_venues_without_the_risk_gate_is_refused(
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'ungated.db'}")
     with pytest.raises(ValueError, match="needs trading_allowed"):
-        build_worker(dev_server_env.client, "ungated", engine, venues=venues())
+        build_worker(dev_server_env.client, "ungated", engine, accounts=VenueAccounts.single(venues()))
     await engine.dispose()
 
 
@@ -224,6 +232,7 @@ async def _supervised_run(
     rig: Rig, limits: Limits, record_as: str | None = None, *, admitted: bool = False
 ) -> tuple[SagaStatus, RiskControl, WorkflowHandle]:
     tenant = f"t-{uuid.uuid4().hex[:8]}"
+    rig.accounts.add(AccountRef(tenant_id=tenant), rig.venues)
     async with running_risk(rig.client, rig.engine, tenant, rig.queue, limits):
         control = RiskControl(rig.client, tenant)
         while not (await control.status()).balances:

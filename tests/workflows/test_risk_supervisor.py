@@ -29,8 +29,10 @@ from typer.testing import CliRunner
 from activities.risk import RiskActivities
 from arbitrage.opportunity import Opportunity
 from arbitrage.risk_terms import trade_request
+from control.app.errors import OperationError
 from control.app.risk import RiskControl
 from control.cli.risk import app as cli_app
+from domain.accounts import DEFAULT_TENANT
 from domain.book import BookSnapshot
 from domain.models import Outcome, Position, Venue
 from risk.gate import RiskGate, SqlGateStateStore
@@ -41,6 +43,7 @@ from risk.models import (
     RejectCode,
     SagaFinished,
     SagaOutcome,
+    TradeRequest,
     supervisor_id,
 )
 from risk.pnl import PnlScope
@@ -52,6 +55,7 @@ from streamers.admission import HotAdmission
 from tests.risk.factories import T0, FakeVenueClient, GateStore, arb_request, funded
 from tests.risk.fake_saga import FakeSagaWorkflow
 from tests.workflows.saga_fixtures import opportunity as saga_opportunity
+from venues.accounts import VenueAccounts
 from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 TASK_QUEUE = "risk-test"
@@ -97,7 +101,7 @@ async def harness(time_skipping_env: WorkflowEnvironment, tmp_path: Path) -> Asy
     async def book_of(venue: Venue, market_id: str) -> BookSnapshot | None:
         return books.get((venue, market_id))
 
-    risk = RiskActivities(engine, client, venues=venues, books=book_of)
+    risk = RiskActivities(engine, client, accounts=VenueAccounts.single(venues), books=book_of)
     h = Harness(time_skipping_env, engine, dict(venues), books)
     async with Worker(
         client,
@@ -185,9 +189,8 @@ async def test_breaker_trips_within_window_not_outside_and_reset_reopens(harness
     assert not status.breaker_open and status.published_version == status.gate_version
     assert not (await store.read(tenant)).breaker_open  # type: ignore[union-attr]
     assert (await reserve(handle, "d")).approved
-    with pytest.raises(WorkflowUpdateFailedError) as info:
+    with pytest.raises(OperationError, match="not open"):
         await harness.control(handle).reset_breaker("alice")
-    assert "not open" in str(info.value.cause)
     async with session_factory(harness.engine)() as session:
         actions = (await session.scalars(select(AuditEvent.action).where(AuditEvent.tenant_id == tenant))).all()
     assert actions[-2:] == ["breaker_tripped", "breaker_reset"]  # the first three may interleave
@@ -446,7 +449,7 @@ async def test_account_is_synced_from_the_venues_periodically(harness: Harness) 
         Position(venue=Venue.KALSHI, market_id="KX-9", outcome=Outcome.YES, quantity=Decimal(7), cost_basis=Decimal(3)),
         Position(venue=Venue.KALSHI, market_id="KX-9", outcome=Outcome.NO, quantity=Decimal(2)),
     ]
-    handle = await harness.start(account_interval_seconds=30)
+    handle = await harness.start(DEFAULT_TENANT, account_interval_seconds=30)  # the tenant the venues trade for
     await eventually(lambda: _balance_is(handle, Venue.KALSHI, Decimal("250.5")))
     status = await handle.query(RiskSupervisorWorkflow.status)
     assert status.balances[Venue.POLYMARKET] == Decimal(0)
@@ -519,20 +522,26 @@ def _opportunity(n: int) -> Opportunity:
     return saga_opportunity(10, opportunity_id=f"opp-{n}")
 
 
+def _request(n: int) -> TradeRequest:
+    """What the hot process asks admission for opportunity `n`'s saga."""
+    return trade_request(_opportunity(n), f"arb-opp-{n}")
+
+
 async def test_admission_counts_its_sagas_until_the_supervisor_knows_them(harness: Harness) -> None:
     handle = await harness.start()
     await harness.control(handle).set_limit("max_open_sagas", "2", actor="test")
     admission, _, _ = await _admission(harness, handle)
-    refused = admission.check(_opportunity(1))
-    assert not refused.approved and refused.reason == "admission has not read the risk supervisor yet"
+    refused = admission.check(_request(1))
+    assert (refused.approved, refused.code) == (False, RejectCode.UNAVAILABLE)
+    assert refused.message == "admission has not read the risk supervisor yet"
 
     await admission.refresh()
-    assert admission.check(_opportunity(1)).approved
-    assert admission.check(_opportunity(2)).approved
-    third = admission.check(_opportunity(3))  # the supervisor knows neither saga yet: counted here
-    assert not third.approved and third.reason is not None and third.reason.startswith("max_open_sagas")
-    again = admission.check(_opportunity(1))
-    assert not again.approved and again.reason == "saga arb-opp-1 is already admitted"
+    assert admission.check(_request(1)).approved
+    assert admission.check(_request(2)).approved
+    third = admission.check(_request(3))  # the supervisor knows neither saga yet: counted here
+    assert (third.approved, third.code) == (False, RejectCode.MAX_OPEN_SAGAS)
+    again = admission.check(_request(1))
+    assert (again.approved, again.code, again.message) == (False, RejectCode.DUPLICATE, "arb-opp-1 is already admitted")
 
     for n in (1, 2):  # what each saga's first workflow task sends
         request = trade_request(_opportunity(n), f"arb-opp-{n}")
@@ -540,12 +549,12 @@ async def test_admission_counts_its_sagas_until_the_supervisor_knows_them(harnes
     await eventually(lambda: _open_sagas_are(handle, ["arb-opp-1", "arb-opp-2"]))
     await admission.refresh()
     assert admission.pending == []  # now counted through the supervisor's book, once
-    assert not admission.check(_opportunity(3)).approved
+    assert not admission.check(_request(3)).approved
 
     await fail(handle, "arb-opp-1")
     await eventually(lambda: _open_sagas_are(handle, ["arb-opp-2"]))
     await admission.refresh()
-    assert admission.check(_opportunity(3)).approved
+    assert admission.check(_request(3)).approved
     only_opp_2 = trade_request(_opportunity(2), "arb-opp-2").at_risk  # opp-3 is not the supervisor's yet
     assert (await handle.query(RiskSupervisorWorkflow.status)).exposure == only_opp_2 == Decimal("8.68")
 
@@ -555,25 +564,29 @@ async def test_admission_fails_closed_and_gives_back_what_was_not_started(harnes
     await harness.control(handle).set_limit("max_open_sagas", "1", actor="test")
     admission, store, clock = await _admission(harness, handle)
     await admission.refresh()
-    assert admission.check(_opportunity(1)).approved
+    assert admission.check(_request(1)).approved
     admission.release("arb-opp-1")  # its start failed: the room is free again
-    assert admission.pending == [] and admission.check(_opportunity(2)).approved
+    assert admission.pending == [] and admission.check(_request(2)).approved
 
     clock.now += admission.unseen_grace + 1  # arb-opp-2 never reached the supervisor
     await admission._gate.refresh()
     await admission.refresh()
-    assert admission.pending == [] and admission.check(_opportunity(3)).approved
+    assert admission.pending == [] and admission.check(_request(3)).approved
 
     clock.now += admission.max_staleness + 1
-    stale = admission.check(_opportunity(4))
-    assert not stale.approved and stale.reason is not None and "old" in stale.reason
+    stale = admission.check(_request(4))
+    assert (stale.approved, stale.code) == (False, RejectCode.UNAVAILABLE) and "old" in stale.message
     await admission.refresh()
     store.state = store.state.model_copy(update={"version": 2, "kill_switch": True, "kill_reason": "outage"})
     admission.release("arb-opp-3")
-    assert admission.check(_opportunity(4)).approved is False  # the gate has not polled yet: still its last state
+    assert admission.check(_request(4)).approved is False  # the gate has not polled yet: still its last state
     await admission._gate.refresh()
-    killed = admission.check(_opportunity(4))
-    assert not killed.approved and killed.reason == "kill switch is on: outage"
+    killed = admission.check(_request(4))
+    assert (killed.approved, killed.code, killed.message) == (
+        False,
+        RejectCode.KILL_SWITCH,
+        "kill switch is on: outage",
+    )
 
 
 async def test_supervisor_records_an_admitted_reservation_even_over_its_limits(harness: Harness) -> None:

@@ -18,7 +18,7 @@ from venues.kalshi.books import load_bids
 from venues.kalshi.client import KalshiClient
 from venues.kalshi.orders import request_from_intent, to_domain_order
 from venues.kalshi.parse import KalshiOrder
-from venues.prepared import PreparedRequests
+from venues.send_ahead_requests import SendAheadRequests
 
 
 class KalshiTradingClient:
@@ -26,14 +26,14 @@ class KalshiTradingClient:
 
     def __init__(self, client: KalshiClient, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
-        self._prepared: PreparedRequests[httpx.Request] = PreparedRequests(clock=clock)
+        self._prepared: SendAheadRequests[httpx.Request] = SendAheadRequests(clock=clock)
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
         """The order's request signed now (RSA-PSS signing is ~0.4 ms of a hot send) and, for its lane, serialized."""
         prepared = self.client.prepare_create_order(request_from_intent(intent))
         self._prepared.keep(intent.client_order_id, self.client.ahead(prepared))
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         prepared = self._prepared.peek(intent.client_order_id)
         sent = None if prepared is None else self.client.send_prepared_order(prepared)
         if sent is None:

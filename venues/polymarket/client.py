@@ -44,8 +44,8 @@ from venues.polymarket.messages import (
     UserTradeEvent,
 )
 from venues.polymarket.orders import ORDER_TYPE_FOR, OrderSigner, OrderType, SignatureType, SignedOrder, order_body
-from venues.prepared import PreparedRequests
 from venues.ratelimit import RequestKind, VenueRateLimiter
+from venues.send_ahead_requests import SendAheadRequests
 
 V = Venue.POLYMARKET
 ONE = Decimal(1)
@@ -108,7 +108,7 @@ class PolymarketClient(HttpSession):
         self._markets: dict[str, Market] = {}
         self._fee_rates: dict[str, int] = {}
         self._signed_orders: OrderedDict[str, SignedOrder] = OrderedDict()
-        self._prepared: PreparedRequests[tuple[httpx.Request, SignedOrder]] = PreparedRequests(clock=clock)
+        self._prepared: SendAheadRequests[tuple[httpx.Request, SignedOrder]] = SendAheadRequests(clock=clock)
 
     # --- transport -------------------------------------------------------------------------
 
@@ -377,7 +377,7 @@ class PolymarketClient(HttpSession):
                 self._signed_orders.popitem(last=False)
         return signed
 
-    async def prepare_order(self, intent: OrderIntent) -> None:
+    async def prepare_send_ahead(self, intent: OrderIntent) -> None:
         """Sign the order (the EIP-712 signature is ~0.25 ms) and build its signed request, ready to go."""
         request, signed = await self._order_request(intent)
         self._prepared.keep(intent.client_order_id, (self.ahead(request), signed))
@@ -388,7 +388,7 @@ class PolymarketClient(HttpSession):
         body = self._order_body(signed, ORDER_TYPE_FOR[intent.time_in_force], intent.post_only)
         return self._build("POST", self.clob_url, "/order", body=body, kind=RequestKind.WRITE, auth="l2"), signed
 
-    def send_prepared(self, intent: OrderIntent) -> Awaitable[Order] | None:
+    def send_ahead(self, intent: OrderIntent) -> Awaitable[Order] | None:
         prepared = self._prepared.peek(intent.client_order_id)
         sent = None if prepared is None else self._send_now(prepared[0], RequestKind.WRITE)
         if prepared is None or sent is None:

@@ -15,7 +15,7 @@ from venues.kalshi.auth import KalshiSigner, verify_signature
 from venues.kalshi.client import KalshiClient
 from venues.kalshi.hosts import DEMO_BASE_URL
 from venues.kalshi.trading import KalshiTradingClient
-from venues.prepared import PREPARED_FOR_S
+from venues.send_ahead_requests import SEND_AHEAD_FRESH_S
 
 D = Decimal
 PREFIX = "/trade-api/v2"
@@ -138,7 +138,7 @@ async def test_rest_book_maps_no_bids_to_yes_asks(trading: KalshiTradingClient) 
 async def test_prepared_order_is_sent_with_the_headers_signed_ahead_while_they_are_fresh(
     venue: FakeKalshiOrders,
 ) -> None:
-    """Signing is done by `prepare_order` (off the hot path); a stale preparation is signed again."""
+    """Signing is done by `prepare_send_ahead` (off the hot path); a stale preparation is signed again."""
     now_ms, now_s = [1_000_000], [100.0]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     signer = KalshiSigner("k", key, clock_ms=lambda: now_ms[0])
@@ -150,15 +150,15 @@ async def test_prepared_order_is_sent_with_the_headers_signed_ahead_while_they_a
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
     trading = KalshiTradingClient(KalshiClient(DEMO_BASE_URL, signer=signer, http=http), clock=lambda: now_s[0])
-    await trading.prepare_order(_intent("fresh"))
+    await trading.prepare_send_ahead(_intent("fresh"))
     assert sent == []  # preparing sends nothing
     now_ms[0] += 3
     await trading.place_order(_intent("fresh"))
     assert sent[-1].headers["KALSHI-ACCESS-TIMESTAMP"] == "1000000"
     assert verify_signature(key.public_key(), sent[-1].headers, "POST", PREFIX + "/portfolio/orders")
 
-    await trading.prepare_order(_intent("stale"))
-    now_ms[0], now_s[0] = now_ms[0] + 6_000, now_s[0] + PREPARED_FOR_S + 1
+    await trading.prepare_send_ahead(_intent("stale"))
+    now_ms[0], now_s[0] = now_ms[0] + 6_000, now_s[0] + SEND_AHEAD_FRESH_S + 1
     await trading.place_order(_intent("stale"))
     assert sent[-1].headers["KALSHI-ACCESS-TIMESTAMP"] == str(now_ms[0])
     assert json.loads(sent[-1].content)["client_order_id"] == "stale"

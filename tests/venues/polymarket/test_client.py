@@ -466,7 +466,7 @@ async def test_client_is_a_trading_client() -> None:
 
 
 async def test_prepared_order_is_signed_once_and_sent_as_signed(shared_data: Path) -> None:
-    """`prepare_order` signs (and sends nothing); `place_order` sends exactly that signed order."""
+    """`prepare_send_ahead` signs (and sends nothing); `place_order` sends exactly that signed order."""
     venue = FakeClob()
     fixture = recorded(shared_data, "poly_full_fill_real.json")
     venue.on("POST", f"{CLOB}/order", httpx.Response(200, content=fixture["response"]["body_raw"].encode()))
@@ -481,7 +481,7 @@ async def test_prepared_order_is_signed_once_and_sent_as_signed(shared_data: Pat
         return signed[-1]
 
     signer.sign_intent = counting  # type: ignore[method-assign]
-    await client.prepare_order(intent())
+    await client.prepare_send_ahead(intent())
     assert len(signed) == 1 and not [r for r in venue.requests if r.url.path == "/order"]
     await client.place_order(intent())
     post = next(r for r in venue.requests if r.url.path == "/order")

@@ -1,4 +1,4 @@
-"""Legs sent ahead of their saga (activities/presend.py): signed while it starts, never sent before it
+"""Legs sent ahead of their saga (activities/send_ahead.py): signed while it starts, never sent before it
 exists, never twice, always adopted or reconciled by the saga's own `place_order`."""
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from activities.orders import OrderActivities, PlaceOrder
-from activities.presend import PresentOrders
-from arbitrage.opportunity import InMemoryRecorder
+from activities.send_ahead import SendAhead
 from arbitrage.saga import ArbState, SagaStatus, concurrent_leg_intents
 from domain.models import OrderIntent, OrderStatus, Venue
-from risk.gate import RiskGate
 from storage import migrate
 from storage.database import create_engine
-from streamers.admission import HotAdmission
-from streamers.launcher import SagaLauncher
-from tests.risk.factories import GateStore
+from streamers.arbitrage import saga_start
+from streamers.launcher import TradeLauncher, TradeStart
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
+from venues.accounts import VenueAccounts
 from workers.worker import build_worker
 
 
@@ -34,11 +32,11 @@ def _intents(opportunity_id: str = "opp-1") -> tuple[OrderIntent, OrderIntent]:
 
 async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_nothing() -> None:
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
     loop = asyncio.get_running_loop()
     started: asyncio.Future[object] = loop.create_future()
     legs = _intents()
-    starting = asyncio.ensure_future(presends.start_then_send(started, legs))
+    starting = asyncio.ensure_future(send_ahead.start_then_send(started, legs))
     await asyncio.sleep(0.05)
     assert all(not fake.submissions for fake in fakes.values())
     assert [fake.prepared for fake in fakes.values()] == [[legs[0].client_order_id], [legs[1].client_order_id]]
@@ -48,42 +46,42 @@ async def test_nothing_leaves_before_the_saga_exists_and_a_failed_start_sends_no
     assert await starting == "handle"
     # both prepared legs were written in the step the start's answer arrived, before it returned
     assert sent_when_started == [[[legs[0].client_order_id], [legs[1].client_order_id]]]
-    sent = [presends.take(leg.client_order_id) for leg in legs]
+    sent = [send_ahead.take(leg.client_order_id) for leg in legs]
     orders = [await task for task in sent if task is not None]
     assert [o.intent.client_order_id for o in orders if o is not None] == [leg.client_order_id for leg in legs]
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
-    assert presends.take(legs[0].client_order_id) is None  # taken once
+    assert send_ahead.take(legs[0].client_order_id) is None  # taken once
 
     failed: asyncio.Future[object] = loop.create_future()
     others = _intents("opp-2")
-    failing = asyncio.ensure_future(presends.start_then_send(failed, others))
+    failing = asyncio.ensure_future(send_ahead.start_then_send(failed, others))
     failed.set_exception(RuntimeError("start refused"))
     with pytest.raises(RuntimeError, match="start refused"):
         await failing
-    task = presends.take(others[0].client_order_id)
+    task = send_ahead.take(others[0].client_order_id)
     assert task is not None and await task is None
     cancelled: asyncio.Future[object] = loop.create_future()
     stopped = _intents("opp-3")
-    stopping = asyncio.ensure_future(presends.start_then_send(cancelled, stopped))
+    stopping = asyncio.ensure_future(send_ahead.start_then_send(cancelled, stopped))
     await asyncio.sleep(0)
     stopping.cancel()  # the launcher was stopped while starting: nothing is sent
     with pytest.raises(asyncio.CancelledError):
         await stopping
-    task = presends.take(stopped[1].client_order_id)
+    task = send_ahead.take(stopped[1].client_order_id)
     assert task is not None and await task is None
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]
 
 
 async def test_a_leg_not_prepared_in_time_or_finding_its_lane_busy_is_placed_at_once() -> None:
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
     fakes[Venue.KALSHI].lane_free = False
     started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
     started.set_result("handle")
     poly, kalshi = _intents()
-    await presends.start_then_send(started, (poly, kalshi))  # started already: no time to prepare
+    await send_ahead.start_then_send(started, (poly, kalshi))  # started already: no time to prepare
     orders = [
-        await sent for sent in (presends.take(poly.client_order_id), presends.take(kalshi.client_order_id)) if sent
+        await sent for sent in (send_ahead.take(poly.client_order_id), send_ahead.take(kalshi.client_order_id)) if sent
     ]
     assert [o.intent.client_order_id for o in orders if o] == [poly.client_order_id, kalshi.client_order_id]
     assert [fake.sent_prepared for fake in fakes.values()] == [[], []]
@@ -93,12 +91,12 @@ async def test_a_leg_not_prepared_in_time_or_finding_its_lane_busy_is_placed_at_
 async def test_kill_switch_stops_the_send_and_the_activity_then_refuses() -> None:
     fakes = venues()
     allowed = [False]
-    presends = PresentOrders(fakes, lambda: allowed[0])
-    activities = OrderActivities(fakes, lambda: allowed[0], presends)
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: allowed[0])
+    activities = OrderActivities(VenueAccounts.single(fakes), lambda _tenant: allowed[0], send_ahead)
     started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
     started.set_result("handle")
     legs = _intents()
-    await presends.start_then_send(started, legs)
+    await send_ahead.start_then_send(started, legs)
     with pytest.raises(Exception, match="kill switch"):
         await activities.place_order(PlaceOrder(intent=legs[0]))
     assert all(not fake.submissions for fake in fakes.values())
@@ -106,13 +104,13 @@ async def test_kill_switch_stops_the_send_and_the_activity_then_refuses() -> Non
 
 async def test_activity_adopts_the_send_or_reconciles_its_failure_never_placing_twice() -> None:
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
-    activities = OrderActivities(fakes, lambda: True, presends)
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
+    activities = OrderActivities(VenueAccounts.single(fakes), lambda _tenant: True, send_ahead)
     started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
     started.set_result("handle")
     fakes[Venue.KALSHI].faults.unknown_outcome_next = 1  # the send lands but its answer is lost
     poly, kalshi = _intents()
-    await presends.start_then_send(started, (poly, kalshi))
+    await send_ahead.start_then_send(started, (poly, kalshi))
     adopted = await activities.place_order(PlaceOrder(intent=poly))
     reconciled = await activities.place_order(PlaceOrder(intent=kalshi))
     assert adopted.status is OrderStatus.FILLED and adopted.filled_quantity == Decimal(10)
@@ -127,27 +125,28 @@ async def test_launcher_sends_admitted_legs_and_the_saga_adopts_them(
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'p.db'}")
     await migrate.upgrade(engine)
-    queue = f"presend-{uuid.uuid4()}"
+    queue = f"send-ahead-{uuid.uuid4()}"
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
-    gate = RiskGate(GateStore("default"), "default")
-    admission = HotAdmission(dev_server_env.client, gate)
-    with pytest.raises(ValueError, match="only when this process admitted"):
-        SagaLauncher(dev_server_env.client, queue, {}, InMemoryRecorder(), FAST, presends=presends)
-    recorder = InMemoryRecorder()
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
-    await recorder.record_detected(opp)
-    pairs = {PAIR.pair_id: PAIR}
-    launcher = SagaLauncher(dev_server_env.client, queue, pairs, recorder, FAST, admission=admission, presends=presends)
+    start = saga_start(opp, PAIR, FAST, "default", admitted=True)
+    with pytest.raises(ValueError, match="only when this process admitted"):
+        TradeStart(workflow="ArbSaga", arg=None, workflow_id="w", tenant_id="t", admitted=False, send_ahead=_intents())
+    launcher = TradeLauncher(dev_server_env.client, queue, send_ahead=send_ahead)
     async with build_worker(
-        dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: True, presends=presends
+        dev_server_env.client,
+        queue,
+        engine,
+        accounts=VenueAccounts.single(fakes),
+        trading_allowed=lambda _tenant: True,
+        send_ahead=send_ahead,
     ):
-        handle = await launcher.launch(opp)
+        handle = await launcher.launch(start)
         assert handle is not None
         result: SagaStatus = await handle.result()
     assert result.state is ArbState.COMPLETED
     assert [len(fake.submissions) for fake in fakes.values()] == [1, 1]  # sent ahead, adopted, never re-placed
-    assert len(presends) == 0
+    assert len(send_ahead) == 0
     events = (await handle.fetch_history()).events
     completed = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
     assert len(completed) >= 2  # both legs' activities completed with the adopted orders
@@ -164,20 +163,18 @@ async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
     await migrate.upgrade(engine)
     queue = f"failover-{uuid.uuid4()}"
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
-    admission = HotAdmission(dev_server_env.client, RiskGate(GateStore("default"), "default"))
-    recorder = InMemoryRecorder()
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
     opp = opportunity(opportunity_id=f"opp-{uuid.uuid4()}")
-    await recorder.record_detected(opp)
-    pairs = {PAIR.pair_id: PAIR}
-    launcher = SagaLauncher(dev_server_env.client, queue, pairs, recorder, FAST, admission=admission, presends=presends)
-    handle = await launcher.launch(opp)
+    launcher = TradeLauncher(dev_server_env.client, queue, send_ahead=send_ahead)
+    handle = await launcher.launch(saga_start(opp, PAIR, FAST, "default", admitted=True))
     assert handle is not None
     for leg in concurrent_leg_intents(handle.id, opp):  # sent; no worker of this process will adopt them
-        task = presends.take(leg.client_order_id)
+        task = send_ahead.take(leg.client_order_id)
         assert task is not None and await task is not None
-    assert len(presends) == 0
-    async with build_worker(dev_server_env.client, queue, engine, venues=fakes, trading_allowed=lambda: True):
+    assert len(send_ahead) == 0
+    async with build_worker(
+        dev_server_env.client, queue, engine, accounts=VenueAccounts.single(fakes), trading_allowed=lambda _tenant: True
+    ):
         result: SagaStatus = await handle.result()
     assert result.state is ArbState.COMPLETED and result.unmatched == 0
     assert [len(fake.orders) for fake in fakes.values()] == [1, 1]
@@ -187,16 +184,16 @@ async def test_a_worker_without_the_sends_places_the_same_ids_and_reconciles(
 
 async def test_a_send_that_breaks_leaves_the_leg_to_its_activity_and_the_start_stands() -> None:
     fakes = venues()
-    presends = PresentOrders(fakes, lambda: True)
-    activities = OrderActivities(fakes, lambda: True, presends)
+    send_ahead = SendAhead(VenueAccounts.single(fakes), lambda _tenant: True)
+    activities = OrderActivities(VenueAccounts.single(fakes), lambda _tenant: True, send_ahead)
     poly, kalshi = _intents()
 
     def broken(intent: OrderIntent) -> None:
         raise RuntimeError("lane exploded")
 
-    fakes[Venue.POLYMARKET].send_prepared = broken  # type: ignore[method-assign]
+    fakes[Venue.POLYMARKET].send_ahead = broken  # type: ignore[method-assign]
     started: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-    starting = asyncio.ensure_future(presends.start_then_send(started, (poly, kalshi)))
+    starting = asyncio.ensure_future(send_ahead.start_then_send(started, (poly, kalshi)))
     await asyncio.sleep(0.01)
     started.set_result("handle")
     assert await starting == "handle"  # the saga started; the broken send does not say otherwise

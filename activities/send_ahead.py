@@ -7,8 +7,8 @@ So for an admitted saga whose legs go concurrently, the launcher sends both legs
 but only once `start_workflow` has returned, so the saga is durable before any order
 leaves — under the saga's own client order ids (`arbitrage.saga.concurrent_leg_intents`,
 the function the saga builds them with). Each leg's request is built and signed while the
-start is in flight (`TradingClient.prepare_order`) and written in the very step the
-start's answer arrives (`send_prepared`, on the venue's order lane), before the worker's
+start is in flight (`TradingClient.prepare_send_ahead`) and written in the very step the
+start's answer arrives (`send_ahead`, on the venue's order lane), before the worker's
 activation of the new saga or anything else queued gets the loop; a leg not prepared
 in time, or whose lane is busy, is placed the ordinary way at once. The saga is
 unchanged: its `place_order` activity, on this worker, awaits the send instead of
@@ -27,29 +27,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
-from domain.models import Order, OrderIntent, Venue
-from venues.base import TradingClient
+from domain.accounts import TenantId
+from domain.models import Order, OrderIntent
+from venues.accounts import VenueAccounts
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-class PresentOrders:
+class SendAhead:
     """One per hot process, shared by the launcher (`start_then_send`) and the order activities (`take`)."""
 
     def __init__(
         self,
-        clients: Mapping[Venue, TradingClient],
-        trading_allowed: Callable[[], bool],
+        accounts: VenueAccounts,
+        trading_allowed: Callable[[TenantId], bool],
         *,
         keep_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._clients = clients
+        self._accounts = accounts
         self._trading_allowed = trading_allowed
         self._keep_s = keep_s
         self._clock = clock
@@ -80,7 +81,7 @@ class PresentOrders:
 
     async def _prepare(self, intent: OrderIntent) -> bool:
         try:
-            await self._clients[intent.venue].prepare_order(intent)
+            await self._accounts.client(intent.account, intent.venue).prepare_send_ahead(intent)
         except Exception:
             log.warning("could not prepare %s ahead; it is signed when sent", intent.client_order_id, exc_info=True)
             return False
@@ -96,14 +97,13 @@ class PresentOrders:
                 if not outcome.done():
                     outcome.set_result(None)
             raise
-        allowed = self._trading_allowed()
         for intent, outcome, prepared in sends:
-            if not allowed:
+            if not self._trading_allowed(intent.account.tenant_id):
                 outcome.set_result(None)
                 continue
-            client = self._clients[intent.venue]
             try:
-                sent = client.send_prepared(intent) if prepared.done() and prepared.result() else None
+                client = self._accounts.client(intent.account, intent.venue)
+                sent = client.send_ahead(intent) if prepared.done() and prepared.result() else None
             except Exception:
                 # The saga exists: its activity must not wait on this send, and places the leg itself.
                 log.exception("sending %s ahead failed; its activity places it", intent.client_order_id)
@@ -118,7 +118,7 @@ class PresentOrders:
         for client_order_id in [cid for cid, (sent, at) in self._sends.items() if at < cutoff and sent.done()]:
             sent, _ = self._sends.pop(client_order_id)
             if not sent.cancelled() and sent.exception() is not None:
-                log.warning("presend %s was never adopted and failed: %s", client_order_id, sent.exception())
+                log.warning("send-ahead %s was never adopted and failed: %s", client_order_id, sent.exception())
 
 
 def _settle(sending: asyncio.Future[Order], outcome: asyncio.Future[Order | None]) -> None:

@@ -1,4 +1,4 @@
-"""Order requests built and signed ahead of their send (`TradingClient.prepare_order`), kept briefly.
+"""Order requests built and signed ahead of their send (`TradingClient.prepare_send_ahead`), kept briefly.
 
 A prepared request carries a signature over a timestamp (Kalshi's headers, Polymarket's
 L2 headers), so it is sent only while that timestamp is fresh; older, the order is
@@ -13,21 +13,21 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-PREPARED_FOR_S = 5.0
-PREPARED_KEPT = 1000
+SEND_AHEAD_FRESH_S = 5.0
+SEND_AHEAD_KEPT = 1000
 
 T = TypeVar("T")
 
 
-class PreparedRequests(Generic[T]):
+class SendAheadRequests(Generic[T]):
     """By client order id; each taken once, the oldest dropped beyond `kept`."""
 
     def __init__(
         self,
         *,
         clock: Callable[[], float] = time.monotonic,
-        fresh_for_s: float = PREPARED_FOR_S,
-        kept: int = PREPARED_KEPT,
+        fresh_for_s: float = SEND_AHEAD_FRESH_S,
+        kept: int = SEND_AHEAD_KEPT,
     ) -> None:
         self._clock = clock
         self._fresh_for_s = fresh_for_s
