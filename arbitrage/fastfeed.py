@@ -1,4 +1,7 @@
-"""Raw venue frames straight into the detector's integer books: the lean parse path.
+"""Raw venue frames straight into the detector's integer books: the benchmark's parse path.
+
+Not the path that trades: `control/trading.py` lets the venue feeds fill their own books and
+the relay hands the detector snapshots (issue 13 makes the two one path).
 
 The venue packages parse every field into Decimal-based events, which is right for the
 streamers and the stores but costs several times the JSON decode on the book hot path.
@@ -11,7 +14,7 @@ Anything malformed is counted and logged, never raised into the stream, and neve
 applied: a frame is validated fully before it touches a book; a Kalshi sequence gap or an
 impossible delta marks the book out of sync until the next snapshot.
 
-Native mode (the production path): when the detector's books are native (`Detector(...,
+Native mode: when the detector's books are native (`Detector(...,
 book_type=native_book)`), each frame first goes to the C parser of `venues.native`, which reads
 the bytes without building Python objects and updates the books in C. It applies a frame only
 when the Python code below would do exactly the same; anything else it declines untouched and

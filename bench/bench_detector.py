@@ -11,7 +11,8 @@ p50/p99 and the ratio of the whole pipeline to a bare `orjson.loads` of the same
 Targets: >= 100,000 updates/s, <= 2.0x the bare decode. Throughput and the ratio are measured
 in CPU time of the benchmark's thread (the cores are shared); latencies are wall-clock.
 
-The measured pipeline is the production one: native parse + native books (`venues.native`,
+The measured pipeline is `arbitrage.fastfeed`, not yet the one `inertial up` trades through
+(issue 13): native parse + native books (`venues.native`,
 `Detector(book_type=native_book)`) -> detect. The pure-Python pipeline (orjson + `IntBook`) is
 timed too, for comparison.
 """
