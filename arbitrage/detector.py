@@ -1,6 +1,10 @@
 """Cross-venue arbitrage detector: on every book change of a confirmed pair, is YES + NO < $1?
 
-Hot path (`check`, synchronous; `evaluate` looks the pairs up by market): both books must
+The books are the venue feeds' own (`BookSource`: the native books the C parsers write from
+the frames), so there is one path from a frame to a detection and no copy of a book. The
+detector only keeps, per book, when it last saw it change or heard its feed was alive.
+
+Hot path (`changed`, synchronous; `check` over the pairs of one book): both books must
 be in sync and fresh, and for each direction the two best asks are checked in O(1) against
 `min_edge` with the exact per-contract fee slope. Only when the top crosses is depth walked
 (`arbitrage.sizing.best_size`, exact). A crossing that persists over many updates is one
@@ -17,14 +21,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from math import ceil
-from typing import Any
+from typing import Any, Protocol
 
-from arbitrage.intbook import IntBook
 from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg, ns_to_datetime, opportunity_id
 from arbitrage.sizing import Leg, LegTerms, Sizing, SizingLimits, best_size, contract_cost_table
-from domain.book import BookSnapshot
 from domain.fees import KALSHI_TAKER_MULTIPLIER
-from domain.models import MarketPair, Outcome, PairStatus, Venue
+from domain.models import Market, MarketPair, Outcome, PairStatus, Venue
 from domain.units import (
     FINE_PER_DOLLAR,
     PRICE_SCALE,
@@ -35,6 +37,45 @@ from domain.units import (
 from matching.pairs import PairRepository
 
 DIRECTIONS = (Direction.POLYMARKET_YES, Direction.POLYMARKET_NO)
+
+
+class BookView(Protocol):
+    """What the detector reads of a book: YES prices in 1e-4 dollars (`domain.units`), sizes in 1e-2
+    contracts; the native `venues.native.Book` the venue feeds keep is one."""
+
+    @property
+    def venue(self) -> Venue: ...
+
+    @property
+    def market_id(self) -> str: ...
+
+    @property
+    def best_bid(self) -> int | None: ...
+
+    @property
+    def best_ask(self) -> int | None: ...
+
+    @property
+    def in_sync(self) -> bool: ...
+
+    def asks_of(self, yes: bool) -> list[tuple[int, int]]:
+        """All asks of YES, or of NO (derived from the YES bids), best first."""
+        ...
+
+
+BookSource = Callable[[Market], BookView]
+"""The live book of a market, kept by its venue feed (`streamers.venue_books`)."""
+
+
+class WatchedBook:
+    """A venue feed's book and when the detector last knew it current (epoch ns): a change it was
+    told of, or its feed being alive (`Detector.touch`). The feed's own clock is not touched."""
+
+    __slots__ = ("book", "seen_ns")
+
+    def __init__(self, book: BookView) -> None:
+        self.book = book
+        self.seen_ns = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +101,8 @@ class PairWatch:
     """A confirmed pair as the hot path sees it: both books, fee tables, limits, open windows."""
 
     pair: MarketPair
-    polymarket: IntBook
-    kalshi: IntBook
+    polymarket: WatchedBook
+    kalshi: WatchedBook
     polymarket_terms: LegTerms
     kalshi_terms: LegTerms
     # per-contract cost (FINE, fee included) by price unit, for the O(1) top-of-book check
@@ -82,21 +123,22 @@ def _leg_terms(pair: MarketPair, config: DetectorConfig) -> tuple[LegTerms, LegT
 
 
 class Detector:
-    """Owns the detector's integer books; one writer task feeds it updates, in order."""
+    """Reads the venue feeds' books; called from the one task that applies their frames, in order."""
 
     def __init__(
         self,
         pairs: Iterable[MarketPair],
         config: DetectorConfig | None = None,
         *,
+        books: BookSource,
         clock_ns: Callable[[], int] = time.time_ns,
-        book_type: Callable[[Venue, str], IntBook] = IntBook,
     ) -> None:
         self.config = config or DetectorConfig()
         self.clock_ns = clock_ns
-        # `arbitrage.fastfeed.native_book` keeps the books in C, written by the native parser
-        self._book_type = book_type
-        self.books: dict[tuple[Venue, str], IntBook] = {}
+        self.books = books
+        self.watched: dict[tuple[Venue, str], WatchedBook] = {}
+        # the hot lookup: a changed book (the feed's object itself) -> its seen time and its pairs
+        self._by_book: dict[object, tuple[WatchedBook, list[PairWatch]]] = {}
         self._by_market: dict[tuple[Venue, str], list[PairWatch]] = {}
         self._min_edge_fine = int(self.config.min_edge * FINE_PER_DOLLAR)
         self._budget = FINE_PER_DOLLAR - self._min_edge_fine
@@ -120,13 +162,13 @@ class Detector:
         poly_terms, kalshi_terms = _leg_terms(pair, config)
         min_contracts = max(1, ceil(pair.polymarket.min_order_size), ceil(pair.kalshi.min_order_size))
         keys = ((Venue.POLYMARKET, pair.polymarket.market_id), (Venue.KALSHI, pair.kalshi.market_id))
-        for key in keys:
-            if key not in self.books:
-                self.books[key] = self._book_type(*key)
+        for key, market in zip(keys, (pair.polymarket, pair.kalshi), strict=True):
+            if key not in self.watched:
+                self.watched[key] = WatchedBook(self.books(market))
         state = PairWatch(
             pair=pair,
-            polymarket=self.books[keys[0]],
-            kalshi=self.books[keys[1]],
+            polymarket=self.watched[keys[0]],
+            kalshi=self.watched[keys[1]],
             polymarket_terms=poly_terms,
             kalshi_terms=kalshi_terms,
             polymarket_costs=self._cost_table(poly_terms),
@@ -144,6 +186,8 @@ class Detector:
         )
         for key in keys:
             self._by_market.setdefault(key, []).append(state)
+            watched = self.watched[key]
+            self._by_book[watched.book] = (watched, self._by_market[key])
 
     def _cost_table(self, terms: LegTerms) -> list[int]:
         table = self._cost_tables.get(terms)
@@ -151,12 +195,13 @@ class Detector:
             table = self._cost_tables[terms] = contract_cost_table(terms)
         return table
 
-    def pair_books(self) -> list[tuple[MarketPair, IntBook, IntBook]]:
-        """Every pair with its Polymarket and Kalshi book, for the writer that feeds them."""
+    @property
+    def pairs(self) -> list[MarketPair]:
+        """The pairs watched, each once."""
         states = {id(s): s for group in self._by_market.values() for s in group}.values()
-        return [(s.pair, s.polymarket, s.kalshi) for s in states]
+        return [s.pair for s in states]
 
-    def touch(self, venue: Venue, now: int) -> list[tuple[Venue, str]]:
+    def touch(self, venue: Venue, now: int) -> list[BookView]:
         """The venue's feed is alive (a heartbeat or any frame on the connection) at `now`: its
         in-sync books are current even if quiet. Freshness means "still subscribed", not "changed".
 
@@ -164,28 +209,30 @@ class Detector:
         stale was skipped, and only a new evaluation (`evaluate`) finds it without a new change.
         """
         oldest = now - self.max_book_age_ns
-        revived: list[tuple[Venue, str]] = []
-        for key, book in self.books.items():
-            if key[0] is venue and book.in_sync:
-                if book.updated_ns < oldest:
-                    revived.append(key)
-                book.updated_ns = max(book.updated_ns, now)
+        revived: list[BookView] = []
+        for key, watched in self.watched.items():
+            if key[0] is venue and watched.book.in_sync:
+                if watched.seen_ns < oldest:
+                    revived.append(watched.book)
+                watched.seen_ns = max(watched.seen_ns, now)
         return revived
 
-    def book(self, venue: Venue, market_id: str) -> IntBook:
-        """The book a writer updates in place before calling `evaluate`."""
-        return self.books[(venue, market_id)]
-
-    def watchers(self, venue: Venue, market_id: str) -> list[PairWatch]:
-        """The pairs a book belongs to; a writer keeps this list and passes it to `check`."""
-        return self._by_market.get((venue, market_id), [])
-
-    def evaluate(self, venue: Venue, market_id: str, now: int | None = None) -> list[Opportunity]:
-        """Opportunities whose window opens with this update (usually none); `now` in epoch ns."""
-        states = self._by_market.get((venue, market_id))
-        if not states:
+    def changed(self, book: object, now: int) -> list[Opportunity]:
+        """The feed changed `book` (its own object) at `now` (epoch ns): the opportunities whose window
+        opens with the change (usually none). A book no pair watches finds nothing."""
+        entry = self._by_book.get(book)
+        if entry is None:
             return []
-        return self.check(states, self.clock_ns() if now is None else now)
+        watched, states = entry
+        watched.seen_ns = now
+        return self.check(states, now)
+
+    def evaluate(self, book: object, now: int | None = None) -> list[Opportunity]:
+        """Look at a book again without a change (it became fresh, see `touch`)."""
+        entry = self._by_book.get(book)
+        if entry is None:
+            return []
+        return self.check(entry[1], self.clock_ns() if now is None else now)
 
     def check(self, states: list[PairWatch], now: int) -> list[Opportunity]:
         """The hot path: O(1) per pair and direction unless the top of book crosses."""
@@ -193,10 +240,12 @@ class Detector:
         oldest = now - self.max_book_age_ns
         budget = self._budget
         for state in states:
-            poly = state.polymarket
-            kalshi = state.kalshi
+            poly_seen = state.polymarket
+            kalshi_seen = state.kalshi
+            poly = poly_seen.book
+            kalshi = kalshi_seen.book
             windows = state.window_start_ns
-            if not (poly.in_sync and kalshi.in_sync and poly.updated_ns >= oldest and kalshi.updated_ns >= oldest):
+            if not (poly.in_sync and kalshi.in_sync and poly_seen.seen_ns >= oldest and kalshi_seen.seen_ns >= oldest):
                 windows[0] = windows[1] = None
                 self.stale_skips += 1
                 continue
@@ -222,8 +271,8 @@ class Detector:
         """The top crosses and no window is open: walk depth, and open a window if it pays."""
         poly_yes = index == 0
         kalshi_yes = state.kalshi_yes[index]
-        first = Leg(state.polymarket.asks_of(poly_yes), state.polymarket_terms)
-        second = Leg(state.kalshi.asks_of(kalshi_yes), state.kalshi_terms)
+        first = Leg(state.polymarket.book.asks_of(poly_yes), state.polymarket_terms)
+        second = Leg(state.kalshi.book.asks_of(kalshi_yes), state.kalshi_terms)
         sizing = best_size(first, second, state.limits)
         if sizing is None:
             return
@@ -285,15 +334,6 @@ class Detector:
             ),
             expected_profit=fine_to_dollars(sizing.profit),
             detected_at=ns_to_datetime(now),
-            polymarket_book_at=ns_to_datetime(state.polymarket.updated_ns),
-            kalshi_book_at=ns_to_datetime(state.kalshi.updated_ns),
+            polymarket_book_at=ns_to_datetime(state.polymarket.seen_ns),
+            kalshi_book_at=ns_to_datetime(state.kalshi.seen_ns),
         )
-
-    def apply_snapshot(self, snapshot: BookSnapshot) -> None:
-        """Load a normalized `BookSnapshot` (from the streamers) into this detector's book."""
-        book = self.books.get((snapshot.venue, snapshot.market_id))
-        if book is None:
-            return
-        at = snapshot.updated_at
-        updated_ns = self.clock_ns() if at is None else int(at.timestamp()) * 1_000_000_000 + at.microsecond * 1000
-        book.load(snapshot, updated_ns)

@@ -555,21 +555,20 @@ async def _settle(trading: TradingStack, quiet_s: float = 0.01) -> None:
 
 
 async def _books_in_sync(trading: TradingStack, limit_s: float = 30.0) -> None:
-    """Both venues' books have arrived and are fresh before the first tick. A snapshot carries the
-    venue's time of the book's last change (the maker quoted it before Temporal was up), so it is
-    stale until the stream's first freshness touch; a tick evaluated before that finds no window."""
+    """Both venues' books have arrived, are in sync and were seen by the detector (a change or its
+    stream's freshness touch) before the first tick; a tick evaluated before that finds no window."""
     deadline = time.monotonic() + limit_s
     detector = trading.loop.detector
 
     def ready() -> bool:
         oldest = time.time_ns() - detector.max_book_age_ns // 2
-        return all(book.in_sync and book.updated_ns >= oldest for book in detector.books.values())
+        return all(w.book.in_sync and w.seen_ns >= oldest for w in detector.watched.values())
 
     while not ready():
         if time.monotonic() > deadline:
             missing = [
-                f"{venue.value} {market} in_sync={book.in_sync} age={(time.time_ns() - book.updated_ns) / 1e9:.1f}s"
-                for (venue, market), book in detector.books.items()
+                f"{venue.value} {market} in_sync={w.book.in_sync} age={(time.time_ns() - w.seen_ns) / 1e9:.1f}s"
+                for (venue, market), w in detector.watched.items()
             ]
             raise RuntimeError(f"books never in sync and fresh: {', '.join(missing)}")
         await asyncio.sleep(0.05)
@@ -642,8 +641,8 @@ async def _one_round(sandboxes: Venues, trading: TradingStack, venue: Venue) -> 
                 f"{stats.opportunities} opportunities, {stats.sagas_started} sagas, {stats.errors} errors, "
                 f"{trading.loop.detector.stale_skips} stale skips; books "
                 + ", ".join(
-                    f"{v.value} in_sync={b.in_sync} age={(time.time_ns() - b.updated_ns) / 1e9:.1f}s"
-                    for (v, _), b in trading.loop.detector.books.items()
+                    f"{v.value} in_sync={w.book.in_sync} age={(time.time_ns() - w.seen_ns) / 1e9:.1f}s"
+                    for (v, _), w in trading.loop.detector.watched.items()
                 )
             ) from None
         if current.handle is not None:

@@ -34,8 +34,10 @@ from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import TradeLauncher
 from streamers.recording import QueuedRecorder
 from streamers.relay import BookRelay
+from streamers.venue_books import venue_books
 from venues.accounts import VenueAccounts
 from venues.base import TradingClient
+from venues.kalshi.books import KalshiBooks
 from venues.kalshi.client import KalshiClient
 from venues.kalshi.factory import client_from_settings as kalshi_client
 from venues.kalshi.factory import stream_from_settings as kalshi_stream
@@ -142,17 +144,20 @@ async def trading_stack(
     sagas' legs from the launcher."""
     pairs = await Pairs(SqlPairRepository(engine)).discover(polymarket, kalshi, auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
-    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")))
-    launcher = TradeLauncher(client, settings.temporal.task_queue, admissions=admissions, send_ahead=send_ahead)
-    trades = ArbitrageTrades(launcher, {p.pair_id: p for p in pairs}, recorder, policy, admissions=admissions)
     relay = BookRelay()
     feed = PolymarketBookFeed()
     feed.on_book = relay.on_book
+    kalshi_books = KalshiBooks()
+    detector = Detector(pairs, DetectorConfig(min_edge=Decimal("0.005")), books=venue_books(feed, kalshi_books))
+    launcher = TradeLauncher(client, settings.temporal.task_queue, admissions=admissions, send_ahead=send_ahead)
+    trades = ArbitrageTrades(launcher, {p.pair_id: p for p in pairs}, recorder, policy, admissions=admissions)
     stack = TradingStack(polymarket, kalshi, pairs, HotLoop(relay, detector, trades), feed)
     if pairs:
         poly_stream = market_stream_from_settings(settings.polymarket, feed, rest=polymarket)
         await poly_stream.subscribe([p.polymarket for p in pairs])
-        k_stream = kalshi_stream(settings.kalshi, [p.kalshi.market_id for p in pairs], on_book=relay.on_book)
+        k_stream = kalshi_stream(
+            settings.kalshi, [p.kalshi.market_id for p in pairs], books=kalshi_books, on_book=relay.on_book
+        )
         stack.kalshi_stream = k_stream
         stack.tasks = [
             asyncio.create_task(poly_stream.run(), name="polymarket-market-ws"),

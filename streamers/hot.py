@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from arbitrage.detector import Detector
+from arbitrage.detector import BookView, Detector
 from arbitrage.opportunity import Opportunity
 from domain.models import Venue
 from streamers.arbitrage import ArbitrageTrades
@@ -43,26 +43,26 @@ class HotLoop:
 
     async def run(self) -> None:
         """Until cancelled. An error on one book is logged and counted; the loop goes on."""
-        async for snapshot in self.relay.changes():
-            try:
-                started = time.perf_counter()
-                self.detector.apply_snapshot(snapshot)
-                found = self.detector.evaluate(snapshot.venue, snapshot.market_id)
-                self.stats.last_detect_us = (time.perf_counter() - started) * 1e6
-                self.stats.evaluations += 1
-                await self._launch(found)
-            except Exception:
-                self.stats.errors += 1
-                log.exception("hot loop: %s %s", snapshot.venue.value, snapshot.market_id)
+        async for batch in self.relay.changes():
+            for book in batch:
+                try:
+                    started = time.perf_counter()
+                    found = self.detector.changed(book, time.time_ns())
+                    self.stats.last_detect_us = (time.perf_counter() - started) * 1e6
+                    self.stats.evaluations += 1
+                    await self._launch(found)
+                except Exception:
+                    self.stats.errors += 1
+                    log.exception("hot loop: %s %s", book.venue.value, book.market_id)
 
-    async def revisit(self, markets: list[tuple[Venue, str]]) -> None:
+    async def revisit(self, books: list[BookView]) -> None:
         """Evaluate books that changed nothing but became fresh again (see `Detector.touch`)."""
-        for venue, market_id in markets:
+        for book in books:
             try:
-                await self._launch(self.detector.evaluate(venue, market_id))
+                await self._launch(self.detector.evaluate(book))
             except Exception:
                 self.stats.errors += 1
-                log.exception("hot loop, revisiting: %s %s", venue.value, market_id)
+                log.exception("hot loop, revisiting: %s %s", book.venue.value, book.market_id)
 
     async def _launch(self, found: list[Opportunity]) -> None:
         for opportunity in found:

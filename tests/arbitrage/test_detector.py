@@ -26,6 +26,7 @@ from tests.arbitrage.factories import (
     poly_market,
     snapshot,
 )
+from tests.fakes.books import LoadedBooks
 
 CONFIG = DetectorConfig(min_edge=Decimal("0.001"), min_profit=Decimal("0.01"))
 
@@ -38,14 +39,20 @@ class Clock:
         return self.now
 
 
-def make(aligned: bool = True, config: DetectorConfig = CONFIG, **kw) -> tuple[Detector, Clock]:
+def detector_of(pairs: list, config: DetectorConfig = CONFIG, clock: Clock | None = None) -> Detector:
+    return Detector(pairs, config, books=LoadedBooks(), clock_ns=clock or Clock())
+
+
+def make(aligned: bool = True, config: DetectorConfig = CONFIG) -> tuple[Detector, Clock]:
     clock = Clock()
-    return Detector([confirmed_pair(aligned=aligned)], config, clock_ns=clock, **kw), clock
+    return detector_of([confirmed_pair(aligned=aligned)], config, clock), clock
 
 
 def on_snapshot(detector: Detector, book: BookSnapshot) -> list[Opportunity]:
-    detector.apply_snapshot(book)
-    return detector.evaluate(book.venue, book.market_id)
+    """The feed replaced the book, then told the detector (at the detector's clock)."""
+    books = detector.books
+    assert isinstance(books, LoadedBooks)
+    return detector.changed(books.load(book), detector.clock_ns())
 
 
 def feed(detector: Detector, poly_bids, poly_asks, kalshi_bids, kalshi_asks) -> list[Opportunity]:
@@ -101,12 +108,27 @@ def test_one_window_yields_one_opportunity_with_a_deterministic_id() -> None:
 
 def test_stale_or_out_of_sync_books_are_skipped() -> None:
     detector, clock = make()
+    on_snapshot(detector, snapshot(Venue.KALSHI, "KX-TEST", d([("0.50", 100)]), []))
     clock.now = T0_NS + CONFIG.max_book_age_ns + 1
-    assert feed(detector, [], [("0.45", 100)], [("0.50", 100)], []) == []
+    assert on_snapshot(detector, snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]))) == []
     assert detector.stale_skips > 0
     clock.now = T0_NS
-    detector.book(Venue.KALSHI, "KX-TEST").in_sync = False
-    assert detector.evaluate(Venue.KALSHI, "KX-TEST") == []
+    kalshi = detector.watched[(Venue.KALSHI, "KX-TEST")].book
+    kalshi.mark_out_of_sync()  # type: ignore[attr-defined]
+    assert detector.evaluate(kalshi) == []
+    assert detector.changed(kalshi, clock.now) == []
+
+
+def test_a_change_never_moves_the_feeds_clock() -> None:
+    """Freshness is the detector's own knowledge; the venue's time of the book stays the feed's."""
+    detector, clock = make()
+    at = ns_to_datetime(T0_NS - 10**9)
+    book = detector.books(confirmed_pair().kalshi)
+    on_snapshot(detector, snapshot(Venue.KALSHI, "KX-TEST", d([("0.50", 100)]), [], at=at))
+    clock.now += 5
+    detector.touch(Venue.KALSHI, clock.now)
+    assert book.updated_ns == T0_NS - 10**9  # type: ignore[attr-defined]
+    assert detector.watched[(Venue.KALSHI, "KX-TEST")].seen_ns == clock.now
 
 
 def test_a_quiet_book_stays_fresh_while_its_feed_is_alive() -> None:
@@ -126,17 +148,18 @@ def test_a_window_that_opened_while_a_book_was_stale_is_found_once_it_is_fresh_a
     clock.now = T0_NS + CONFIG.max_book_age_ns + 1
     fresh = snapshot(Venue.POLYMARKET, "0xcond", [], d([("0.45", 100)]), at=ns_to_datetime(clock.now))
     assert on_snapshot(detector, fresh) == []  # the Kalshi book is stale: skipped
-    assert detector.touch(Venue.KALSHI, clock.now) == [(Venue.KALSHI, "KX-TEST")]
+    kalshi = detector.watched[(Venue.KALSHI, "KX-TEST")].book
+    assert detector.touch(Venue.KALSHI, clock.now) == [kalshi]
     assert detector.touch(Venue.KALSHI, clock.now + 1) == []  # already fresh: nothing to revisit
-    assert len(detector.evaluate(Venue.KALSHI, "KX-TEST")) == 1
+    assert len(detector.evaluate(kalshi)) == 1
 
 
 def test_fees_and_minimum_size_can_kill_an_opportunity() -> None:
     # 0.49 + 0.50 leaves 1 cent before fees; Kalshi's 0.0175/contract fee eats it.
     detector, _ = make()
     assert feed(detector, [], [("0.49", 100)], [("0.50", 100)], []) == []
-    small = Detector(
-        [confirmed_pair(poly=poly_market(min_size="5"))], CONFIG, clock_ns=Clock()
+    small = detector_of(
+        [confirmed_pair(poly=poly_market(min_size="5"))]
     )  # only 4 contracts of depth on Polymarket, minimum order 5
     assert feed(small, [], [("0.40", 4)], [("0.50", 100)], []) == []
 
@@ -144,7 +167,7 @@ def test_fees_and_minimum_size_can_kill_an_opportunity() -> None:
 def test_only_confirmed_pairs_are_traded() -> None:
     candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE})
     with pytest.raises(ValueError, match="only confirmed"):
-        Detector([candidate])
+        detector_of([candidate])
 
 
 prices = st.integers(min_value=30, max_value=70).map(lambda c: Decimal(c) / 100)
@@ -174,7 +197,7 @@ def test_detector_matches_brute_force_in_both_directions(
         return
     pair = confirmed_pair(aligned=aligned, poly=poly_market(fee_rate=poly_rate), kalshi=kalshi_market())
     config = DetectorConfig(min_edge=CONFIG.min_edge, min_profit=CONFIG.min_profit, polymarket_fee_in_shares=in_shares)
-    detector = Detector([pair], config, clock_ns=Clock())
+    detector = detector_of([pair], config)
     found = feed(
         detector,
         sorted(poly_bids.items()),
@@ -233,8 +256,8 @@ async def test_detector_is_built_from_confirmed_pairs_only() -> None:
     repo = InMemoryPairRepository()
     candidate = confirmed_pair().model_copy(update={"status": PairStatus.CANDIDATE, "confirmed_by": None})
     await repo.suggest(candidate)
-    assert (await Detector.for_confirmed(repo)).pair_books() == []
+    assert (await Detector.for_confirmed(repo, books=LoadedBooks())).pairs == []
     await repo.decide(candidate.pair_id, PairStatus.CONFIRMED, "alice")
-    detector = await Detector.for_confirmed(repo, CONFIG, clock_ns=Clock())
-    assert [p.pair_id for p, _, _ in detector.pair_books()] == [candidate.pair_id]
+    detector = await Detector.for_confirmed(repo, CONFIG, books=LoadedBooks(), clock_ns=Clock())
+    assert [p.pair_id for p in detector.pairs] == [candidate.pair_id]
     assert len(feed(detector, [], [("0.45", 100)], [("0.50", 100)], [])) == 1

@@ -24,6 +24,7 @@ from streamers.arbitrage import ArbitrageTrades
 from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import TradeLauncher
 from streamers.relay import BookRelay
+from tests.fakes.books import LoadedBooks
 from tests.fakes.recorder import InMemoryRecorder
 from tests.workflows.saga_fixtures import PAIR, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
@@ -32,7 +33,7 @@ from venues.reconnect import ReconnectingWebSocket
 from workers.worker import build_worker
 
 
-async def test_relay_delivers_only_the_latest_book_per_market() -> None:
+async def test_relay_delivers_each_changed_market_once_per_round() -> None:
     relay = BookRelay()
     book = OrderBook(Venue.KALSHI, "KX")
     other = OrderBook(Venue.POLYMARKET, "0xc")
@@ -41,14 +42,14 @@ async def test_relay_delivers_only_the_latest_book_per_market() -> None:
         relay.on_book(book)
     relay.on_book(other)
     changes = relay.changes()
-    first, second = await anext(changes), await anext(changes)
-    assert (first.market_id, first.yes_bids) == ("KX", ((Decimal("0.4"), Decimal(3)),))
-    assert second.market_id == "0xc"
+    assert await anext(changes) == [book, other]
     pending = asyncio.ensure_future(anext(changes))
     await asyncio.sleep(0.05)
     assert not pending.done()
-    pending.cancel()
-    assert (relay.received, relay.delivered) == (4, 2)
+    relay.on_book(other)
+    assert await pending == [other]
+    assert relay.drain() == []
+    assert (relay.received, relay.delivered) == (5, 3)
 
 
 async def test_one_opportunity_starts_exactly_one_saga(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> None:
@@ -95,25 +96,25 @@ class _Trades:
 async def test_quiet_books_stay_fresh_only_while_their_stream_is_connected_and_are_then_evaluated() -> None:
     """Both books cross (0.40 + 0.45 < 1) but are old: no window. A connected stream makes its book
     fresh; once both are, the window that was there all along is found, once."""
-    detector = Detector([PAIR])
+    books = LoadedBooks()
+    detector = Detector([PAIR], books=books)
+    old = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 10**9
     for venue, market, bids, asks in (
         (Venue.POLYMARKET, PAIR.polymarket, "0.38", "0.40"),
         (Venue.KALSHI, PAIR.kalshi, "0.55", "0.57"),
     ):
-        book = OrderBook(venue, market.market_id)
-        old = datetime(2026, 1, 1, tzinfo=UTC)
-        book.replace([(Decimal(bids), Decimal(10))], [(Decimal(asks), Decimal(10))], at=old)
-        detector.apply_snapshot(book.snapshot())
-        assert detector.evaluate(venue, market.market_id) == []
+        books.book(venue, market.market_id).replace([(Decimal(bids), Decimal(10))], [(Decimal(asks), Decimal(10))])
+        detector.watched[(venue, market.market_id)].seen_ns = old  # last changed long ago
+    assert detector.evaluate(books.book(Venue.POLYMARKET, PAIR.polymarket.market_id)) == []
     launches = _Trades()
     loop = HotLoop(BookRelay(), detector, cast(ArbitrageTrades, launches))
     poly, kalshi = SimpleNamespace(connected=asyncio.Event()), SimpleNamespace(connected=asyncio.Event())
     poly.connected.set()
-    before = detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns
+    kalshi_seen = detector.watched[(Venue.KALSHI, PAIR.kalshi.market_id)]
     connections = cast(dict[Venue, ReconnectingWebSocket], {Venue.POLYMARKET: poly, Venue.KALSHI: kalshi})
     task = asyncio.ensure_future(keep_quiet_books_fresh(loop, connections, interval_s=0.01))
     await asyncio.sleep(0.05)
-    assert detector.book(Venue.KALSHI, PAIR.kalshi.market_id).updated_ns == before  # its stream is down
+    assert kalshi_seen.seen_ns == old  # its stream is down
     assert launches.opportunities == []
     kalshi.connected.set()
     await asyncio.sleep(0.05)

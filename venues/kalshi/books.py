@@ -85,7 +85,7 @@ class KalshiBooks:
                 book = self._books[ticker] = OrderBook(Venue.KALSHI, ticker)
             else:
                 native = NativeOrderBook(Venue.KALSHI, ticker)
-                self._native.add(ticker, native, ticker)
+                self._native.add(ticker, native, native)
                 # NativeOrderBook has OrderBook's interface (tests/venues/native check it against OrderBook)
                 book = self._books[ticker] = cast(OrderBook, native)
         return book
@@ -94,8 +94,8 @@ class KalshiBooks:
     def native(self) -> bool:
         return self._native is not None
 
-    def on_frame(self, data: str | bytes) -> str | None:
-        """Apply a raw frame natively if it is a plain delta: the ticker whose book changed, else None
+    def on_frame(self, data: str | bytes) -> OrderBook | None:
+        """Apply a raw frame natively if it is a plain delta: the book it changed, else None
         (nothing changed; parse the frame and call `on_delta`/`on_snapshot`)."""
         native = self._native
         if native is None:
@@ -104,7 +104,7 @@ class KalshiBooks:
         if not touched:
             return None
         self.counters.deltas += 1
-        return cast(str, touched[0])
+        return cast(OrderBook, touched[0])
 
     def get(self, ticker: str) -> OrderBook | None:
         return self._books.get(ticker)

@@ -135,30 +135,36 @@ class KalshiStream:
         self._resubscribing.clear()
 
     async def _on_frame(self, text: str) -> None:
+        resync = self.apply_frame(text)
+        if resync is not None:
+            await self._resync(resync)
+
+    def apply_frame(self, text: str | bytes) -> Resync | None:
+        """Apply one frame to the books (and tell the listeners); a `Resync` asks for fresh snapshots.
+
+        Synchronous, so a replay or a benchmark drives the very path the connection does; only
+        resubscribing needs the connection (`_on_frame` does it)."""
         if not self._resubscribing and self.books.native:
-            ticker = self.books.on_frame(text)  # the plain delta, applied in C; None: parse it below
-            if ticker is not None:
-                self._notify(ticker)
-                return
+            book = self.books.on_frame(text)  # the plain delta, applied in C; None: parse it below
+            if book is not None:
+                self._tell(book)
+                return None
         try:
             msg = parse_ws_message(text)
         except KalshiParseError as exc:
             self.stats.parse_errors += 1
-            log.warning("kalshi-ws: dropped malformed frame (%s): %.300s", exc, text)
-            return
+            log.warning("kalshi-ws: dropped malformed frame (%s): %.300r", exc, text)
+            return None
+        resync = None
         if isinstance(msg, OrderbookDelta):
             if msg.sid is not None and msg.sid in self._resubscribing:
-                return  # in flight from the subscription being replaced
+                return None  # in flight from the subscription being replaced
             resync = self.books.on_delta(msg)
-            if resync is not None:
-                await self._resync(resync)
             self._notify(msg.ticker)
         elif isinstance(msg, OrderbookSnapshot):
             if msg.sid is not None and msg.sid in self._resubscribing:
-                return
+                return None
             resync = self.books.on_snapshot(msg)
-            if resync is not None:
-                await self._resync(resync)
             self._notify(msg.ticker)
         elif isinstance(msg, Subscribed):
             tickers = self._request_tickers.get(msg.request_id) if msg.request_id is not None else None
@@ -173,6 +179,7 @@ class KalshiStream:
             except Exception:
                 self.stats.listener_errors += 1
                 log.exception("kalshi-ws: message listener failed")
+        return resync
 
     async def _resync(self, resync: Resync) -> None:
         """Replace the subscription the bad books came from; Kalshi answers with fresh snapshots."""
@@ -200,10 +207,12 @@ class KalshiStream:
             self._notify(ticker)
 
     def _notify(self, ticker: str) -> None:
-        if self._on_book is None:
-            return
         book = self.books.get(ticker)
-        if book is None:
+        if book is not None:
+            self._tell(book)
+
+    def _tell(self, book: OrderBook) -> None:
+        if self._on_book is None:
             return
         try:
             self._on_book(book)

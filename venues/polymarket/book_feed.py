@@ -143,8 +143,12 @@ class PolymarketBookFeed:
                     for book, tick in native.ticks:
                         self.tick_sizes[book.market_id] = Decimal(tick)
                     native.ticks.clear()
-                self._touched.update(touched)
-                self._flush()
+                if self._touched:
+                    self._touched.update(touched)
+                    self._flush()
+                elif self.on_book is not None:
+                    for book in touched:  # the usual frame: one book, nothing else pending
+                        self.on_book(book)
                 return
         try:
             events = parse.market_frame(data)

@@ -209,10 +209,10 @@ class KalshiTwin:
 
     def _feed(self, books: KalshiBooks, raw: bytes) -> tuple[str, object]:
         if books.native:
-            ticker = books.on_frame(raw)
-            if ticker is not None:
+            book = books.on_frame(raw)
+            if book is not None:
                 self.handled += 1
-                return ("native", ticker)
+                return ("native", book.market_id)
         try:
             msg = parse_ws_message(raw)
         except KalshiParseError:
