@@ -12,8 +12,11 @@ is used as given, and so is the environment's proxy: with one configured there i
 from __future__ import annotations
 
 import contextlib
+import re
 import urllib.request
 from collections.abc import Awaitable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Self
 
 import httpx
@@ -22,6 +25,30 @@ from domain.models import Venue
 from venues.errors import UnknownOutcomeError, VenueUnavailableError
 from venues.lane import LaneTransport, serialize_ahead
 from venues.ratelimit import RequestKind, VenueRateLimiter
+
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
+    """How long a 429 asks us to wait, from `Retry-After` (RFC 9110: delta-seconds or an HTTP date).
+
+    A fractional number of seconds, which some servers send, is taken as given rather than
+    dropped: waiting what the venue asked is the safe side. Anything else (negative, garbage, an
+    unparseable date) is None, and the limiter falls back to its own pause.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if _SECONDS.fullmatch(text):
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
 _MAYBE_SENT = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)

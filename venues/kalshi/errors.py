@@ -11,8 +11,6 @@ unknown, so those become `UnknownOutcomeError` and the order must be reconciled
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import orjson
 
@@ -29,6 +27,7 @@ from venues.errors import (
     VenueError,
     VenueUnavailableError,
 )
+from venues.http import retry_after_seconds
 from venues.kalshi.parse import parse_error_body
 
 _INSUFFICIENT = frozenset({"insufficient_balance", "insufficient_funds", "insufficient_position"})
@@ -48,24 +47,6 @@ _CLOSED = frozenset(
 )
 _ORDER_NOT_FOUND = frozenset({"order_not_found", "not_found"})
 _AUTH = frozenset({"unauthorized", "authentication_error", "invalid_signature", "invalid_api_key", "forbidden"})
-
-
-def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> float | None:
-    """`Retry-After` as seconds: either delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def error_for_response(

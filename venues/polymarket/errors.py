@@ -25,6 +25,7 @@ from venues.errors import (
     VenueError,
     VenueUnavailableError,
 )
+from venues.http import retry_after_seconds
 
 V = Venue.POLYMARKET
 
@@ -81,25 +82,14 @@ def error_for_message(message: str, *, status: int | None = None, body: str | No
     return VenueError(V, message, status=status, body=body)
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    raw = headers.get("retry-after")
-    if raw is None:
-        return None
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        return None
-
-
 def error_for_response(
     status: int, body: bytes, headers: Mapping[str, str], *, order_lookup: bool = False
 ) -> VenueError:
     message = error_message(body)
     text = body[:2000].decode(errors="replace")
     if status == 429:
-        return RateLimitedError(
-            V, message or "too many requests", retry_after=_retry_after(headers), status=status, body=text
-        )
+        wait = retry_after_seconds(headers.get("retry-after"))
+        return RateLimitedError(V, message or "too many requests", retry_after=wait, status=status, body=text)
     if status in (401, 403):
         return AuthenticationError(V, message, status=status, body=text)
     if status == 404 and order_lookup:

@@ -25,7 +25,6 @@ from venues.errors import (
 )
 from venues.kalshi.auth import KalshiSigner, verify_signature
 from venues.kalshi.client import KalshiClient
-from venues.kalshi.errors import retry_after_seconds
 from venues.kalshi.hosts import DEMO_BASE_URL
 from venues.kalshi.orders import KalshiOrderRequest, request_from_intent, to_domain_order
 from venues.kalshi.parse import KalshiParseError
@@ -160,12 +159,6 @@ async def test_429_raises_with_retry_after_and_pauses_the_limiter(signer: Kalshi
     assert info.value.retry_after == 3.0
     await limiter.acquire(RequestKind.WRITE)
     assert now[0] >= 3.0
-
-
-def test_retry_after_http_date() -> None:
-    now = datetime(2026, 1, 20, 18, 56, 40, tzinfo=UTC)
-    assert retry_after_seconds("Tue, 20 Jan 2026 18:56:45 GMT", now=now) == 5.0
-    assert retry_after_seconds("soon") is None
 
 
 async def test_timeout_after_sending_an_order_is_an_unknown_outcome(signer: KalshiSigner) -> None:
