@@ -25,6 +25,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python -m temporal.search_attributes --check
 
 bench: install
 	$(BIN)/python -m bench
