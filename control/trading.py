@@ -28,8 +28,10 @@ from domain.book import BookSnapshot
 from domain.models import MarketPair, Venue
 from matching.pairs import SqlPairRepository
 from risk.gate import RiskGates
+from storage.redis_bus import RedisBus
 from streamers.admission import TenantAdmissions
 from streamers.arbitrage import ArbitrageTrades
+from streamers.book_mirror import mirror_books
 from streamers.hot import HotLoop, keep_quiet_books_fresh
 from streamers.launcher import TradeLauncher
 from streamers.recording import QueuedRecorder
@@ -61,6 +63,14 @@ class TradingStack:
     feed: PolymarketBookFeed
     kalshi_stream: KalshiStream | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def book_snapshots(self) -> list[BookSnapshot]:
+        """Every book the streams keep (for the Redis mirror)."""
+        books = [book.snapshot() for book in self.feed.books()]
+        if self.kalshi_stream is not None:
+            kalshi = self.kalshi_stream.books
+            books += [book.snapshot() for ticker in kalshi.tickers if (book := kalshi.get(ticker)) is not None]
+        return books
 
     def snapshots(self, pair: MarketPair) -> tuple[BookSnapshot, BookSnapshot | None]:
         """The pair's two current books (Kalshi None until its stream has sent one)."""
@@ -138,10 +148,11 @@ async def trading_stack(
     admissions: TenantAdmissions | None = None,
     send_ahead: SendAhead | None = None,
     policy: SagaPolicy | None = None,
+    redis: RedisBus | None = None,
 ) -> AsyncIterator[TradingStack]:
     """`admissions` (the pre-trade checks in this process) admit each opportunity's saga; without them
     sagas ask their supervisor first. `send_ahead` (shared with this process's worker) sends admitted
-    sagas' legs from the launcher."""
+    sagas' legs from the launcher. `redis` (multi-process deployments) gets a copy of the books."""
     pairs = await Pairs(SqlPairRepository(engine)).discover(polymarket, kalshi, auto_confirm=settings.dry_run)
     recorder = QueuedRecorder(SqlOpportunityRecorder(engine))
     relay = BookRelay()
@@ -170,6 +181,8 @@ async def trading_stack(
                 name="book-freshness",
             ),
         ]
+        if redis is not None:
+            stack.tasks.append(asyncio.create_task(mirror_books(stack.book_snapshots, redis), name="book-mirror"))
     try:
         yield stack
     finally:

@@ -144,6 +144,7 @@ async def run_up(
                     kalshi,
                     admissions=TenantAdmissions([admission]),
                     send_ahead=send_ahead,
+                    redis=svc.redis,
                 )
             )
         health = await probe_health(svc, settings.temporal.task_queue)

@@ -1,8 +1,10 @@
 """Redis for multi-process deployments: latest order-book snapshots and pub/sub between processes.
 
 Off in the embedded default (one process needs neither). Books are written as one
-JSON value per market (exact prices as strings) and announced on a channel, so a
-reader in another process gets a consistent snapshot with a single GET.
+JSON value per market (exact prices as strings) and the same bytes are published on a
+channel, so a reader in another process gets a consistent snapshot with a single GET or
+from the announcement itself. A key expires `book_ttl_seconds` after its last write, so a
+dead writer's books vanish instead of looking current.
 """
 
 from __future__ import annotations
@@ -55,8 +57,9 @@ def decode_book(raw: bytes | str) -> BookSnapshot:
 
 
 class RedisBus:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, book_ttl_seconds: int = 60) -> None:
         self._redis = aioredis.from_url(url)
+        self.book_ttl_seconds = book_ttl_seconds
 
     async def ping(self) -> bool:
         return bool(await self._redis.ping())
@@ -80,11 +83,12 @@ class RedisBus:
             await pubsub.aclose()
 
     async def put_book(self, snapshot: BookSnapshot) -> None:
-        """Store the snapshot and announce its key; one round trip through a pipeline."""
+        """Store the snapshot (expiring) and publish the same payload; one round trip through a pipeline."""
         key = BOOK_KEY.format(venue=snapshot.venue.value, market_id=snapshot.market_id)
+        payload = encode_book(snapshot)
         async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.set(key, encode_book(snapshot))
-            pipe.publish(BOOK_CHANNEL, key)
+            pipe.set(key, payload, ex=self.book_ttl_seconds)
+            pipe.publish(BOOK_CHANNEL, payload)
             await pipe.execute()
 
     async def get_book(self, venue: Venue, market_id: str) -> BookSnapshot | None:

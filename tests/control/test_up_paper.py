@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -9,17 +10,24 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import redis.asyncio as aioredis
+
+from domain.models import Venue
+from storage.redis_bus import RedisBus
 from temporal.devserver import port_in_use
 from tests.control.test_cli import INERTIAL, run
 from tests.temporal.test_devserver import free_port
 
 
-def test_paper_mode_trades_the_sandboxes_within_a_minute(tmp_path: Path) -> None:
-    result = run(
+async def test_paper_mode_trades_the_sandboxes_within_a_minute(tmp_path: Path, redis_url: str) -> None:
+    """With Redis configured (a multi-process deployment), the hot process also copies its books there."""
+    result = await asyncio.to_thread(
+        run,
         ["up", "--until-sagas", "1", "--duration", "90"],
         tmp_path,
         INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(free_port()),
         INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
+        INERTIAL_REDIS_URL=redis_url,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
@@ -35,6 +43,21 @@ def test_paper_mode_trades_the_sandboxes_within_a_minute(tmp_path: Path) -> None
         assert state in ("Completed", "Compensated", "Failed")
         assert net_exposure == 0
     assert "Traceback" not in result.stderr
+    bus = RedisBus(redis_url)
+    try:
+        mirrored = [await bus.get_book(venue, market) for venue, market in await _book_keys(redis_url)]
+    finally:
+        await bus.close()
+    assert {book.venue for book in mirrored if book is not None} == {Venue.POLYMARKET, Venue.KALSHI}
+
+
+async def _book_keys(redis_url: str) -> list[tuple[Venue, str]]:
+    client = aioredis.from_url(redis_url)
+    try:
+        keys = [key.decode() async for key in client.scan_iter("inertial:book:*")]
+    finally:
+        await client.aclose()
+    return [(Venue(key.split(":")[2]), key.split(":", 3)[3]) for key in keys]
 
 
 def test_run_command_is_the_readme_main_command() -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from domain.book import OrderBook
 from domain.models import Venue
-from storage.redis_bus import BOOK_CHANNEL, RedisBus
+from storage.redis_bus import BOOK_CHANNEL, RedisBus, decode_book
 
 
 async def test_book_snapshot_round_trips_exactly_and_is_announced(redis_url: str) -> None:
@@ -24,7 +24,7 @@ async def test_book_snapshot_round_trips_exactly_and_is_announced(redis_url: str
     first = asyncio.ensure_future(anext(announcements))
     await asyncio.sleep(0.1)
     await bus.put_book(book.snapshot())
-    assert await asyncio.wait_for(first, 5) == b"inertial:book:kalshi:KXBTC-1"
+    assert decode_book(await asyncio.wait_for(first, 5)) == book.snapshot()
     await announcements.aclose()
     got = await bus.get_book(Venue.KALSHI, "KXBTC-1")
     assert got is not None
