@@ -5,13 +5,16 @@ Files: a Polymarket market-channel recording (JSON array or JSON lines of `book`
 / `orderbook_delta` / `trade`, raw `{type, sid, seq, msg}` envelopes or the flat
 re-wrapped `snapshot` / `delta` form with a `meta` line).
 
-The replay does not forward the recorded frames: a replay account rests post-only
-orders so the venue's real book has the recorded levels, and the venue publishes
-its own snapshots and deltas (with its own sids and seqs). So REST books, stream
-deltas and order matching all agree, and clients can trade against the replay.
-Levels the sandbox cannot hold (sub-cent Kalshi prices, a level that would cross
-the book) are skipped and counted; the recorded trades of a Kalshi file are
-republished on the `trade` channel as they were.
+Every line goes through the venue's own parser (`venues.polymarket.parse`,
+`venues.kalshi.parse`) into the venue's own book keeper (`PolymarketBookFeed`,
+`KalshiBooks`), the path the streams trade on, so a replay rebuilds exactly the books a
+live subscriber would have. The replay does not forward the frames: a replay account
+rests post-only orders so the sandbox venue's real book equals that book, and the venue
+publishes its own snapshots and deltas (with its own sids and seqs). So REST books,
+stream deltas and order matching all agree, and clients can trade against the replay.
+Levels the sandbox cannot hold (sub-cent Kalshi prices, a level that would cross the
+book) are skipped and counted; the recorded trades of a Kalshi file are republished on
+the `trade` channel as they were.
 """
 
 from __future__ import annotations
@@ -22,17 +25,38 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from domain.book import BookSnapshot
 from domain.models import Outcome, Side
-from domain.money import ONE, ZERO
+from domain.money import CENT, ONE, ZERO
 from sandbox.engine import BookSide, Event, MatchingEngine, OrderNotOpenError, OrderRequest, UnknownOrderError
 from sandbox.handles import Sandboxes
 from sandbox.kalshi.venue import KalshiVenue
+from sandbox.kalshi.wire import count_fp
 from sandbox.ledger import Ledger
 from sandbox.scenarios import load_json_lines
+from venues.kalshi.books import KalshiBooks, load_bids
+from venues.kalshi.parse import (
+    KalshiParseError,
+    OrderbookDelta,
+    OrderbookSnapshot,
+    RecorderMessage,
+    RecorderMeta,
+    TradeUpdate,
+    WsMessage,
+    parse_recorder_line,
+    parse_ws_message,
+)
+from venues.kalshi.parse import parse_time as kalshi_time
+from venues.polymarket import parse as polymarket_parse
+from venues.polymarket.book_feed import PolymarketBookFeed
+from venues.polymarket.messages import BookEvent, MarketEvent, PolymarketParseError, PriceChangeEvent
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +84,7 @@ class EngineBook:
     stats: ReplayStats
     orders: dict[tuple[BookSide, Decimal], tuple[str, Decimal]] = field(default_factory=dict)
     pending: dict[tuple[BookSide, Decimal], Decimal] = field(default_factory=dict)
+    unheld: set[tuple[BookSide, Decimal]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if self.ledger.account(REPLAY_ACCOUNT).available_cash < REPLAY_FUNDING / 2:
@@ -98,11 +123,26 @@ class EngineBook:
             self.set_level(side, price, size)
 
     def replace(self, levels: dict[tuple[BookSide, Decimal], Decimal]) -> None:
-        for key in [k for k in self.orders if k not in levels]:
+        for key in [k for k in (*self.orders, *self.pending) if k not in levels]:
             self.set_level(key[0], key[1], ZERO)
         for (side, price), size in sorted(levels.items(), key=lambda kv: (kv[0][0] is BookSide.ASK, kv[0][1])):
             if self.size(side, price) != size:
                 self.set_level(side, price, size)
+
+    def mirror(self, book: BookSnapshot, hold: Callable[[Decimal, Decimal], Decimal | None]) -> None:
+        """Make the replay account's levels those of the venue book; `hold(price, size)` is the size the
+        sandbox can rest there, or None for a level it cannot hold (skipped, counted once)."""
+        levels: dict[tuple[BookSide, Decimal], Decimal] = {}
+        for side, rows in ((BookSide.BID, book.yes_bids), (BookSide.ASK, book.yes_asks)):
+            for price, size in rows:
+                held = hold(price, size)
+                if held is None:
+                    if (side, price) not in self.unheld:
+                        self.unheld.add((side, price))
+                        self.stats.skipped += 1
+                elif held > 0:
+                    levels[(side, price)] = held
+        self.replace(levels)
 
 
 def _seconds(value: Any) -> float | None:
@@ -119,83 +159,125 @@ def _seconds(value: Any) -> float | None:
     return None
 
 
+def _whole_cents(price: Decimal, size: Decimal) -> Decimal | None:
+    """The Kalshi sandbox rests whole contracts at whole cents strictly inside (0, 1)."""
+    if price % CENT != 0 or not ZERO < price < ONE:
+        return None
+    return size.to_integral_value(rounding=ROUND_FLOOR)
+
+
+def _any_level(price: Decimal, size: Decimal) -> Decimal | None:
+    return size if ZERO < price < ONE else None
+
+
 class KalshiReplay:
+    """Recorded Kalshi lines -> `KalshiBooks` (the streams' book keeper) -> the sandbox venue's book."""
+
     def __init__(self, venue: KalshiVenue, stats: ReplayStats) -> None:
         self.venue = venue
         self.stats = stats
+        # recordings share seqs with markets that were not recorded (see `KalshiBooks`)
+        self.feed = KalshiBooks(enforce_seq=False, native=False)
         self.books: dict[str, EngineBook] = {}
+        self.title = ""
 
-    def book(self, ticker: str, title: str = "") -> EngineBook:
+    def book(self, ticker: str) -> EngineBook:
         found = self.books.get(ticker)
         if found is None:
             if ticker not in self.venue.markets:
-                self.venue.add_market(ticker, title=title or ticker)
+                self.venue.add_market(ticker, title=self.title or ticker)
             market = self.venue.markets[ticker]
             found = self.books[ticker] = EngineBook(
                 market.engine, self.venue.ledger, lambda ev: self.venue.apply_engine_events(market, ev), self.stats
             )
         return found
 
-    def apply(self, item: dict[str, Any], meta: dict[str, Any]) -> None:
-        kind = item.get("type")
-        body = item.get("msg", item)
-        ticker = body.get("market_ticker") or body.get("ticker") or meta.get("ticker")
-        if kind in ("snapshot", "orderbook_snapshot") and ticker:
-            levels: dict[tuple[BookSide, Decimal], Decimal] = {}
-            for side in ("yes", "no"):
-                for price, size in (
-                    body.get(side) or body.get(f"{side}_dollars_fp") or body.get(f"{side}_dollars") or []
-                ):
-                    level = self._level(side, price, size)
-                    if level is not None:
-                        levels[level[0]] = level[1]
-            self.book(ticker, meta.get("title", "")).replace(levels)
-        elif kind in ("delta", "orderbook_delta") and ticker:
-            price = body.get("price_dollars", body.get("price"))
-            delta = body.get("delta_fp", body.get("delta"))
-            level = self._level(body.get("side", ""), price, delta)
-            if level is None:
-                return
-            (side, yes_price), change = level
-            book = self.book(ticker, meta.get("title", ""))
-            book.set_level(side, yes_price, max(book.size(side, yes_price) + change, ZERO))
-        elif kind == "trade" and ticker:
-            self.venue.stream.trade({**{k: v for k, v in body.items() if k != "ticker"}, "market_ticker": ticker})
+    def parse(self, raw: bytes) -> WsMessage | RecorderMessage:
+        """One line, wire envelope or recorder form; raises `KalshiParseError` when it does not parse."""
+        msg = parse_ws_message(raw) if b'"msg"' in raw else parse_recorder_line(raw)
+        kalshi_time(getattr(msg, "ts", None))  # a bad timestamp is a bad line
+        return msg
 
-    def _level(self, side: str, price: Any, size: Any) -> tuple[tuple[BookSide, Decimal], Decimal] | None:
-        try:
-            dollars = Decimal(price) if isinstance(price, str) else Decimal(price) / 100
-            count = Decimal(str(size)).to_integral_value(rounding="ROUND_FLOOR")
-        except (InvalidOperation, TypeError, ValueError):
-            self.stats.malformed += 1
-            return None
-        if side not in ("yes", "no") or dollars % Decimal("0.01") != 0 or not ZERO < dollars < ONE:
-            self.stats.skipped += 1
-            return None
-        if side == "yes":
-            return (BookSide.BID, dollars), count
-        return (BookSide.ASK, ONE - dollars), count
+    def apply(self, msg: WsMessage | RecorderMessage) -> None:
+        if isinstance(msg, RecorderMeta):
+            self.title = msg.title
+        elif isinstance(msg, OrderbookSnapshot):
+            self.feed.on_snapshot(msg)
+            self._mirror(msg.ticker)
+        elif isinstance(msg, OrderbookDelta):
+            if self.feed.get(msg.ticker) is None:
+                # a recording that starts mid-stream starts from an empty book
+                load_bids(self.feed.book(msg.ticker), [], [])
+            if self.feed.on_delta(msg) is not None:
+                # a delta the recording cannot explain (it would leave a negative size): skipped, the
+                # book goes on from its last good state
+                self.stats.skipped += 1
+                book = self.feed.book(msg.ticker)
+                good = book.snapshot()
+                book.replace(list(good.yes_bids), list(good.yes_asks))
+            self._mirror(msg.ticker)
+        elif isinstance(msg, TradeUpdate):
+            self.venue.stream.trade(
+                {
+                    "trade_id": msg.trade_id,
+                    "market_ticker": msg.ticker,
+                    "yes_price_dollars": f"{msg.yes_price:.4f}",
+                    "no_price_dollars": f"{msg.no_price:.4f}",
+                    "count_fp": count_fp(msg.count),
+                    "taker_side": msg.taker_side.value,
+                    "ts": msg.ts,
+                }
+            )
+
+    def _mirror(self, ticker: str) -> None:
+        self.book(ticker).mirror(self.feed.book(ticker).snapshot(), _whole_cents)
 
 
 class PolymarketReplay:
-    def __init__(self, state: Any, stats: ReplayStats, items: list[dict[str, Any]]) -> None:
+    """Recorded market-channel messages -> `PolymarketBookFeed` (the streams' book keeper) -> the sandbox book."""
+
+    def __init__(self, state: Any, stats: ReplayStats) -> None:
         self.state = state
         self.stats = stats
+        self.feed = PolymarketBookFeed(native=False)
         self.books: dict[str, EngineBook] = {}
         self._tokens: dict[str, list[str]] = {}
         self._ticks: dict[str, Decimal] = {}
-        for item in items:
-            entries = item.get("price_changes") or [item]
-            for entry in entries:
-                market, asset = item.get("market"), entry.get("asset_id")
-                if market and asset and asset not in self._tokens.setdefault(market, []):
-                    self._tokens[market].append(asset)
-            if item.get("tick_size") and item.get("market"):
-                self._ticks.setdefault(item["market"], Decimal(str(item["tick_size"])))
+        self._implied: dict[str, Decimal] = {}
 
-    def book(self, condition_id: str) -> tuple[EngineBook, Any]:
+    def parse(self, raw: bytes) -> list[MarketEvent]:
+        """The events of one line, learning each market's tokens and tick (a market is created on first use)."""
+        events = polymarket_parse.market_frame(raw)
+        for event in events:
+            if type(event) is BookEvent:
+                self._token(event.market, event.asset_id)
+                if event.tick_size is not None:
+                    self._ticks.setdefault(event.market, event.tick_size)
+                self._finest(event.market, [p for p, _ in (*event.bids, *event.asks)])
+            elif type(event) is PriceChangeEvent:
+                for change in event.changes:
+                    self._token(event.market, change.asset_id)
+                self._finest(event.market, [c.price for c in event.changes])
+        return events
+
+    def _token(self, market: str, asset_id: str) -> None:
+        tokens = self._tokens.setdefault(market, [])
+        if asset_id not in tokens:
+            tokens.append(asset_id)
+
+    def _finest(self, market: str, prices: list[Decimal]) -> None:
+        """A recording without its tick size: the finest tick its prices need (Polymarket's are 0.1 .. 0.0001)."""
+        for price in prices:
+            exponent = price.normalize().as_tuple().exponent
+            tick = Decimal(1).scaleb(min(-1, max(-4, exponent if isinstance(exponent, int) else -4)))
+            self._implied[market] = min(tick, self._implied.get(market, tick))
+
+    def book(self, condition_id: str) -> EngineBook:
+        found = self.books.get(condition_id)
+        if found is not None:
+            return found
         if condition_id not in self.state.markets:
-            tokens = self._tokens.get(condition_id, [])
+            tokens = self._tokens[condition_id]
             yes = tokens[0]
             no = tokens[1] if len(tokens) > 1 else f"{yes}0"
             self.state.add_market(
@@ -203,60 +285,41 @@ class PolymarketReplay:
                 condition_id=condition_id,
                 yes_token=yes,
                 no_token=no,
-                tick_size=self._ticks.get(condition_id, Decimal("0.01")),
+                tick_size=self._ticks.get(condition_id, self._implied.get(condition_id, Decimal("0.01"))),
                 min_size=Decimal(0),
             )
         market = self.state.markets[condition_id]
-        found = self.books.get(condition_id)
-        if found is None:
-            found = self.books[condition_id] = EngineBook(
-                market.engine, self.state.ledger, lambda ev: self.state.publish(market, ev), self.stats
-            )
-        return found, market
+        self.feed.add_tokens(condition_id, market.yes_token, market.no_token)
+        found = self.books[condition_id] = EngineBook(
+            market.engine, self.state.ledger, lambda ev: self.state.publish(market, ev), self.stats
+        )
+        return found
 
-    def apply(self, item: dict[str, Any]) -> None:
-        kind = item.get("event_type")
-        condition_id = item.get("market")
-        if not condition_id:
-            self.stats.malformed += 1
-            return
-        if kind == "book":
-            book, market = self.book(condition_id)
-            is_yes = item["asset_id"] == market.yes_token
-            levels: dict[tuple[BookSide, Decimal], Decimal] = {}
-            for entries, buy in ((item.get("bids", []), True), (item.get("asks", []), False)):
-                for entry in entries:
-                    key = _yes_level(Decimal(entry["price"]), buy, is_yes)
-                    levels[key] = Decimal(entry["size"])
-            book.replace(levels)
-        elif kind == "price_change":
-            book, market = self.book(condition_id)
-            changes = item.get("price_changes") or [
-                {**c, "asset_id": item.get("asset_id")} for c in item.get("changes", [])
-            ]
-            yes_only = [c for c in changes if c.get("asset_id") == market.yes_token] or changes
-            for change in yes_only:
-                is_yes = change.get("asset_id") == market.yes_token
-                side, price = _yes_level(Decimal(change["price"]), change["side"] == "BUY", is_yes)
-                book.set_level(side, price, Decimal(change["size"]))
+    def apply(self, events: list[MarketEvent]) -> None:
+        for event in events:
+            if type(event) is BookEvent or type(event) is PriceChangeEvent:
+                engine_book = self.book(event.market)
+                self.feed.apply(event)
+                feed_book = self.feed.book(event.market)
+                if not feed_book.in_sync:
+                    # the recording disagrees with itself (a BBO the levels do not show): go on from here
+                    self.stats.skipped += 1
+                    good = feed_book.snapshot()
+                    feed_book.replace(list(good.yes_bids), list(good.yes_asks), hash=good.hash)
+                engine_book.mirror(feed_book.snapshot(), _any_level)
 
 
-def _yes_level(price: Decimal, buy: bool, is_yes_token: bool) -> tuple[BookSide, Decimal]:
-    """A token's bid/ask level in the engine's YES space (a NO bid at q is a YES ask at 1 - q)."""
-    if is_yes_token:
-        return (BookSide.BID if buy else BookSide.ASK), price
-    return (BookSide.ASK if buy else BookSide.BID), ONE - price
+def _unix(at: datetime | None) -> float | None:
+    return None if at is None else at.timestamp()
 
 
 async def replay_file(
     path: Path, handles: Sandboxes, *, speed: float = 1.0, max_gap_s: float = MAX_GAP_S
 ) -> ReplayStats:
     """Replay `path` onto the matching venue; `speed` 0 means as fast as possible."""
-    items = load_json_lines(path)
     stats = ReplayStats()
     kalshi = KalshiReplay(handles.kalshi.venue, stats) if handles.kalshi is not None else None
-    polymarket = PolymarketReplay(handles.polymarket, stats, items) if handles.polymarket is not None else None
-    meta: dict[str, Any] = {}
+    polymarket = PolymarketReplay(handles.polymarket, stats) if handles.polymarket is not None else None
     previous: float | None = None
 
     def books() -> list[EngineBook]:
@@ -265,31 +328,34 @@ async def replay_file(
             *(polymarket.books.values() if polymarket is not None else ()),
         ]
 
-    for item in items:
-        stamp = _seconds(item.get("timestamp", item.get("ts", (item.get("msg") or {}).get("ts"))))
-        if speed > 0 and stamp is not None and previous is not None and stamp > previous:
-            await asyncio.sleep(min(stamp - previous, max_gap_s) / speed)
-        previous = stamp if stamp is not None else previous
+    for item in load_json_lines(path):
+        raw = orjson.dumps(item)
         try:
-            if item.get("type") == "meta":
-                meta = item
-            elif "event_type" in item:
+            if "event_type" in item:
                 if polymarket is None:
                     stats.skipped += 1
                     continue
-                polymarket.apply(item)
+                events = polymarket.parse(raw)
+                stamp = max((e.timestamp_ms for e in events if hasattr(e, "timestamp_ms")), default=None)
+                seconds = None if stamp is None else stamp / 1000
+                line: Callable[[], None] = partial(polymarket.apply, events)
             elif "type" in item:
                 if kalshi is None:
                     stats.skipped += 1
                     continue
-                kalshi.apply(item, meta)
+                msg = kalshi.parse(raw)
+                seconds = _unix(kalshi_time(getattr(msg, "ts", None)))
+                line = partial(kalshi.apply, msg)
             else:
-                stats.malformed += 1
-                continue
-        except (KeyError, TypeError, ValueError, InvalidOperation, IndexError) as exc:
+                raise KalshiParseError("neither a Polymarket nor a Kalshi message", item)
+        except (KalshiParseError, PolymarketParseError) as exc:
             stats.malformed += 1
             log.warning("replay %s: bad message skipped (%s)", path.name, exc)
             continue
+        if speed > 0 and seconds is not None and previous is not None and seconds > previous:
+            await asyncio.sleep(min(seconds - previous, max_gap_s) / speed)
+        previous = seconds if seconds is not None else previous
+        line()
         stats.messages += 1
         for book in books():
             if book.pending:
