@@ -328,7 +328,10 @@ async def replay_file(
             *(polymarket.books.values() if polymarket is not None else ()),
         ]
 
-    for item in load_json_lines(path):
+    def bad_line(_why: str) -> None:
+        stats.malformed += 1
+
+    for item in load_json_lines(path, on_bad=bad_line):
         raw = orjson.dumps(item)
         try:
             if "event_type" in item:

@@ -344,17 +344,30 @@ class TwinMarkets:
                     await asyncio.sleep(0)
 
 
-def load_json_lines(path: Path) -> list[dict[str, Any]]:
-    """A JSON array, a single JSON object or JSON lines, as a list of objects (bad lines skipped and logged)."""
+def load_json_lines(path: Path, on_bad: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
+    """A JSON array, a single JSON object or JSON lines, as a list of objects.
+
+    A line that is not JSON, or an entry that is not an object, is skipped and logged;
+    `on_bad` hears of each (a replay counts them).
+    """
     text = path.read_bytes()
+
+    def bad(why: str) -> None:
+        log.warning("%s: %s, skipped", path, why)
+        if on_bad is not None:
+            on_bad(why)
+
     try:
         whole = orjson.loads(text)
     except orjson.JSONDecodeError:
         whole = None
-    if isinstance(whole, list):
-        return [d for d in whole if isinstance(d, dict)]
     if isinstance(whole, dict):
-        return [whole]
+        whole = [whole]
+    if isinstance(whole, list):
+        out = [d for d in whole if isinstance(d, dict)]
+        for _ in range(len(whole) - len(out)):
+            bad("an entry is not an object")
+        return out
     out = []
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -362,10 +375,12 @@ def load_json_lines(path: Path) -> list[dict[str, Any]]:
         try:
             item = orjson.loads(line)
         except orjson.JSONDecodeError:
-            log.warning("%s:%d: not JSON, skipped", path, number)
+            bad(f"line {number} is not JSON")
             continue
         if isinstance(item, dict):
             out.append(item)
+        else:
+            bad(f"line {number} is not an object")
     return out
 
 

@@ -22,11 +22,10 @@ from datetime import timedelta
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, FailureError
+from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.orders import KILL_SWITCH_ERROR, REJECTED_ERROR, OrderActivities, PlaceOrder, QuoteRequest
+    from activities.orders import OrderActivities, QuoteRequest
     from activities.risk import RiskActivities
     from activities.sagas import SagaRecordActivities
     from arbitrage.compensation import BookQuote, choose_plan
@@ -44,24 +43,16 @@ with workflow.unsafe.imports_passed_through():
         leg_intent,
     )
     from domain.accounts import AccountRef
-    from domain.models import Market, Order, OrderIntent, Outcome, Side, TimeInForce, Venue
+    from domain.models import Market, OrderIntent, Outcome, Side, TimeInForce, Venue
     from domain.money import Rounding
     from domain.venue_rules import orderable
     from risk.models import ApprovalRequest
     from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
+    from workflows.placement import RECONCILE_RETRY, place
     from workflows.risk_supervisor import report_admitted, report_saga_finished
 
 ZERO = Decimal(0)
-PLACE_RETRY = RetryPolicy(
-    initial_interval=timedelta(milliseconds=200),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=5),
-    maximum_attempts=8,
-    non_retryable_error_types=[KILL_SWITCH_ERROR, REJECTED_ERROR],
-)
-RECONCILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # Patches (workflow.patched): histories recorded before these changes replay as they ran.
-RECONCILE_REFUSALS = "reconcile-refused-placements"
 ALERT_RESIDUAL = "alert-residual-within-tolerance"
 
 
@@ -175,69 +166,13 @@ class ArbSagaWorkflow:
         await self._place(leg_intent(workflow_id, second, "leg2", whole, self._account()), policy)
 
     async def _place(self, intent: OrderIntent, policy: SagaPolicy, *, reduces: bool = False) -> LegFill:
-        """Placements are shielded from workflow cancellation: an order in flight is always seen to its end."""
-        placing = asyncio.ensure_future(self._place_and_reconcile(intent, policy, reduces))
-        try:
-            return await asyncio.shield(placing)
-        except asyncio.CancelledError:
-            await placing
-            raise
-
-    async def _place_and_reconcile(self, intent: OrderIntent, policy: SagaPolicy, reduces: bool) -> LegFill:
-        try:
-            order = await workflow.execute_activity_method(
-                OrderActivities.place_order,
-                PlaceOrder(intent=intent, reduces_exposure=reduces),
-                start_to_close_timeout=policy.order_timeout,
-                retry_policy=PLACE_RETRY,
-            )
-        except ActivityError as err:
-            cause = err.cause
-            refusal = None
-            if isinstance(cause, ApplicationError) and cause.type in (KILL_SWITCH_ERROR, REJECTED_ERROR):
-                refusal = cause.message
-            if refusal is not None and not workflow.patched(RECONCILE_REFUSALS):
-                fill = LegFill.rejected_intent(intent, refusal)
-            else:
-                fill = await self._reconcile(intent, refusal)
-        else:
-            fill = await self._final(order)
-        self._remember(fill, reduces)
-        return fill
+        return await place(intent, policy.order_timeout, reduces=reduces, remember=self._remember)
 
     def _remember(self, fill: LegFill, reduces: bool) -> None:
         if reduces:
             self._compensations.append(fill)
         else:
             self._legs[fill.intent.client_order_id] = fill
-
-    async def _final(self, order: Order) -> LegFill:
-        """A FAK order is final at once; anything still open (a venue that rested it) is cancelled first."""
-        if not order.status.is_terminal:
-            order = await workflow.execute_activity_method(
-                OrderActivities.cancel_order,
-                order,
-                start_to_close_timeout=timedelta(seconds=10),
-                retry_policy=RECONCILE_RETRY,
-            )
-        return LegFill.from_order(order)
-
-    async def _reconcile(self, intent: OrderIntent, refusal: str | None = None) -> LegFill:
-        """Placement ended without an order in hand: ask the venue what exists under this client order id.
-
-        A refusal (rejection, kill switch) is believed only once the venue confirms it holds
-        nothing: it may answer a retry whose earlier attempt was placed but lost its answer
-        (a venue can check the balance that first order used before it checks duplicates).
-        """
-        found = await workflow.execute_activity_method(
-            OrderActivities.find_order,
-            intent,
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RECONCILE_RETRY,
-        )
-        if found is None:
-            return LegFill.rejected_intent(intent, refusal or "not placed: venue unreachable, no order under this id")
-        return await self._final(found)
 
     def _account(self) -> AccountRef:
         """Whose orders these are: every leg and every compensation trades the tenant's account."""

@@ -40,6 +40,18 @@ async def test_changed_books_are_written_once_with_a_ttl_and_published_as_the_sa
     await bus.close()
 
 
+async def test_a_quiet_book_is_written_again_before_its_key_expires(redis_url: str) -> None:
+    bus = RedisBus(redis_url, book_ttl_seconds=30)
+    book = snapshot(Venue.KALSHI, f"KX-{uuid.uuid4().hex[:8]}", d([("0.40", 10)]), [])
+    stats = MirrorStats()
+    await mirror_round([book], bus, stats, now=100.0)
+    await mirror_round([book], bus, stats, now=109.0)  # quiet, 9 s later: the key has 21 s left
+    assert stats.written == 1
+    await mirror_round([book], bus, stats, now=111.0)  # past a third of the TTL: renewed
+    assert stats.written == 2
+    await bus.close()
+
+
 async def test_redis_down_is_counted_and_the_mirror_keeps_going() -> None:
     bus = RedisBus("redis://127.0.0.1:1/0")  # nothing listens there
     stats = MirrorStats()

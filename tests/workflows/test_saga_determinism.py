@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SAGA_MODULES = ("workflows/arb_saga.py", "arbitrage/saga.py", "arbitrage/compensation.py")
+SAGA_MODULES = ("workflows/arb_saga.py", "workflows/placement.py", "arbitrage/saga.py", "arbitrage/compensation.py")
 FORBIDDEN_MODULES = {"random", "uuid", "time", "os", "socket", "threading", "secrets", "httpx", "sqlalchemy"}
 FORBIDDEN_CALLS = {"now", "utcnow", "today", "open", "sleep"}
 

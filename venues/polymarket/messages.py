@@ -200,15 +200,20 @@ class CancelResult(NamedTuple):
     not_canceled: dict[str, str]
 
 
-class WalletTrade(NamedTuple):
-    """One trade of any wallet from the Data API (`/trades`), the copy-trading input."""
+class WalletActivity(NamedTuple):
+    """One Data API row of a wallet (`/activity` or `/trades`; camelCase v1 or snake_case v2), the
+    copy-trading input. `kind` is TRADE for a trade (a `/trades` row is always one); other kinds
+    (REDEEM, REWARD, MAKER_REBATE, SPLIT, MERGE, CONVERSION, ...) carry no side (`is_buy` None)
+    and often no market or asset."""
 
     wallet: str
+    kind: str
     condition_id: str
     asset_id: str
-    is_buy: bool
+    is_buy: bool | None
     price: Decimal
     size: Decimal
+    usdc_size: Decimal | None
     timestamp_s: int
     outcome: str
     outcome_index: int

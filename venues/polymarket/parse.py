@@ -39,7 +39,7 @@ from venues.polymarket.messages import (
     UserEvent,
     UserOrderEvent,
     UserTradeEvent,
-    WalletTrade,
+    WalletActivity,
 )
 
 JsonObject = Mapping[str, Any]
@@ -430,23 +430,48 @@ def cancel_result(m: JsonObject) -> CancelResult:
     return CancelResult(tuple(m.get("canceled") or ()), dict(m.get("not_canceled") or {}))
 
 
-def wallet_trade(m: JsonObject) -> WalletTrade:
-    """A Data API `/trades` entry (numbers arrive as JSON floats there)."""
+_MISSING = object()
+
+
+def _field(m: JsonObject, camel: str, snake: str, default: Any = _MISSING) -> Any:
+    """A Data API field under its v1 (camelCase) or v2 (snake_case) name; KeyError names the v1 one."""
+    value = m.get(camel, m.get(snake, default))
+    if value is _MISSING:
+        raise KeyError(camel)
+    return value
+
+
+def wallet_activity(m: object) -> WalletActivity:
+    """A Data API row (`/activity` or `/trades`, v1 or v2); numbers arrive as JSON floats there and are
+    read through their shortest repr, i.e. exactly as written."""
+    if not isinstance(m, dict):
+        raise PolymarketParseError(f"data api row {m!r:.100} is not an object")
     try:
-        return WalletTrade(
-            m["proxyWallet"],
-            m["conditionId"],
-            m["asset"],
-            _is_buy(m["side"]),
-            _price_value(m["price"]),
-            size(m["size"]),
+        kind = str(m.get("type") or "TRADE").upper()
+        raw_side = m.get("side") or ""
+        if kind == "TRADE":
+            is_buy: bool | None = _is_buy(raw_side)
+        elif raw_side:
+            is_buy = _is_buy(raw_side)
+        else:
+            is_buy = None
+        usdc = _field(m, "usdcSize", "usdc_size", None)
+        return WalletActivity(
+            str(_field(m, "proxyWallet", "proxy_wallet")).lower(),
+            kind,
+            str(_field(m, "conditionId", "condition_id") or ""),
+            str(_field(m, "asset", "token_id") or ""),
+            is_buy,
+            _price_value(m.get("price") or 0),
+            size(m.get("size") or 0),
+            None if usdc is None else size(usdc),
             _int(m["timestamp"], "timestamp"),
-            m.get("outcome", ""),
-            _int(m.get("outcomeIndex", 0), "outcomeIndex"),
-            m.get("transactionHash", ""),
+            str(m.get("outcome") or ""),
+            _int(_field(m, "outcomeIndex", "outcome_index", 0), "outcomeIndex"),
+            str(_field(m, "transactionHash", "transaction_hash", "")),
         )
     except KeyError as exc:
-        raise PolymarketParseError(f"wallet trade lacks {exc}") from None
+        raise PolymarketParseError(f"data api row lacks {exc}") from None
 
 
 def rtds_frame(data: bytes | str) -> list[RtdsMessage]:

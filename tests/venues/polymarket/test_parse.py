@@ -265,9 +265,66 @@ def test_gamma_tags(shared_data: Path) -> None:
 
 def test_data_api_wallet_trades(shared_data: Path) -> None:
     trades = [
-        parse.wallet_trade(t) for t in json.loads(read(shared_data, "nautilus_trader/http_responses/trades.json"))
+        parse.wallet_activity(t) for t in json.loads(read(shared_data, "nautilus_trader/http_responses/trades.json"))
     ]
-    assert trades[0].price == D("0.998") and trades[0].size == D("5.4") and not trades[0].is_buy
+    assert trades[0].price == D("0.998") and trades[0].size == D("5.4") and trades[0].is_buy is False
+    assert {t.kind for t in trades} == {"TRADE"}
+
+
+DATA_API_ROWS = (
+    "edulabrador_polymarket-smart-money/activity_all.json",
+    "edulabrador_polymarket-smart-money/activity.json",
+    "edulabrador_polymarket-smart-money/trades.json",
+    "jm709_pscanner/activity.json",
+    "polymarket_py-sdk/data_v2/activity.json",
+    "polymarket_py-sdk/data_v2/trades.json",
+    "nautilus_trader/http_responses/trades.json",
+)
+
+
+@pytest.mark.parametrize("name", DATA_API_ROWS)
+def test_every_recorded_data_api_row_parses_exactly(shared_data: Path, name: str) -> None:
+    raw = read(shared_data, name)
+    rows = json.loads(raw)
+    parsed = [parse.wallet_activity(r) for r in rows]
+    for row, got in zip(rows, parsed, strict=True):
+        assert got.wallet == (row.get("proxyWallet") or row["proxy_wallet"]).lower()
+        # floats are read as written: the Decimal is the number's text in the file
+        assert got.size == D(repr(row["size"]))
+        if got.kind == "TRADE":
+            assert got.is_buy is (row["side"] == "BUY") and got.asset_id and got.transaction_hash.startswith("0x")
+        else:
+            assert got.is_buy is None or row["side"]
+
+
+def test_recorded_activity_kinds_and_the_v2_format(shared_data: Path) -> None:
+    rows = json.loads(read(shared_data, "edulabrador_polymarket-smart-money/activity_all.json"))
+    kinds = [parse.wallet_activity(r).kind for r in rows]
+    assert {k: kinds.count(k) for k in set(kinds)} == {
+        "TRADE": 42,
+        "REWARD": 4,
+        "REDEEM": 2,
+        "MAKER_REBATE": 1,
+        "TAKER_REBATE": 1,
+    }
+    v2 = parse.wallet_activity(json.loads(read(shared_data, "polymarket_py-sdk/data_v2/activity.json"))[0])
+    assert (v2.price, v2.size, v2.usdc_size) == (D("0.9300000035"), D("14.285715"), D("13.285715"))
+    assert v2.wallet == "0x7c3db723f1d4d8cb9c550095203b686cb11e5c6b" and v2.outcome_index == 0
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        [],
+        {"timestamp": 1},
+        {"proxyWallet": "0x1", "timestamp": "x"},
+        {"proxyWallet": "0x1", "timestamp": 1, "side": "UP"},
+        {"proxyWallet": "0x1", "timestamp": 1, "type": "TRADE", "side": "BUY", "price": 1.5},
+    ],
+)
+def test_malformed_data_api_rows_are_parse_errors(row: object) -> None:
+    with pytest.raises(PolymarketParseError):
+        parse.wallet_activity(row)
 
 
 def test_order_responses(shared_data: Path) -> None:

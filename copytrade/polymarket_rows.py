@@ -1,0 +1,41 @@
+"""Polymarket Data API / RTDS activity rows as leader fills, or as activity ignored with a reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from copytrade.fills import FillSource, Ignored, LeaderFill
+from domain.models import Side, Venue
+from venues.polymarket.messages import WalletActivity
+
+NOT_TRADES = {
+    "REDEEM": "redeems resolved shares (the position ends, nothing was traded)",
+    "REWARD": "is a liquidity reward",
+    "MAKER_REBATE": "is a maker rebate",
+    "TAKER_REBATE": "is a taker rebate",
+    "SPLIT": "splits collateral into both outcomes (no price, no view on the market)",
+    "MERGE": "merges both outcomes back into collateral",
+    "CONVERSION": "converts NegRisk positions (no trade at a price)",
+    "YIELD": "is a yield payment",
+}
+
+
+def leader_fill(row: WalletActivity, source: FillSource) -> LeaderFill | Ignored:
+    """A TRADE row becomes a fill; every other kind, or a trade without a size, is ignored with a reason."""
+    if row.kind != "TRADE":
+        reason = NOT_TRADES.get(row.kind, "is not a trade")
+        return Ignored(row.wallet, row.kind, f"{row.kind} {reason}")
+    if row.size <= 0 or not row.transaction_hash or not row.asset_id or row.is_buy is None:
+        return Ignored(row.wallet, row.kind, "TRADE without size, transaction, token or side")
+    return LeaderFill(
+        venue=Venue.POLYMARKET,
+        leader=row.wallet,
+        market_id=row.condition_id,
+        token_id=row.asset_id,
+        side=Side.BUY if row.is_buy else Side.SELL,
+        price=row.price,
+        size=row.size,
+        at=datetime.fromtimestamp(row.timestamp_s, UTC),
+        source=source,
+        venue_fill_id=row.transaction_hash,
+    )

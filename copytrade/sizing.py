@@ -1,0 +1,138 @@
+"""One leader fill + the follower's rules and book of positions -> the follower's order, or why not.
+
+Pure and deterministic (it runs inside the copy workflow). Every rounding goes toward safety:
+a buy's limit is rounded down to the tick and its quantity down (never pay or buy more than the
+rules allow), a sell's limit up and its quantity down (never sell what is not held).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from copytrade.fills import LeaderFill
+from copytrade.rules import BelowMinimum, CopyRules, SellMode, SideFilter, Sizing
+from domain.models import Frozen, Side, Venue
+from domain.money import ONE, ZERO, Rounding, quantize
+from domain.venue_rules import orderable
+
+
+class CopyTarget(Frozen):
+    """Where the copy trades: the leader's own token, its other outcome (reverse), or the twin's."""
+
+    venue: Venue
+    market_id: str
+    token_id: str
+    tick_size: Decimal
+    min_order_size: Decimal
+    # the target token's price is the leader's (`False`) or its complement (other outcome, `True`)
+    complement: bool = False
+
+
+class FollowerView(Frozen):
+    """What the follower holds, read just before sizing (an activity), in dollars and shares."""
+
+    available: Decimal
+    position: Decimal = ZERO  # shares of the target token held
+    open_positions: int = 0
+    day_volume: Decimal = ZERO  # dollars copied today
+    market_exposure: Decimal = ZERO  # dollars at risk in the target market
+    leader_position_before: Decimal | None = None  # the leader's shares before a sell, when known
+
+
+@dataclass(frozen=True, slots=True)
+class CopyPlan:
+    side: Side
+    limit_price: Decimal
+    quantity: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        return self.quantity * self.limit_price
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    reason: str
+
+
+def plan_copy(
+    fill: LeaderFill, rules: CopyRules, target: CopyTarget, view: FollowerView, now: datetime
+) -> CopyPlan | Skip:
+    """The follower's order for `fill` under `rules`, or the first rule that says no."""
+    age = (now - fill.at).total_seconds()
+    if age > rules.max_age_seconds:
+        return Skip(f"stale: the leader traded {age:.0f} s ago, the rules copy within {rules.max_age_seconds} s")
+    if rules.markets_allow and fill.market_id not in rules.markets_allow:
+        return Skip(f"market {fill.market_id} is not on the allow list")
+    if fill.market_id in rules.markets_deny:
+        return Skip(f"market {fill.market_id} is on the deny list")
+    if (rules.sides is SideFilter.BUYS_ONLY and fill.side is Side.SELL) or (
+        rules.sides is SideFilter.SELLS_ONLY and fill.side is Side.BUY
+    ):
+        return Skip(f"the rules copy {rules.sides.value.replace('_', ' ')}")
+    if not rules.min_price <= fill.price <= rules.max_price:
+        return Skip(f"leader price {fill.price} outside the band {rules.min_price}..{rules.max_price}")
+    leader_amount = fill.size * fill.price
+    if leader_amount < rules.min_leader_amount:
+        return Skip(f"dust: the leader traded ${leader_amount}, below ${rules.min_leader_amount}")
+    reference = ONE - fill.price if target.complement else fill.price
+    if fill.side is Side.BUY:
+        return _buy(fill, rules, target, view, reference, leader_amount)
+    return _sell(fill, rules, target, view, reference)
+
+
+def _buy(
+    fill: LeaderFill, rules: CopyRules, target: CopyTarget, view: FollowerView, reference: Decimal, leader: Decimal
+) -> CopyPlan | Skip:
+    limit = quantize(min(reference + rules.max_slippage, ONE - target.tick_size), target.tick_size, Rounding.DOWN)
+    if limit <= 0:
+        return Skip(f"no buy price within the slippage of {reference}")
+    if view.position <= 0 and rules.max_open_positions is not None and view.open_positions >= rules.max_open_positions:
+        return Skip(f"already {view.open_positions} open positions, the rules allow {rules.max_open_positions}")
+    wanted = {
+        Sizing.FIXED_AMOUNT: rules.fixed_amount,
+        Sizing.PROPORTIONAL: leader * rules.proportion,
+        Sizing.BALANCE_PERCENT: view.available * rules.balance_percent / 100,
+        Sizing.MIRROR_SHARES: fill.size * limit,
+    }[rules.sizing]
+    room = [wanted, view.available]
+    if rules.max_per_trade is not None:
+        room.append(rules.max_per_trade)
+    if rules.max_daily_volume is not None:
+        room.append(rules.max_daily_volume - view.day_volume)
+    if rules.max_market_exposure is not None:
+        room.append(rules.max_market_exposure - view.market_exposure)
+    dollars = min(room)
+    cap = min(room[1:])
+    quantity = orderable(target.venue, dollars / limit, Rounding.DOWN)
+    if quantity < target.min_order_size:
+        minimum = target.min_order_size
+        if rules.below_minimum is BelowMinimum.ROUND_UP and minimum * limit <= cap:
+            quantity = orderable(target.venue, minimum, Rounding.UP)
+        else:
+            return Skip(f"{quantity} shares is below the venue minimum {minimum}")
+    if quantity <= 0:
+        return Skip("no room left under the rules' caps or the balance")
+    return CopyPlan(Side.BUY, limit, quantity)
+
+
+def _sell(
+    fill: LeaderFill, rules: CopyRules, target: CopyTarget, view: FollowerView, reference: Decimal
+) -> CopyPlan | Skip:
+    if rules.sell_mode is SellMode.IGNORE:
+        return Skip("the rules ignore the leader's sells")
+    if view.position <= 0:
+        return Skip("nothing to sell: the follower holds none of this outcome")
+    if rules.sell_mode is SellMode.ALL:
+        wanted = view.position
+    elif view.leader_position_before:
+        wanted = view.position * min(ONE, fill.size / view.leader_position_before)
+    else:
+        wanted = fill.size  # the leader's position is unknown: sell as many shares as they did
+    quantity = orderable(target.venue, min(wanted, view.position), Rounding.DOWN)
+    limit = quantize(max(reference - rules.max_slippage, target.tick_size), target.tick_size, Rounding.UP)
+    if quantity <= 0 or (quantity < target.min_order_size and quantity < view.position):
+        return Skip(f"{quantity} shares is below the venue minimum {target.min_order_size}")
+    return CopyPlan(Side.SELL, limit, quantity)
