@@ -208,3 +208,30 @@ class RiskGateStateRow(Base):
     breaker_open: Mapped[bool] = mapped_column(Boolean, nullable=False)
     breaker_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class CopyCursorRow(Base):
+    """Where a leader's catch-up source (Data API, Kalshi fills, chain) stopped, so a restart resumes there."""
+
+    __tablename__ = "copy_cursors"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    leader: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cursor: Mapped[str] = mapped_column(Text, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class CopyOutcomeRow(Base):
+    """What became of one leader fill for one tenant: placed, filled, skipped (with its reason), failed."""
+
+    __tablename__ = "copy_outcomes"
+    __table_args__ = (Index("ix_copy_outcomes_leader", "tenant_id", "leader", "recorded_at"),)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    fill_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    leader: Mapped[str] = mapped_column(String(64), nullable=False)
+    venue: Mapped[str] = mapped_column(String(20), nullable=False)
+    state: Mapped[str] = mapped_column(String(20), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    workflow_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    filled: Mapped[Decimal] = mapped_column(Micros(), nullable=False)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)

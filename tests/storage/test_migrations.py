@@ -17,6 +17,8 @@ from storage.tables import Base
 from tests.conftest import fresh_postgres_database
 
 EXPECTED_TABLES = {
+    "copy_cursors",
+    "copy_outcomes",
     "tenants",
     "users",
     "venue_accounts",
