@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.copies import MarketSource
 from activities.risk import BookSource
 from activities.send_ahead import SendAhead
 from arbitrage.detector import Detector, DetectorConfig
@@ -25,7 +26,7 @@ from arbitrage.saga import SagaPolicy
 from control.app.pairs import Pairs
 from control.config import Settings
 from domain.book import BookSnapshot
-from domain.models import MarketPair, Venue
+from domain.models import Market, MarketPair, Venue
 from matching.pairs import SqlPairRepository
 from risk.gate import RiskGates
 from storage.redis_bus import RedisBus
@@ -101,6 +102,17 @@ def rest_books(polymarket: PolymarketClient, kalshi: KalshiClient) -> BookSource
     return book
 
 
+def rest_markets(polymarket: PolymarketClient, kalshi: KalshiClient) -> MarketSource:
+    """Markets as the venues list them, for copies (tick, minimum size, fees, open or not)."""
+
+    async def market(venue: Venue, market_id: str) -> Market:
+        if venue is Venue.KALSHI:
+            return await kalshi.get_market(market_id)
+        return await polymarket.get_market(market_id)
+
+    return market
+
+
 def trading_worker(
     client: Client,
     task_queue: str,
@@ -120,6 +132,7 @@ def trading_worker(
         trading_allowed=gates.allows_new_exposure,
         books=rest_books(polymarket, kalshi),
         send_ahead=send_ahead,
+        markets=rest_markets(polymarket, kalshi),
     )
 
 

@@ -13,21 +13,34 @@ from decimal import Decimal
 
 from copytrade.fills import LeaderFill
 from copytrade.rules import BelowMinimum, CopyRules, SellMode, SideFilter, Sizing
-from domain.models import Frozen, Side, Venue
+from domain.models import Frozen, Market, Outcome, Side, Venue
 from domain.money import ONE, ZERO, Rounding, quantize
 from domain.venue_rules import orderable
 
 
 class CopyTarget(Frozen):
-    """Where the copy trades: the leader's own token, its other outcome (reverse), or the twin's."""
+    """Where the copy trades: the leader's own outcome, its other outcome (reverse), or the confirmed
+    twin's on the other venue; `complement`: the target's price is 1 - the leader's."""
 
-    venue: Venue
-    market_id: str
-    token_id: str
-    tick_size: Decimal
-    min_order_size: Decimal
-    # the target token's price is the leader's (`False`) or its complement (other outcome, `True`)
+    market: Market
+    outcome: Outcome
     complement: bool = False
+
+    @property
+    def venue(self) -> Venue:
+        return self.market.venue
+
+    @property
+    def token_id(self) -> str:
+        return self.market.token(self.outcome).token_id
+
+    @property
+    def tick_size(self) -> Decimal:
+        return self.market.tick_size
+
+    @property
+    def min_order_size(self) -> Decimal:
+        return self.market.min_order_size
 
 
 class FollowerView(Frozen):

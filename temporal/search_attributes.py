@@ -23,8 +23,20 @@ ARB_VENUES = SearchAttributeKey.for_keyword_list("ArbVenues")
 ARB_STATE = SearchAttributeKey.for_keyword("ArbState")
 OPPORTUNITY_ID = SearchAttributeKey.for_keyword("OpportunityId")
 TENANT_ID = SearchAttributeKey.for_keyword("TenantId")
+COPY_LEADER = SearchAttributeKey.for_keyword("CopyLeader")
+COPY_VENUE = SearchAttributeKey.for_keyword("CopyVenue")
+COPY_STATE = SearchAttributeKey.for_keyword("CopyState")
 
-ALL: tuple[SearchAttributeKey, ...] = (ARB_PAIR, ARB_VENUES, ARB_STATE, OPPORTUNITY_ID, TENANT_ID)
+ALL: tuple[SearchAttributeKey, ...] = (
+    ARB_PAIR,
+    ARB_VENUES,
+    ARB_STATE,
+    OPPORTUNITY_ID,
+    TENANT_ID,
+    COPY_LEADER,
+    COPY_VENUE,
+    COPY_STATE,
+)
 
 
 def dev_server_flags() -> list[str]:

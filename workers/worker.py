@@ -11,16 +11,21 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.copies import NO_MARKETS, CopyActivities, MarketSource
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
 from activities.risk import BookSource, RiskActivities
 from activities.sagas import SagaRecordActivities
 from activities.send_ahead import SendAhead
 from domain.accounts import TenantId
+from domain.models import Market, Venue
+from matching.pairs import SqlPairRepository
 from venues.accounts import VenueAccounts
 from workflows.arb_saga import ArbSagaWorkflow
+from workflows.copy_trade import CopyTradeWorkflow
 from workflows.health import HealthCheckWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow
 
@@ -34,10 +39,12 @@ def build_worker(
     trading_allowed: Callable[[TenantId], bool] | None = None,
     books: BookSource | None = None,
     send_ahead: SendAhead | None = None,
+    markets: MarketSource | None = None,
 ) -> Worker:
     """`trading_allowed`: the tenant's risk gate's answer (`RiskGates.allows_new_exposure`), asked by every
     order activity; a worker given accounts must be given it too, so no worker trades ungated by default.
-    `send_ahead`: the hot process's leg sends, adopted by this worker's order activities."""
+    `send_ahead`: the hot process's leg sends, adopted by this worker's order activities. `markets`: the
+    venues' market listings, which copies need to know where they trade."""
     if accounts and trading_allowed is None:
         raise ValueError("a worker that places orders needs trading_allowed (the risk gates' allows_new_exposure)")
     accounts = accounts or VenueAccounts({})
@@ -45,10 +52,11 @@ def build_worker(
     orders = OrderActivities(accounts, trading_allowed or _no_accounts, send_ahead)
     records = SagaRecordActivities(engine)
     risk = RiskActivities(engine, client, accounts=accounts, books=books)
+    copies = CopyActivities(engine, accounts, markets or _no_markets, SqlPairRepository(engine))
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow],
+        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow, CopyTradeWorkflow],
         activities=[
             health.check_database,
             orders.place_order,
@@ -58,6 +66,7 @@ def build_worker(
             records.record_saga,
             records.alert,
             *risk.activities(),
+            *copies.activities(),
         ],
     )
 
@@ -65,3 +74,8 @@ def build_worker(
 def _no_accounts(tenant_id: TenantId) -> bool:
     """The gate of a worker with no accounts: it has nothing to trade with, so nothing is allowed."""
     return False
+
+
+async def _no_markets(venue: Venue, market_id: str) -> Market:
+    """The market source of a worker given none: copies cannot be placed from it."""
+    raise ApplicationError(f"this worker reads no {venue.value} markets", type=NO_MARKETS, non_retryable=True)

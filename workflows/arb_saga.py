@@ -26,7 +26,6 @@ from temporalio.exceptions import FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities, QuoteRequest
-    from activities.risk import RiskActivities
     from activities.sagas import SagaRecordActivities
     from arbitrage.compensation import BookQuote, choose_plan
     from arbitrage.risk_terms import saga_finished, trade_request
@@ -46,10 +45,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import Market, OrderIntent, Outcome, Side, TimeInForce, Venue
     from domain.money import Rounding
     from domain.venue_rules import orderable
-    from risk.models import ApprovalRequest
     from temporal.search_attributes import ARB_PAIR, ARB_STATE, ARB_VENUES, OPPORTUNITY_ID
     from workflows.placement import RECONCILE_RETRY, place
-    from workflows.risk_supervisor import report_admitted, report_saga_finished
+    from workflows.risk_supervisor import report_admitted, report_saga_finished, request_approval
 
 ZERO = Decimal(0)
 # Patches (workflow.patched): histories recorded before these changes replay as they ran.
@@ -110,18 +108,8 @@ class ArbSagaWorkflow:
             self._alerts.append(f"risk supervisor did not take the admitted reservation: {exc}")
 
     async def _approved(self, request: ArbSagaInput) -> bool:
-        """The supervisor checks limits and reserves room atomically; idempotent per saga on retries.
-
-        A local activity: it only talks to Temporal (an update on the supervisor), so scheduling it
-        through the server would add a workflow-task round trip before the first leg."""
-        decision = await workflow.execute_local_activity_method(
-            RiskActivities.request_trade_approval,
-            ApprovalRequest(
-                tenant_id=request.tenant_id,
-                request=trade_request(request.opportunity, workflow.info().workflow_id, request.tenant_id),
-            ),
-            start_to_close_timeout=timedelta(seconds=10),
-            retry_policy=RECONCILE_RETRY,
+        decision = await request_approval(
+            request.tenant_id, trade_request(request.opportunity, workflow.info().workflow_id, request.tenant_id)
         )
         if not decision.approved:
             self._alerts.append(f"refused by risk ({decision.code}): {decision.message}")

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from risk.checks import check_trade
     from risk.models import (
         AccountSnapshot,
+        ApprovalRequest,
         AuditRecord,
         Decision,
         GatePublication,
@@ -43,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from risk.pnl import PnlReport
     from risk.supervision import AdmissionView, RiskStatus, SupervisorInput, apply_limit_change
+    from workflows.placement import RECONCILE_RETRY
 
 SUPERVISOR = "risk-supervisor"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -58,6 +60,20 @@ async def report_admitted(tenant_id: str, request: TradeRequest) -> None:
     """For saga workflows the hot process admitted: hand the reservation to the supervisor."""
     handle = workflow.get_external_workflow_handle(supervisor_id(tenant_id))
     await handle.signal(RESERVATION_ADMITTED, request)
+
+
+async def request_approval(tenant_id: str, request: TradeRequest) -> Decision:
+    """For trade workflows the hot process did not admit: the supervisor checks the limits and reserves
+    room atomically (idempotent per workflow id, so a retry is the same answer).
+
+    A local activity: it only talks to Temporal (an update on the supervisor), so scheduling it
+    through the server would add a workflow-task round trip before the first order."""
+    return await workflow.execute_local_activity_method(
+        RiskActivities.request_trade_approval,
+        ApprovalRequest(tenant_id=tenant_id, request=request),
+        start_to_close_timeout=timedelta(seconds=10),
+        retry_policy=RECONCILE_RETRY,
+    )
 
 
 async def report_saga_finished(tenant_id: str, finished: SagaFinished) -> None:

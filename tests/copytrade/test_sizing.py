@@ -13,14 +13,15 @@ from pydantic import ValidationError
 from copytrade.fills import FillSource, LeaderFill
 from copytrade.rules import BelowMinimum, CopyRules, SellMode, SideFilter, Sizing
 from copytrade.sizing import CopyPlan, CopyTarget, FollowerView, Skip, plan_copy
-from domain.models import Side, Venue
+from domain.models import Market, Outcome, Side, Venue
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
-POLY = CopyTarget(
-    venue=Venue.POLYMARKET, market_id="0xc", token_id="1", tick_size=Decimal("0.01"), min_order_size=Decimal(5)
+POLY_MARKET = Market(
+    venue=Venue.POLYMARKET, market_id="0xc", title="t", yes_token="1", no_token="2", min_order_size=Decimal(5)
 )
+POLY = CopyTarget(market=POLY_MARKET, outcome=Outcome.YES)
 KALSHI = CopyTarget(
-    venue=Venue.KALSHI, market_id="KX", token_id="yes", tick_size=Decimal("0.01"), min_order_size=Decimal(1)
+    market=Market(venue=Venue.KALSHI, market_id="KX", title="t", yes_token="yes", no_token="no"), outcome=Outcome.YES
 )
 
 
@@ -83,7 +84,7 @@ def test_mirror_sell_sells_the_leaders_share_of_our_position() -> None:
 
 
 def test_reverse_copy_trades_the_other_outcome_at_its_price() -> None:
-    other = POLY.model_copy(update={"token_id": "2", "complement": True})
+    other = CopyTarget(market=POLY_MARKET, outcome=Outcome.NO, complement=True)
     plan = plan_copy(fill(price="0.30"), CopyRules(reverse=True), other, FollowerView(available=Decimal(500)), NOW)
     assert isinstance(plan, CopyPlan) and plan.limit_price == Decimal("0.72")
 

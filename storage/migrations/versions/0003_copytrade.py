@@ -32,10 +32,13 @@ def upgrade() -> None:
         sa.Column("fill_key", sa.String(length=32), nullable=False),
         sa.Column("leader", sa.String(length=64), nullable=False),
         sa.Column("venue", sa.String(length=20), nullable=False),
+        sa.Column("market_id", sa.String(length=200), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("workflow_id", sa.String(length=200), nullable=False),
         sa.Column("filled", sa.BigInteger(), nullable=False),
+        sa.Column("notional", sa.BigInteger(), nullable=False),
+        sa.Column("details", sa.JSON(), nullable=False),
         sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "fill_key"),
     )

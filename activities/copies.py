@@ -1,0 +1,137 @@
+"""The copy workflow's reads and record: where the copy trades, what the follower holds, how it ended.
+
+Reads are plain activities (retried, no side effects); the record is an upsert by (tenant, fill),
+so a retried or repeated record never duplicates and a copy's history shows one row per fill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from copytrade.copies import CopyState, CopyStatus
+from copytrade.fills import LeaderFill
+from copytrade.rules import CopyRules
+from copytrade.sizing import CopyTarget, FollowerView, Skip
+from copytrade.targets import copy_target
+from domain.accounts import AccountRef, TenantId
+from domain.models import Market, PairStatus, Venue, utc_now
+from domain.money import micro_to_dollars
+from matching.pairs import PairRepository
+from storage.database import session_factory
+from storage.tables import CopyOutcomeRow
+from venues.accounts import UnknownAccountError, VenueAccounts
+
+MarketSource = Callable[[Venue, str], Awaitable[Market]]
+"""A market as its venue lists it (tick, minimum size, fees, open or not)."""
+
+NO_ACCOUNT = "NoFollowerAccount"
+NO_MARKETS = "NoMarketSource"
+_COUNTED = (CopyState.FILLED.value, CopyState.PARTIALLY_FILLED.value, CopyState.PLACED.value)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TargetRequest(_Model):
+    fill: LeaderFill
+    rules: CopyRules
+
+
+class TargetAnswer(_Model):
+    target: CopyTarget | None = None
+    skip: str = ""
+
+
+class ViewRequest(_Model):
+    tenant_id: TenantId
+    target: CopyTarget
+
+
+class CopyActivities:
+    def __init__(
+        self, engine: AsyncEngine, accounts: VenueAccounts, markets: MarketSource, pairs: PairRepository
+    ) -> None:
+        self._sessions = session_factory(engine)
+        self._accounts = accounts
+        self._markets = markets
+        self._pairs = pairs
+
+    def activities(self) -> list[Callable[..., Awaitable[object]]]:
+        return [self.copy_target, self.follower_view, self.record_copy]
+
+    @activity.defn(name="copy_target")
+    async def copy_target(self, request: TargetRequest) -> TargetAnswer:
+        fill = request.fill
+        market = await self._markets(fill.venue, fill.market_id)
+        pairs = await self._pairs.list_pairs(PairStatus.CONFIRMED) if request.rules.cross_venue else []
+        found = copy_target(fill, request.rules, market, pairs)
+        if isinstance(found, Skip):
+            return TargetAnswer(skip=found.reason)
+        return TargetAnswer(target=found)
+
+    @activity.defn(name="follower_view")
+    async def follower_view(self, request: ViewRequest) -> FollowerView:
+        target = request.target
+        try:
+            client = self._accounts.client(AccountRef(tenant_id=request.tenant_id), target.venue)
+        except UnknownAccountError as exc:
+            raise ApplicationError(str(exc), type=NO_ACCOUNT, non_retryable=True) from None
+        balance = await client.get_balance()
+        positions = [p for p in await client.get_positions() if p.quantity > 0]
+        held = sum(
+            (p.quantity for p in positions if p.market_id == target.market.market_id and p.outcome is target.outcome),
+            Decimal(0),
+        )
+        day_volume, exposure = await self._copied(request.tenant_id, target.market.market_id)
+        return FollowerView(
+            available=balance.available,
+            position=held,
+            open_positions=len(positions),
+            day_volume=day_volume,
+            market_exposure=exposure,
+        )
+
+    async def _copied(self, tenant_id: TenantId, market_id: str) -> tuple[Decimal, Decimal]:
+        """Dollars this tenant's copies traded today (UTC), and have traded in `market_id` overall."""
+        start = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
+        counted = (CopyOutcomeRow.tenant_id == tenant_id, CopyOutcomeRow.state.in_(_COUNTED))
+        async with self._sessions() as session:
+            today = await session.scalar(
+                select(func.coalesce(func.sum(CopyOutcomeRow.notional), 0)).where(
+                    *counted, CopyOutcomeRow.recorded_at >= start
+                )
+            )
+            market = await session.scalar(
+                select(func.coalesce(func.sum(CopyOutcomeRow.notional), 0)).where(
+                    *counted, CopyOutcomeRow.market_id == market_id
+                )
+            )
+        # the sums are of the column's 1e-6 units
+        return micro_to_dollars(int(today or 0)), micro_to_dollars(int(market or 0))
+
+    @activity.defn(name="record_copy")
+    async def record_copy(self, status: CopyStatus) -> None:
+        async with self._sessions() as session:
+            row = await session.get(CopyOutcomeRow, (status.tenant_id, status.fill.key))
+            if row is None:
+                row = CopyOutcomeRow(tenant_id=status.tenant_id, fill_key=status.fill.key)
+                session.add(row)
+            row.leader = status.fill.leader
+            row.venue = (status.target.venue if status.target else status.fill.venue).value
+            row.market_id = status.target.market.market_id if status.target else status.fill.market_id
+            row.state = status.state.value
+            row.reason = status.reason
+            row.workflow_id = status.workflow_id
+            row.filled = status.filled
+            row.notional = Decimal(0) if status.order is None else status.order.cost
+            row.details = status.model_dump(mode="json")
+            row.recorded_at = utc_now()
+            await session.commit()

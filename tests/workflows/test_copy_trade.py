@@ -1,0 +1,164 @@
+"""The copy workflow on the dev server: one fill seen thrice is one order; refusals place nothing and say why."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Replayer
+
+from control.app.risk import RiskControl, running_risk
+from copytrade.copies import CopyState, CopyStatus
+from copytrade.fills import FillSource, LeaderFill
+from copytrade.rules import CopyRules
+from domain.accounts import AccountRef
+from domain.models import Market, Side, Venue, utc_now
+from risk.models import Limits
+from storage import migrate
+from storage.database import create_engine
+from storage.tables import CopyOutcomeRow
+from streamers.copytrade import CopyTrades
+from streamers.launcher import TradeLauncher
+from tests.fakes.venue import FakeVenue
+from tests.workflows.saga_fixtures import PAIR, POLY, venues
+from venues.accounts import VenueAccounts
+from workers.worker import build_worker
+from workflows.copy_trade import CopyTradeWorkflow
+
+LEADER = "0x" + "ab" * 20
+RULES = CopyRules(fixed_amount=Decimal("8.40"), max_slippage=Decimal("0.02"))  # 20 shares at 0.42
+
+
+async def markets(venue: Venue, market_id: str) -> Market:
+    if venue is Venue.POLYMARKET and market_id == POLY.market_id:
+        return POLY
+    if venue is Venue.KALSHI and market_id == PAIR.kalshi.market_id:
+        return PAIR.kalshi
+    raise KeyError(market_id)
+
+
+def leader_fill(source: FillSource, *, age: timedelta = timedelta(seconds=1), tx: str | None = None) -> LeaderFill:
+    return LeaderFill(
+        venue=Venue.POLYMARKET,
+        leader=LEADER,
+        market_id=POLY.market_id,
+        token_id=POLY.yes_token,
+        side=Side.BUY,
+        price=Decimal("0.40"),
+        size=Decimal(100),
+        at=utc_now() - age,
+        source=source,
+        venue_fill_id=tx or "0x" + uuid.uuid4().hex * 2,
+    )
+
+
+@dataclass
+class CopyRig:
+    client: Client
+    queue: str
+    engine: AsyncEngine
+    venues: dict[Venue, FakeVenue]
+    allowed: list[bool]
+    tenant: str
+
+    def trades(self, rules: CopyRules = RULES) -> CopyTrades:
+        return CopyTrades(TradeLauncher(self.client, self.queue), {LEADER: {self.tenant: rules}})
+
+    async def outcomes(self) -> list[CopyOutcomeRow]:
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(select(CopyOutcomeRow))).all())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def copy_rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[CopyRig]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}")
+    await migrate.upgrade(engine)
+    fakes = venues()
+    allowed = [True]
+    queue = f"copy-{uuid.uuid4()}"
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    accounts = VenueAccounts.single(fakes)
+    accounts.add(AccountRef(tenant_id=tenant), fakes)
+    worker = build_worker(
+        dev_server_env.client, queue, engine, accounts=accounts, trading_allowed=lambda _t: allowed[0], markets=markets
+    )
+    async with worker, running_risk(dev_server_env.client, engine, tenant, queue, Limits()):
+        control = RiskControl(dev_server_env.client, tenant)
+        while not (await control.status()).balances:
+            await asyncio.sleep(0.05)
+        yield CopyRig(dev_server_env.client, queue, engine, fakes, allowed, tenant)
+    await engine.dispose()
+
+
+async def _result(client: Client, handle: WorkflowHandle) -> CopyStatus:
+    """The copy's end, after checking its history replays (the workflow is deterministic)."""
+    status: CopyStatus = await handle.result()
+    history = await handle.fetch_history()
+    await Replayer(workflows=[CopyTradeWorkflow], data_converter=client.data_converter).replay_workflow(history)
+    return status
+
+
+async def test_one_fill_seen_by_three_sources_is_copied_once(copy_rig: CopyRig) -> None:
+    trades = copy_rig.trades()
+    tx = "0x" + "12" * 32
+    started = [await trades.take(leader_fill(source, tx=tx)) for source in FillSource if source.value != "kalshi_ws"]
+    assert [len(s) for s in started] == [1, 0, 0, 0]
+    assert (trades.stats.started, trades.stats.duplicates) == (1, 3)
+    status = await _result(copy_rig.client, started[0][0])
+    assert status.state is CopyState.FILLED, status.reason
+    assert (status.side, status.limit_price, status.quantity) == (Side.BUY, Decimal("0.42"), Decimal(20))
+    poly = copy_rig.venues[Venue.POLYMARKET]
+    assert len(poly.submissions) == 1 and poly.net_contracts()[(POLY.market_id, "yes")] == 20
+    queried = await started[0][0].query("state", result_type=CopyStatus)
+    assert queried == status
+    (row,) = await copy_rig.outcomes()
+    assert (row.state, row.filled, row.notional) == ("filled", Decimal(20), Decimal("8.00"))
+
+
+async def test_a_stale_fill_is_skipped_with_its_reason_and_places_nothing(copy_rig: CopyRig) -> None:
+    (handle,) = await copy_rig.trades().take(leader_fill(FillSource.DATA_API, age=timedelta(minutes=10)))
+    status = await _result(copy_rig.client, handle)
+    assert status.state is CopyState.SKIPPED and "stale" in status.reason
+    assert not copy_rig.venues[Venue.POLYMARKET].submissions
+    (row,) = await copy_rig.outcomes()
+    assert row.state == "skipped" and "stale" in row.reason
+
+
+async def test_the_kill_switch_inside_the_order_activity_stops_a_copy(copy_rig: CopyRig) -> None:
+    copy_rig.allowed[0] = False
+    (handle,) = await copy_rig.trades().take(leader_fill(FillSource.RTDS))
+    status = await _result(copy_rig.client, handle)
+    assert status.state is CopyState.FAILED and "trading halted" in status.reason
+    assert not copy_rig.venues[Venue.POLYMARKET].orders
+
+
+async def test_a_risk_refusal_places_nothing(copy_rig: CopyRig) -> None:
+    await RiskControl(copy_rig.client, copy_rig.tenant).set_limit("max_contracts_per_market", "5", "test")
+    (handle,) = await copy_rig.trades().take(leader_fill(FillSource.RTDS))
+    status = await _result(copy_rig.client, handle)
+    assert status.state is CopyState.SKIPPED and "refused by risk" in status.reason
+    assert not copy_rig.venues[Venue.POLYMARKET].submissions
+
+
+async def test_a_cross_venue_copy_trades_the_confirmed_twin(copy_rig: CopyRig) -> None:
+    from matching.pairs import SqlPairRepository
+
+    repo = SqlPairRepository(copy_rig.engine)
+    await repo.suggest(PAIR.model_copy(update={"status": PAIR.status.CANDIDATE, "confirmed_by": None}))
+    await repo.decide(PAIR.pair_id, PAIR.status.CONFIRMED, "alice")
+    rules = RULES.model_copy(update={"cross_venue": True, "fixed_amount": Decimal(5)})
+    (handle,) = await copy_rig.trades(rules).take(leader_fill(FillSource.CHAIN))
+    status = await _result(copy_rig.client, handle)
+    assert status.target is not None and status.target.venue is Venue.KALSHI
+    assert status.target.outcome is PAIR.kalshi_outcome(status.target.outcome)
+    assert copy_rig.venues[Venue.KALSHI].submissions and not copy_rig.venues[Venue.POLYMARKET].submissions
