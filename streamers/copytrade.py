@@ -8,17 +8,23 @@ needs the follower's holdings, so the workflow sizes, then reserves room with th
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
 from copytrade.copies import COPY_TRADE, CopyStatus, CopyTradeInput, copy_workflow_id
 from copytrade.fills import LeaderFill
 from copytrade.rules import CopyRules
 from domain.accounts import TenantId
 from streamers.launcher import TradeLauncher, TradeStart
+from workflows.copy_leader import running_follows
+
+log = logging.getLogger(__name__)
 
 
 def copy_start(fill: LeaderFill, rules: CopyRules, tenant_id: TenantId) -> TradeStart:
@@ -68,3 +74,32 @@ class CopyTrades:
                 started.append(handle)
         self.stats.handles += started
         return started
+
+
+class FollowsRefresh:
+    """The follows the hot process copies, re-read from the leader workflows every `interval_s` (paused
+    leaders left out), so a follow, unfollow, pause or rule change applies within that time."""
+
+    def __init__(self, client: Client, interval_s: float = 5.0) -> None:
+        self._client = client
+        self._interval = interval_s
+        self.follows: dict[str, dict[TenantId, CopyRules]] = {}
+        self.errors = 0
+
+    async def refresh(self) -> None:
+        follows: dict[str, dict[TenantId, CopyRules]] = {}
+        for follow in await running_follows(self._client, rpc_timeout=timedelta(seconds=10)):
+            if not follow.paused:
+                follows.setdefault(follow.leader, {})[follow.tenant_id] = follow.rules
+        self.follows.clear()
+        self.follows.update(follows)
+
+    async def run(self) -> None:
+        """Until cancelled; a refresh that fails keeps the last follows (logged and counted)."""
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                self.errors += 1
+                log.exception("copy follows not refreshed; keeping the last ones")
+            await asyncio.sleep(self._interval)

@@ -25,6 +25,7 @@ from domain.models import Market, Venue
 from matching.pairs import SqlPairRepository
 from venues.accounts import VenueAccounts
 from workflows.arb_saga import ArbSagaWorkflow
+from workflows.copy_leader import CopyLeaderWorkflow
 from workflows.copy_trade import CopyTradeWorkflow
 from workflows.health import HealthCheckWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow
@@ -56,7 +57,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow, CopyTradeWorkflow],
+        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow, CopyTradeWorkflow, CopyLeaderWorkflow],
         activities=[
             health.check_database,
             orders.place_order,

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.copies import NO_ACCOUNT, NO_MARKETS, CopyActivities, TargetRequest, ViewRequest
@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from copytrade.sizing import CopyTarget, Skip, plan_copy
     from temporal.search_attributes import COPY_LEADER, COPY_STATE, COPY_VENUE, TENANT_ID
+    from workflows.copy_leader import report_copy_done
     from workflows.placement import place
     from workflows.risk_supervisor import report_saga_finished, request_approval
 
@@ -73,6 +74,10 @@ class CopyTradeWorkflow:
         await workflow.execute_activity_method(
             CopyActivities.record_copy, self._current(), start_to_close_timeout=timedelta(seconds=10)
         )
+        try:
+            await report_copy_done(self._current())
+        except FailureError:
+            workflow.logger.info("leader of %s is no longer followed: not counted", workflow.info().workflow_id)
         return self._current()
 
     async def _copy(self, request: CopyTradeInput) -> None:

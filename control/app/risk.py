@@ -13,17 +13,10 @@ from datetime import timedelta
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from temporalio.client import (
-    Client,
-    RPCTimeoutOrCancelledError,
-    WorkflowHandle,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
 
-from control.app.errors import NotFound, OperationError, Unavailable
+from control.app.temporal_calls import answer
 from risk.gate import RiskGate, SqlGateStateStore
 from risk.models import KillSwitchChange, LimitChange, Limits, supervisor_id
 from risk.pnl import PnlReport
@@ -90,23 +83,9 @@ class RiskControl:
         )
 
     async def _answer(self, call: Awaitable[T]) -> T:
-        """The supervisor's answer, or why there is none in words an operator can act on."""
-        seconds = self.timeout.total_seconds()
-        no_answer = f"no answer within {seconds:g}s: is a worker running (`inertial up` or `inertial worker`)?"
-        try:
-            return await call
-        except WorkflowUpdateFailedError as exc:
-            raise OperationError(str(exc.cause or exc)) from None
-        except (RPCTimeoutOrCancelledError, WorkflowUpdateRPCTimeoutOrCancelledError):
-            raise Unavailable(no_answer) from None
-        except RPCError as exc:
-            if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED):
-                raise Unavailable(no_answer) from None
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                raise NotFound(
-                    f"no risk supervisor for tenant {self.tenant_id!r} (start it with `inertial up`)"
-                ) from None
-            raise OperationError(f"Temporal refused: {exc.message}") from None
+        return await answer(
+            call, self.timeout, f"no risk supervisor for tenant {self.tenant_id!r} (start it with `inertial up`)"
+        )
 
 
 @contextlib.asynccontextmanager

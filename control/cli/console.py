@@ -7,6 +7,7 @@ which typer reports itself), 1 for anything else the user can fix; a traceback m
 from __future__ import annotations
 
 import asyncio
+import getpass
 import logging
 from collections.abc import Coroutine
 from typing import Any, NoReturn, TypeVar
@@ -50,3 +51,13 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         return asyncio.run(coro)
     except (OperationError, ServiceError) as exc:
         fail(str(exc))
+
+
+def actor_name(actor: str | None) -> str:
+    """Who is acting, for the audit log: as given, else `cli:<login name>`."""
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (e.g. a container without a passwd entry)
+        return "cli:unknown"

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from control.cli.console import console, run, settings
+from control.cli.copy import app as copy_app
 from control.cli.pairs import app as pairs_app
 from control.cli.polymarket import app as polymarket_app
 from control.cli.risk import app as risk_app
@@ -29,6 +30,7 @@ app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(pairs_app, name="pairs")
 app.add_typer(polymarket_app, name="polymarket")
 app.add_typer(risk_app, name="risk")
+app.add_typer(copy_app, name="copy")
 
 
 @app.command()

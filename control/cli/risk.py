@@ -7,7 +7,6 @@ User errors print one line and exit 1 (2 for configuration problems).
 
 from __future__ import annotations
 
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -18,7 +17,7 @@ import typer
 
 from control.app.connect import operator_client
 from control.app.risk import RiskControl
-from control.cli.console import run, settings
+from control.cli.console import actor_name, run, settings
 from risk.supervision import RiskStatus
 
 app = typer.Typer(no_args_is_help=True, help="Risk manager: status, kill switch, circuit breaker, limits")
@@ -38,15 +37,6 @@ def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]], timeout: f
         return await action(RiskControl(client, tenant, timedelta(seconds=timeout)))
 
     return run(go())
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (e.g. a container without a passwd entry)
-        return "cli:unknown"
 
 
 def _dollars(value: Decimal) -> str:
@@ -132,19 +122,19 @@ def kill(
     timeout: float = TIMEOUT,
 ) -> None:
     """Stop all new exposure now; sagas in flight still hedge and unwind. Returns once order gates can see it."""
-    _print_status(_call(tenant, lambda c: c.kill(reason, _actor(actor)), timeout))
+    _print_status(_call(tenant, lambda c: c.kill(reason, actor_name(actor)), timeout))
 
 
 @app.command()
 def unkill(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Allow new exposure again."""
-    _print_status(_call(tenant, lambda c: c.unkill(_actor(actor)), timeout))
+    _print_status(_call(tenant, lambda c: c.unkill(actor_name(actor)), timeout))
 
 
 @app.command("reset-breaker")
 def reset_breaker(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Close an open circuit breaker (its failure window starts empty)."""
-    _print_status(_call(tenant, lambda c: c.reset_breaker(_actor(actor)), timeout))
+    _print_status(_call(tenant, lambda c: c.reset_breaker(actor_name(actor)), timeout))
 
 
 @app.command("set-limit")
@@ -156,5 +146,5 @@ def set_limit(
     timeout: float = TIMEOUT,
 ) -> None:
     """Change one limit; bad keys and values are refused with the reason. A negative value needs `--`."""
-    limits = _call(tenant, lambda c: c.set_limit(key, value, _actor(actor)), timeout)
+    limits = _call(tenant, lambda c: c.set_limit(key, value, actor_name(actor)), timeout)
     typer.echo(f"{key} = {getattr(limits, key)}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -17,6 +17,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from control.app.copy import Copying
+from control.app.errors import OperationError
 from control.app.risk import RiskControl, running_risk
 from copytrade.copies import CopyState, CopyStatus
 from copytrade.fills import FillSource, LeaderFill
@@ -27,7 +29,7 @@ from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
 from storage.tables import CopyOutcomeRow
-from streamers.copytrade import CopyTrades
+from streamers.copytrade import CopyTrades, FollowsRefresh
 from streamers.launcher import TradeLauncher
 from tests.fakes.venue import FakeVenue
 from tests.workflows.saga_fixtures import PAIR, POLY, venues
@@ -162,3 +164,53 @@ async def test_a_cross_venue_copy_trades_the_confirmed_twin(copy_rig: CopyRig) -
     assert status.target is not None and status.target.venue is Venue.KALSHI
     assert status.target.outcome is PAIR.kalshi_outcome(status.target.outcome)
     assert copy_rig.venues[Venue.KALSHI].submissions and not copy_rig.venues[Venue.POLYMARKET].submissions
+
+
+async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+async def test_a_follow_holds_rules_counts_copies_and_drives_the_hot_process(copy_rig: CopyRig) -> None:
+    copying = Copying(copy_rig.client, copy_rig.tenant, copy_rig.engine, timeout=10)
+    followed = await copying.follow(Venue.POLYMARKET, LEADER.upper().replace("0X", "0x"), RULES, copy_rig.queue)
+    assert followed.leader == LEADER and followed.rules == RULES
+    with pytest.raises(OperationError, match="not a wallet"):
+        await copying.follow(Venue.POLYMARKET, "0x1234", RULES, copy_rig.queue)
+    with pytest.raises(OperationError, match="max_slippage"):
+        await copying.set_rules(Venue.POLYMARKET, LEADER, {"max_slippage": "0.9"})
+    with pytest.raises(OperationError, match="min_price"):
+        await copying.set_rules(Venue.POLYMARKET, LEADER, {"min_price": "0.7", "max_price": "0.6"})
+    changed = await copying.set_rules(Venue.POLYMARKET, LEADER, {"fixed_amount": "4.20"})
+    assert changed.rules.fixed_amount == Decimal("4.20") and changed.rules.max_slippage == RULES.max_slippage
+    with pytest.raises(OperationError, match="say why"):
+        await copying.pause(Venue.POLYMARKET, LEADER, " ", "test")
+
+    refresh = FollowsRefresh(copy_rig.client)
+
+    async def followed_in_hot_process() -> bool:
+        await refresh.refresh()
+        return copy_rig.tenant in refresh.follows.get(LEADER, {})
+
+    await _eventually(followed_in_hot_process)
+    trades = CopyTrades(TradeLauncher(copy_rig.client, copy_rig.queue), refresh.follows)
+    (handle,) = await trades.take(leader_fill(FillSource.RTDS))
+    assert (await _result(copy_rig.client, handle)).quantity == Decimal(10)  # $4.20 at 0.42
+
+    async def counted() -> bool:
+        return (await copying.state(Venue.POLYMARKET, LEADER)).counters.filled == 1
+
+    await _eventually(counted)
+    assert [f.leader for f in await copying.follows()] == [LEADER]
+    await copying.pause(Venue.POLYMARKET, LEADER, "too volatile", "test")
+    await refresh.refresh()
+    assert copy_rig.tenant not in refresh.follows.get(LEADER, {})
+    assert await trades.take(leader_fill(FillSource.RTDS)) == []  # paused: nothing starts
+    history = await copying.history(LEADER)
+    assert [row.state for row in history] == ["filled"]
+    await copying.unfollow(Venue.POLYMARKET, LEADER, "test")
+    with pytest.raises(OperationError):
+        await copying.set_rules(Venue.POLYMARKET, LEADER, {"fixed_amount": "5"})
