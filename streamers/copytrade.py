@@ -21,6 +21,7 @@ from copytrade.copies import COPY_TRADE, CopyStatus, CopyTradeInput, copy_workfl
 from copytrade.fills import LeaderFill
 from copytrade.rules import CopyRules
 from domain.accounts import TenantId
+from domain.models import Venue
 from streamers.launcher import TradeLauncher, TradeStart
 from workflows.copy_leader import running_follows
 
@@ -84,15 +85,25 @@ class FollowsRefresh:
         self._client = client
         self._interval = interval_s
         self.follows: dict[str, dict[TenantId, CopyRules]] = {}
+        self._leaders: dict[Venue, set[str]] = {venue: set() for venue in Venue}
         self.errors = 0
+
+    def leaders(self, venue: Venue) -> set[str]:
+        """The leaders of `venue` someone copies now (a live view: sources read it on every round)."""
+        return self._leaders[venue]
 
     async def refresh(self) -> None:
         follows: dict[str, dict[TenantId, CopyRules]] = {}
+        leaders: dict[Venue, set[str]] = {venue: set() for venue in Venue}
         for follow in await running_follows(self._client, rpc_timeout=timedelta(seconds=10)):
             if not follow.paused:
                 follows.setdefault(follow.leader, {})[follow.tenant_id] = follow.rules
+                leaders[follow.venue].add(follow.leader)
         self.follows.clear()
         self.follows.update(follows)
+        for venue, now in leaders.items():
+            self._leaders[venue].clear()
+            self._leaders[venue].update(now)
 
     async def run(self) -> None:
         """Until cancelled; a refresh that fails keeps the last follows (logged and counted)."""
