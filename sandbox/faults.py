@@ -58,6 +58,10 @@ class FaultSettings(BaseModel):
     hang: bool = False
     ws_drop_every: int = Field(default=0, ge=0)
     seq_gaps: int = Field(default=0, ge=0)
+    # a push feed (Polymarket RTDS) keeps answering pings but sends nothing
+    push_silent: bool = False
+    # each page after the first repeats this many rows of the page before (paged reads must dedupe)
+    page_overlap: int = Field(default=0, ge=0)
 
 
 class FaultInjector:
@@ -160,6 +164,21 @@ class FaultInjector:
         self.settings.seq_gaps -= 1
         self.fired["seq_gap"] += 1
         return True
+
+    def silenced(self) -> bool:
+        """True when a push message is swallowed (counted), the feed looking alive all the while."""
+        if not self.settings.push_silent:
+            return False
+        self.fired["push_silenced"] += 1
+        return True
+
+    def page_start(self, offset: int) -> int:
+        """Where a page asked for at `offset` really starts: earlier by the overlap, never before 0."""
+        overlap = self.settings.page_overlap
+        if offset <= 0 or overlap <= 0:
+            return offset
+        self.fired["page_overlap"] += 1
+        return max(0, offset - overlap)
 
     def should_drop_ws(self, sent: int) -> bool:
         every = self.settings.ws_drop_every

@@ -3,7 +3,7 @@
 `build_app(state)` serves everything on one port:
 
     CLOB REST      /            (clob.py: the venue's real paths)
-    WebSockets     /ws/market, /ws/user
+    WebSockets     /ws/market, /ws/user, /rtds (RTDS)
     Gamma          /gamma/...   (gamma.py)
     Data API       /data-api/...
     Admin          /_sandbox/...
@@ -35,7 +35,7 @@ from sandbox.polymarket.clob import clob_routes
 from sandbox.polymarket.gamma import DATA_PREFIX, GAMMA_PREFIX, data_routes, gamma_routes
 from sandbox.polymarket.state import PolymarketState
 from sandbox.polymarket.wire import ClobError, error_response, http_fault_body
-from sandbox.polymarket.ws import ws_routes
+from sandbox.polymarket.ws import RTDS_PATH, ws_routes
 
 
 class ExpirySweep:
@@ -97,6 +97,10 @@ class SandboxUrls:
     @property
     def ws_user(self) -> str:
         return f"{self.ws}/ws/user"
+
+    @property
+    def rtds(self) -> str:
+        return f"{self.ws}{RTDS_PATH}"
 
 
 @contextlib.asynccontextmanager

@@ -215,7 +215,7 @@ def data_routes(state: PolymarketState) -> list[Route]:
         ascending = params.get("sortDirection", "DESC").upper() == "ASC"
         found.sort(key=lambda i: i["timestamp"], reverse=not ascending)
         limit = _int_param(request, "limit", 100, 500)
-        offset = _int_param(request, "offset", 0, 10_000)
+        offset = state.faults.page_start(_int_param(request, "offset", 0, 10_000))
         return found[offset : offset + limit]
 
     async def activity(request: Request) -> Response:

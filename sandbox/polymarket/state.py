@@ -187,6 +187,8 @@ class Subscriber:
     api_key: str | None = None
     markets: set[str] | None = None
     custom_features: bool = False
+    # RTDS: the (topic, type) pairs subscribed ("*" for every type) and their market/event slug filters
+    rtds: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
     outbox: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     overflowed: bool = False
 
@@ -756,34 +758,34 @@ class PolymarketState:
         taker: bool,
     ) -> None:
         outcome = market.outcome_of(token_id)
-        self.activity.append(
-            Activity(
-                taker,
-                {
-                    "proxyWallet": wallet.lower(),
-                    "timestamp": unix_s(at),
-                    "conditionId": market.condition_id,
-                    "type": "TRADE",
-                    "size": wire_float(size),
-                    "usdcSize": wire_float(price * size),
-                    "transactionHash": transaction_hash,
-                    "price": wire_float(price),
-                    "asset": token_id,
-                    "side": side,
-                    "outcomeIndex": market.index(outcome),
-                    "title": market.question,
-                    "slug": market.slug,
-                    "icon": "",
-                    "eventSlug": market.event_slug,
-                    "outcome": market.label(outcome),
-                    "name": "",
-                    "pseudonym": "",
-                    "bio": "",
-                    "profileImage": "",
-                    "profileImageOptimized": "",
-                },
-            )
+        entry = Activity(
+            taker,
+            {
+                "proxyWallet": wallet.lower(),
+                "timestamp": unix_s(at),
+                "conditionId": market.condition_id,
+                "type": "TRADE",
+                "size": wire_float(size),
+                "usdcSize": wire_float(price * size),
+                "transactionHash": transaction_hash,
+                "price": wire_float(price),
+                "asset": token_id,
+                "side": side,
+                "outcomeIndex": market.index(outcome),
+                "title": market.question,
+                "slug": market.slug,
+                "icon": "",
+                "eventSlug": market.event_slug,
+                "outcome": market.label(outcome),
+                "name": "",
+                "pseudonym": "",
+                "bio": "",
+                "profileImage": "",
+                "profileImageOptimized": "",
+            },
         )
+        self.activity.append(entry)
+        self._send_rtds(entry)
 
     def leader_trade(
         self, wallet: str, token_id: str, side: str, price: Decimal, size: Decimal, *, execute: bool
@@ -1026,6 +1028,24 @@ class PolymarketState:
         for sub in list(self.subscribers):
             if sub.channel == "market" and sub.custom_features and sub.assets & tokens:
                 sub.deliver(text)
+
+    def _send_rtds(self, entry: Activity) -> None:
+        """RTDS `activity` pushes every trade (`trades`) and, once per match, the taker's (`orders_matched`)."""
+        row = entry.row
+        if self.faults.silenced():
+            return
+        kinds = ("trades", "orders_matched") if entry.taker else ("trades",)
+        slugs = {"market_slug": row["slug"], "event_slug": row["eventSlug"]}
+        for kind in kinds:
+            text = orjson.dumps(
+                {"topic": "activity", "type": kind, "timestamp": unix_ms(self.clock()), "payload": row}
+            ).decode()
+            for sub in list(self.subscribers):
+                if sub.channel != "rtds":
+                    continue
+                wanted = sub.rtds.get(("activity", kind), sub.rtds.get(("activity", "*")))
+                if wanted is not None and all(slugs.get(k) == v for k, v in wanted.items()):
+                    sub.deliver(text)
 
     def send_market(self, token: str, message: dict[str, Any]) -> None:
         text = orjson.dumps(message).decode()

@@ -1,4 +1,9 @@
-"""Market and user WebSocket channels (`/ws/market`, `/ws/user`).
+"""Market, user and RTDS WebSocket channels (`/ws/market`, `/ws/user`, `/rtds`).
+
+RTDS (the Real-Time Data Socket, its own host on the venue): `{"action": "subscribe",
+"subscriptions": [{"topic": "activity", "type": "trades" | "orders_matched" | "*", "filters":
+"{\"market_slug\": ...}"}]}`, then every trade as `{topic, type, timestamp, payload}` (payload: the
+Data API trade row).
 
 Market: `{"assets_ids": [...], "type": "market"}` subscribes (later messages with
 `"operation": "subscribe" | "unsubscribe"` change the set) and answers with one
@@ -30,6 +35,7 @@ from sandbox.polymarket.state import OVERFLOW, PolymarketState, Subscriber
 log = logging.getLogger(__name__)
 
 PONG = "PONG"
+RTDS_PATH = "/rtds"
 
 
 def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
@@ -117,10 +123,46 @@ def ws_routes(state: PolymarketState) -> list[WebSocketRoute]:
             sub.markets = (sub.markets or set()) | {str(m) for m in markets}
         return True
 
+    async def on_rtds(ws: WebSocket, sub: Subscriber, message: dict[str, Any]) -> bool:
+        action = message.get("action")
+        subscriptions = message.get("subscriptions")
+        if action not in ("subscribe", "unsubscribe") or not isinstance(subscriptions, list):
+            log.warning("polymarket sandbox rtds: not a (un)subscribe message %.200r", message)
+            return True
+        for item in subscriptions:
+            if not isinstance(item, dict) or not isinstance(item.get("topic"), str):
+                continue
+            key = (item["topic"], str(item.get("type") or "*"))
+            if action == "unsubscribe":
+                sub.rtds.pop(key, None)
+                continue
+            sub.rtds[key] = _rtds_filters(item.get("filters"))
+        return True
+
     async def market_socket(ws: WebSocket) -> None:
         await run(ws, Subscriber("market"), on_market)
 
     async def user_socket(ws: WebSocket) -> None:
         await run(ws, Subscriber("user"), on_user)
 
-    return [WebSocketRoute("/ws/market", market_socket), WebSocketRoute("/ws/user", user_socket)]
+    async def rtds_socket(ws: WebSocket) -> None:
+        await run(ws, Subscriber("rtds"), on_rtds)
+
+    return [
+        WebSocketRoute("/ws/market", market_socket),
+        WebSocketRoute("/ws/user", user_socket),
+        WebSocketRoute(RTDS_PATH, rtds_socket),
+    ]
+
+
+def _rtds_filters(raw: object) -> dict[str, str]:
+    """RTDS filters arrive as a JSON text (`{"market_slug": ...}` or `{"event_slug": ...}`); others are ignored."""
+    if not isinstance(raw, str) or not raw.strip():
+        return {}
+    try:
+        decoded = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {}
+    if not isinstance(decoded, dict):
+        return {}
+    return {k: str(v) for k, v in decoded.items() if k in ("market_slug", "event_slug")}

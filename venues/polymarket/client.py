@@ -14,6 +14,7 @@ the identical order (same hash, same venue order id) rather than a second one.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
@@ -42,11 +43,13 @@ from venues.polymarket.messages import (
     PolymarketParseError,
     PostOrderResult,
     UserTradeEvent,
+    WalletActivity,
 )
 from venues.polymarket.orders import ORDER_TYPE_FOR, OrderSigner, OrderType, SignatureType, SignedOrder, order_body
 from venues.ratelimit import RequestKind, VenueRateLimiter
 from venues.send_ahead_requests import SendAheadRequests
 
+log = logging.getLogger(__name__)
 V = Venue.POLYMARKET
 ONE = Decimal(1)
 SIGNED_ORDERS_KEPT = 10_000
@@ -476,6 +479,36 @@ class PolymarketClient(HttpSession):
             if len(raw) < page_size:
                 return positions
             offset += page_size
+
+    async def wallet_activity_page(
+        self, wallet: str, *, start_s: int, offset: int = 0, limit: int = 100, kinds: Sequence[str] = ("TRADE",)
+    ) -> tuple[list[WalletActivity], int]:
+        """One page of a wallet's Data API `/activity` from `start_s` (inclusive), oldest first, and how many
+        rows it had. A row that does not parse is left out and counted in the second number's difference
+        (rows returned minus rows parsed), so one bad row never hides the rest of the page."""
+        raw = await self._request(
+            "GET",
+            self.data_url,
+            "/activity",
+            params={
+                "user": wallet,
+                "type": ",".join(kinds),
+                "start": start_s,
+                "sortBy": "TIMESTAMP",
+                "sortDirection": "ASC",
+                "limit": limit,
+                "offset": offset,
+            },
+        )
+        if not isinstance(raw, list):
+            raise PolymarketParseError(f"activity answer is not a list: {str(raw)[:200]}")
+        rows = []
+        for item in raw:
+            try:
+                rows.append(parse.wallet_activity(item))
+            except PolymarketParseError as exc:
+                log.warning("polymarket activity row rejected: %s", exc)
+        return rows, len(raw)
 
 
 def _post_result(raw: Any) -> PostOrderResult:
