@@ -118,6 +118,15 @@ def _page(request: Request, items: list[Any], maximum: int = MAX_LIMIT) -> tuple
     return page, str(nxt) if nxt < len(items) else ""
 
 
+def _timestamp(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise KalshiError(400, "invalid_parameters", details=f"{name} must be a Unix timestamp in seconds")
+    return int(raw)
+
+
 def _csv(request: Request, name: str) -> set[str] | None:
     raw = request.query_params.get(name)
     return {t for t in raw.split(",") if t} if raw else None
@@ -314,12 +323,15 @@ class KalshiApi:
     async def fills(self, request: Request, account: str) -> Response:
         q = request.query_params
         ticker, order_id = q.get("ticker"), q.get("order_id")
+        min_ts, max_ts = _timestamp(request, "min_ts"), _timestamp(request, "max_ts")
         fills = [
             f
             for f in reversed(self.venue.fills)
             if f.account == account
             and (ticker is None or f.ticker == ticker)
             and (order_id is None or f.order_id == order_id)
+            and (min_ts is None or f.created_time.timestamp() >= min_ts)
+            and (max_ts is None or f.created_time.timestamp() <= max_ts)
         ]
         page, cursor = _page(request, fills)
         return json_response({"fills": [f.to_json() for f in page], "cursor": cursor})

@@ -6,21 +6,18 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from copytrade.cursors import SqlCursorStore
-from copytrade.fills import FillSource, LeaderFill
+from copytrade.fills import FillSource
 from copytrade.sources import LeaderFeed
 from domain.accounts import DEFAULT_TENANT
 from domain.models import Side
-from storage import migrate
-from storage.database import create_engine
 from streamers.leader_data_api import DataApiLeaderSource
 from streamers.leader_rtds import RtdsLeaderSource
 from tests.sandbox.polymarket.helpers import RunningSandbox
+from tests.streamers.leaders import Sink, until
 from venues.polymarket.client import PolymarketClient
 from venues.polymarket.messages import RtdsMessage
 
@@ -32,26 +29,6 @@ def trade(sb: RunningSandbox, wallet: str = LEADER, side: str = "BUY", size: int
     """A leader's trade recorded by the venue (RTDS push and Data API row); its transaction hash."""
     done = sb.state.leader_trade(wallet, sb.market.yes_token, side, Decimal("0.55"), Decimal(size), execute=False)
     return str(done["transactionHash"])
-
-
-class Sink:
-    def __init__(self, fail: int = 0) -> None:
-        self.fills: list[LeaderFill] = []
-        self.fail = fail
-
-    async def __call__(self, fill: LeaderFill) -> None:
-        if self.fail:
-            self.fail -= 1
-            raise ConnectionError("temporal unreachable")
-        self.fills.append(fill)
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'copy.db'}")
-    await migrate.upgrade(engine)
-    yield engine
-    await engine.dispose()
 
 
 @contextlib.asynccontextmanager
@@ -66,14 +43,6 @@ async def rtds_running(sb: RunningSandbox, source: RtdsLeaderSource) -> AsyncIte
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-async def until(check: object, timeout: float = 3.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():  # type: ignore[operator]
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 async def test_rtds_and_data_api_see_one_fill_once(polymarket: RunningSandbox) -> None:

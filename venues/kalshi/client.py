@@ -39,6 +39,7 @@ from venues.kalshi.parse import (
     parse_error_body,
     parse_events_page,
     parse_fills_page,
+    parse_fills_page_skipping,
     parse_market,
     parse_markets_page,
     parse_order,
@@ -353,6 +354,17 @@ class KalshiClient(HttpSession):
         return await self._collect(
             self._pages("/portfolio/fills", params, parse_fills_page, private=True, max_pages=max_pages)
         )
+
+    async def fills_page(
+        self, *, min_ts: int, cursor: str | None = None, limit: int = 200
+    ) -> tuple[Page, list[KalshiParseError]]:
+        """One page of the account's fills since `min_ts` (newest first) and the rows that did not parse.
+
+        A page that is not a fills listing at all raises; a bad row only is reported beside the rest."""
+        body = await self._request(
+            "GET", "/portfolio/fills", params={"min_ts": min_ts, "limit": limit, "cursor": cursor}, private=True
+        )
+        return parse_fills_page_skipping(body)
 
     async def get_positions(self, *, ticker: str | None = None, max_pages: int | None = None) -> list[Position]:
         params = {"ticker": ticker, "limit": 200}

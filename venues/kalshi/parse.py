@@ -847,7 +847,7 @@ def parse_fill(obj: JsonObject) -> Fill:
     if count is None or count <= 0:
         raise KalshiParseError("fill without a positive count", obj)
     ticker = obj.get("ticker") or obj.get("market_ticker")
-    fee = _money(obj, "fee_cost_dollars", "fee_cost")
+    fee = _fee_cost(obj)
     filled_at = parse_time(obj.get("created_time") or obj.get("ts"))
     fill_id = obj.get("fill_id") or obj.get("trade_id")
     if not isinstance(fill_id, str) or not fill_id:
@@ -869,8 +869,29 @@ def parse_fill(obj: JsonObject) -> Fill:
     )
 
 
+def _fee_cost(obj: JsonObject) -> Decimal | None:
+    """`fee_cost` is a fixed-point dollar string on today's API ("0.0100"), integer cents on the older one."""
+    for key in ("fee_cost_dollars", "fee_cost"):
+        text = obj.get(key)
+        if isinstance(text, str) and text:
+            return _decimal(text, key)
+    cents = obj.get("fee_cost")
+    return None if cents is None else _cents(cents, "fee_cost")
+
+
 def parse_fills_page(body: JsonObject) -> Page:
     return Page([parse_fill(f) for f in _list(body, "fills")], _cursor(body))
+
+
+def parse_fills_page_skipping(body: JsonObject) -> tuple[Page, list[KalshiParseError]]:
+    """The fills that parse, and why each other one did not: one bad row must not hide the rest of a page."""
+    fills, rejected = [], []
+    for item in _list(body, "fills"):
+        try:
+            fills.append(parse_fill(item))
+        except KalshiParseError as exc:
+            rejected.append(exc)
+    return Page(fills, _cursor(body)), rejected
 
 
 def parse_position(obj: JsonObject) -> Position | None:

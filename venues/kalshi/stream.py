@@ -57,6 +57,8 @@ class StreamStats:
 class KalshiStream:
     """Books (and optionally ticker/trade/fill messages) for `tickers`; run `run()` as a task, end with `stop()`.
 
+    Without tickers (private channels only, e.g. `fill`) it subscribes account-wide.
+
     `on_book` is called with the book after every change, including when it is
     marked out of sync; `on_message` receives every non-book message (ticker, trade,
     fill, ...). Both run on the stream's task and must not block.
@@ -75,7 +77,7 @@ class KalshiStream:
         policy: BackoffPolicy | None = None,
         sleep: Sleep | None = None,
     ) -> None:
-        if not tickers:
+        if not tickers and BOOK_CHANNEL in channels:
             raise ValueError("subscribe to at least one market")
         self.tickers = tuple(tickers)
         self.channels = tuple(channels)
@@ -116,11 +118,17 @@ class KalshiStream:
         return orjson.dumps({"id": request_id, "cmd": cmd, "params": params}).decode()
 
     def _subscribe(self, channels: Sequence[str], tickers: tuple[str, ...]) -> str:
-        return self._command("subscribe", {"channels": list(channels), "market_tickers": list(tickers)}, tickers)
+        """No tickers: the account-wide form of a private channel (every market's fills)."""
+        params: dict[str, object] = {"channels": list(channels)}
+        if tickers:
+            params["market_tickers"] = list(tickers)
+        return self._command("subscribe", params, tickers)
 
     async def _on_connect(self, ws: ClientConnection) -> None:
         """A new connection has no subscriptions: books stay blind until its snapshots arrive."""
         self._forget_subscriptions()
+        if not self.tickers:
+            await ws.send(self._subscribe(self.channels, ()))
         for start in range(0, len(self.tickers), MAX_TICKERS_PER_SUBSCRIBE):
             await ws.send(self._subscribe(self.channels, self.tickers[start : start + MAX_TICKERS_PER_SUBSCRIBE]))
 

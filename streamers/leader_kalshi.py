@@ -1,0 +1,161 @@
+"""A Kalshi leader's trades, read with the read-only API key its follower provided.
+
+Kalshi publishes no trades attributed to accounts, so a leader is only visible through its own
+key: the private `fill` channel (account-wide, the push path) and `GET /portfolio/fills` polled
+from a persisted cursor (the catch-up: what the channel missed while disconnected, or while this
+process was down). Both name a fill by the same id, so the feed copies it once.
+
+The cursor is the newest fill second handed on; the poll reads from it inclusive (Kalshi's `min_ts`),
+so a fill landing in that second is never missed, and the repeats are the feed's to drop. A leader
+seen for the first time starts `lookback_s` back: a new follow copies what is about to happen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from copytrade.cursors import SqlCursorStore
+from copytrade.fills import FillSource, LeaderFill
+from copytrade.kalshi_fills import kalshi_leader_fill
+from copytrade.sources import FillSink, SourceCounts
+from domain.accounts import DEFAULT_TENANT, TenantId
+from domain.models import Fill
+from venues.kalshi.auth import KalshiSigner
+from venues.kalshi.client import KalshiClient
+from venues.kalshi.parse import FillUpdate, WsMessage
+from venues.kalshi.stream import KalshiStream
+
+log = logging.getLogger(__name__)
+
+FILL_CHANNEL = "fill"
+
+
+class KalshiLeaderSource:
+    """One leader account: run `run()` as a task, end it with `stop()`."""
+
+    def __init__(
+        self,
+        leader: str,
+        client: KalshiClient,
+        sink: FillSink,
+        *,
+        ws_url: str,
+        signer: KalshiSigner,
+        cursors: SqlCursorStore | None = None,
+        owner: TenantId = DEFAULT_TENANT,
+        interval_s: float = 5.0,
+        page_size: int = 200,
+        lookback_s: int = 60,
+        clock: Callable[[], float] = time.time,
+        **stream: Any,
+    ) -> None:
+        self.leader = leader
+        self._client = client
+        self._sink = sink
+        self._cursors = cursors
+        self._owner = owner
+        self._interval = interval_s
+        self._page = page_size
+        self._lookback = lookback_s
+        self._clock = clock
+        self._cursor: int | None = None
+        self._handing: set[asyncio.Task[bool]] = set()
+        self.counts = SourceCounts()
+        self.rounds = 0
+        self.stream = KalshiStream(
+            ws_url, (), signer=signer, channels=(FILL_CHANNEL,), on_message=self._on_message, **stream
+        )
+
+    @property
+    def malformed(self) -> int:
+        """Rows of either path that did not parse (never handed on, never an order)."""
+        return self.counts.malformed + self.stream.stats.parse_errors
+
+    async def run(self) -> None:
+        """Until cancelled: the channel, and the poll that covers what it misses."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.stream.run())
+            group.create_task(self._poll_forever())
+
+    async def stop(self) -> None:
+        await self.stream.stop()
+        for task in list(self._handing):
+            task.cancel()
+
+    def _on_message(self, message: WsMessage) -> None:
+        """The stream's listener must not block: each fill is handed on in its own task."""
+        if not isinstance(message, FillUpdate):
+            return
+        task = asyncio.get_running_loop().create_task(self._hand(message.fill, FillSource.KALSHI_WS))
+        self._handing.add(task)
+        task.add_done_callback(self._handing.discard)
+
+    async def _hand(self, fill: Fill, source: FillSource) -> bool:
+        try:
+            leader_fill: LeaderFill = kalshi_leader_fill(self.leader, fill, source)
+            await self._sink(leader_fill)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.counts.errors += 1
+            log.exception("Kalshi fill %s of %s not handed on; the poll offers it again", fill.fill_id, self.leader)
+            return False
+        self.counts.fills += 1
+        return True
+
+    async def _poll_forever(self) -> None:
+        while True:
+            await self.poll()
+            await asyncio.sleep(self._interval)
+
+    async def poll(self) -> None:
+        """One catch-up round; a failed read or hand-off keeps the cursor where it was."""
+        self.rounds += 1
+        try:
+            await self._catch_up()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            self.counts.errors += 1
+            log.exception("Kalshi catch-up of %s failed; its cursor stays where it was", self.leader)
+
+    async def _start(self) -> int:
+        if self._cursor is None:
+            stored = None
+            if self._cursors is not None:
+                stored = await self._cursors.get(self._owner, self.leader, FillSource.KALSHI_REST)
+            self._cursor = int(stored) if stored is not None else int(self._clock()) - self._lookback
+        return self._cursor
+
+    async def _catch_up(self) -> None:
+        """Pages come newest first: every fill since the cursor is read before the cursor moves."""
+        start = await self._start()
+        newest, cursor, complete = start, None, True
+        seen: set[str] = set()
+        while True:
+            page, rejected = await self._client.fills_page(min_ts=start, cursor=cursor, limit=self._page)
+            self.counts.malformed += len(rejected)
+            for exc in rejected:
+                log.warning("Kalshi fill of %s rejected: %s", self.leader, exc)
+            for fill in page.items:
+                complete = await self._hand(fill, FillSource.KALSHI_REST) and complete
+                newest = max(newest, int(fill.filled_at.timestamp()))
+            cursor = page.cursor
+            if cursor is None:
+                break
+            if cursor in seen:
+                raise RuntimeError(f"/portfolio/fills repeated cursor {cursor!r}: paging stopped")
+            seen.add(cursor)
+        if complete:
+            await self._save(newest)
+
+    async def _save(self, cursor: int) -> None:
+        if cursor == self._cursor:
+            return
+        self._cursor = cursor
+        if self._cursors is not None:
+            await self._cursors.put(self._owner, self.leader, FillSource.KALSHI_REST, str(cursor))
