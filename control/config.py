@@ -27,6 +27,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from copytrade.settings import CopySettings
 from temporal.settings import TemporalSettings
 from venues.kalshi.settings import KalshiSettings
 from venues.polymarket.settings import PolymarketSettings
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     temporal: TemporalSettings = Field(default_factory=TemporalSettings)
     polymarket: PolymarketSettings = Field(default_factory=PolymarketSettings)
     kalshi: KalshiSettings = Field(default_factory=KalshiSettings)
+    copytrade: CopySettings = Field(default_factory=CopySettings)
 
     @field_validator("database_url")
     @classmethod

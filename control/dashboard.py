@@ -1,4 +1,4 @@
-"""The live terminal view of the main job: books, opportunities, sagas and P&L.
+"""The live terminal view of the main job: books, opportunities, sagas, copies and P&L.
 
 Saga outcomes come from the `sagas` table (what the workflows recorded), so the
 view shows the durable truth, not the hot process's hopes; sagas still running are
@@ -15,9 +15,10 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from control.copying import CopyStack
 from control.trading import TradingStack
 from storage.database import session_factory
-from storage.tables import SagaRow
+from storage.tables import CopyOutcomeRow, SagaRow
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,8 @@ class SagaSummary:
     by_state: dict[str, int]
     realized_pnl: Decimal
     recent: list[SagaRow]
+    copies_by_state: dict[str, int]
+    recent_copies: list[CopyOutcomeRow]
 
     @property
     def finished(self) -> int:
@@ -38,10 +41,14 @@ async def saga_summary(engine: AsyncEngine, recent: int = 8) -> SagaSummary:
             (await session.execute(select(SagaRow).order_by(SagaRow.updated_at.desc()).limit(recent))).scalars()
         )
         pnl_rows = await session.execute(select(SagaRow.realized_pnl))
+        copy_counts = await session.execute(select(CopyOutcomeRow.state, func.count()).group_by(CopyOutcomeRow.state))
+        copies = await session.execute(select(CopyOutcomeRow).order_by(CopyOutcomeRow.recorded_at.desc()).limit(recent))
     return SagaSummary(
         by_state={state: int(n) for state, n in counts.all()},
         realized_pnl=sum((p for (p,) in pnl_rows.all()), Decimal(0)),
         recent=rows,
+        copies_by_state={state: int(n) for state, n in copy_counts.all()},
+        recent_copies=list(copies.scalars()),
     )
 
 
@@ -49,7 +56,11 @@ def _price(value: Decimal | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
-def render(stack: TradingStack, summary: SagaSummary) -> Group:
+def _copies(summary: SagaSummary) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(summary.copies_by_state.items())) or "none recorded"
+
+
+def render(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None = None) -> Group:
     stats = stack.loop.stats
     running = max(0, stats.sagas_started - summary.finished)
     header = (
@@ -82,13 +93,28 @@ def render(stack: TradingStack, summary: SagaSummary) -> Group:
         sagas.add_column(column)
     for row in summary.recent:
         sagas.add_row(row.workflow_id[:24], row.state, str(row.net_exposure), f"${row.realized_pnl}")
-    return Group(header, books, opportunities, sagas)
+    if copying is None:
+        return Group(header, books, opportunities, sagas)
+    copies = Table(title=f"latest copies ({copying.status()}; {_copies(summary)})", expand=True)
+    for column in ("leader", "venue", "market", "state", "filled", "reason"):
+        copies.add_column(column)
+    for copy_row in summary.recent_copies:
+        copies.add_row(
+            copy_row.leader[:14],
+            copy_row.venue,
+            copy_row.market_id[:24],
+            copy_row.state,
+            str(copy_row.filled),
+            copy_row.reason[:60],
+        )
+    return Group(header, books, opportunities, sagas, copies)
 
 
-def status_line(stack: TradingStack, summary: SagaSummary) -> str:
+def status_line(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None = None) -> str:
     stats = stack.loop.stats
     states = ", ".join(f"{k} {v}" for k, v in sorted(summary.by_state.items())) or "none finished"
     return (
         f"updates {stack.loop.relay.received}  opportunities {stats.opportunities}  "
         f"sagas started {stats.sagas_started} ({states})  realized P&L ${summary.realized_pnl:.4f}"
+        + ("" if copying is None else f"  copies: {copying.status()} ({_copies(summary)})")
     )

@@ -24,11 +24,20 @@ from activities.health import DatabaseHealth
 from activities.send_ahead import SendAhead
 from control.app.risk import running_risk
 from control.config import Settings
+from control.copying import CopyStack, copy_stack
 from control.dashboard import render, saga_summary, status_line
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
+from control.sandbox_leader import SandboxLeader, follow_sandbox_leader
 from control.services import Services, describe_database, services
-from control.trading import TradingStack, trading_accounts, trading_stack, trading_worker, venue_clients
+from control.trading import (
+    TradingStack,
+    rest_books,
+    trading_accounts,
+    trading_stack,
+    trading_worker,
+    venue_clients,
+)
 from risk.gate import RiskGates
 from sandbox.runner import run_sandboxes
 from streamers.admission import HotAdmission, TenantAdmissions
@@ -58,18 +67,45 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def _health_table(settings: Settings, svc: Services, health: DatabaseHealth, venues: str) -> Table:
+def _health_table(settings: Settings, svc: Services, health: DatabaseHealth, venues: str, copying: str) -> Table:
     table = Table(title="health", show_header=False)
     table.add_row("Temporal", svc.temporal_address + (f"  (web UI {svc.temporal_ui})" if svc.temporal_ui else ""))
     table.add_row("database", f"{describe_database(settings.effective_database_url)}  revision {health.revision}")
     table.add_row("Redis", "on" if svc.redis else "off (embedded default)")
     table.add_row("worker", f"task queue {settings.temporal.task_queue}: healthy")
     table.add_row("venues", venues)
+    table.add_row("copy trading", copying)
     return table
+
+
+async def _start_copying(
+    settings: Settings, svc: Services, trading: TradingStack, stack: contextlib.AsyncExitStack
+) -> str:
+    """In paper mode with nothing configured, a sandbox leader trades both venues and is followed."""
+    if not (settings.dry_run and settings.copytrade.sandbox_leader and trading.pairs):
+        return "on (leaders from `inertial copy follow`)"
+    await follow_sandbox_leader(svc.client, settings.temporal.task_queue)
+    leader = SandboxLeader(
+        trading.pairs,
+        rest_books(trading.polymarket, trading.kalshi),
+        clob_url=settings.polymarket.clob_url,
+        kalshi_base_url=settings.kalshi.hosts()[0].removesuffix("/trade-api/v2"),
+        interval_s=settings.copytrade.sandbox_leader_interval_s,
+    )
+    task = asyncio.create_task(leader.run(), name="sandbox-leader")
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    stack.push_async_callback(stop)
+    return "on; a sandbox leader trades both venues, followed with default rules"
 
 
 async def _watch(
     trading: TradingStack,
+    copying: CopyStack | None,
     svc: Services,
     console: Console,
     stop: asyncio.Event,
@@ -86,11 +122,11 @@ async def _watch(
 
     summary = await saga_summary(svc.engine)
     if console.is_terminal:
-        with Live(render(trading, summary), console=console, refresh_per_second=2) as live:
+        with Live(render(trading, summary, copying), console=console, refresh_per_second=2) as live:
             while not done(summary.finished):
                 await asyncio.sleep(0.5)
                 summary = await saga_summary(svc.engine)
-                live.update(render(trading, summary))
+                live.update(render(trading, summary, copying))
         return
     ticks = 0
     while not done(summary.finished):
@@ -98,8 +134,8 @@ async def _watch(
         summary = await saga_summary(svc.engine)
         ticks += 1
         if ticks % 10 == 0:
-            console.print(status_line(trading, summary), highlight=False)
-    console.print(status_line(trading, summary), highlight=False)
+            console.print(status_line(trading, summary, copying), highlight=False)
+    console.print(status_line(trading, summary, copying), highlight=False)
 
 
 async def run_up(
@@ -124,6 +160,8 @@ async def run_up(
         svc = await stack.enter_async_context(services(settings))
         queue = settings.temporal.task_queue
         trading = None
+        copying = None
+        copy_line = "off"
         if once:
             await stack.enter_async_context(build_worker(svc.client, queue, svc.engine))
         else:
@@ -147,12 +185,15 @@ async def run_up(
                     redis=svc.redis,
                 )
             )
+            if settings.copytrade.enabled:
+                copy_line = await _start_copying(settings, svc, trading, stack)
+                copying = await stack.enter_async_context(copy_stack(settings, svc.client, svc.engine, polymarket))
         health = await probe_health(svc, settings.temporal.task_queue)
         settle_heap()
-        console.print(_health_table(settings, svc, health, venues))
+        console.print(_health_table(settings, svc, health, venues, copy_line))
         if trading is not None:
             console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
-            await _watch(trading, svc, console, stop, duration, until_sagas)
+            await _watch(trading, copying, svc, console, stop, duration, until_sagas)
         console.print("stopping…")
     console.print("stopped cleanly")
 

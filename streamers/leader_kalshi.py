@@ -15,13 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from copytrade.cursors import SqlCursorStore
 from copytrade.fills import FillSource, LeaderFill
 from copytrade.kalshi_fills import kalshi_leader_fill
-from copytrade.sources import FillSink, SourceCounts
+from copytrade.sources import FillSink, Leaders, SourceCounts
 from domain.accounts import DEFAULT_TENANT, TenantId
 from domain.models import Fill
 from venues.kalshi.auth import KalshiSigner
@@ -159,3 +159,80 @@ class KalshiLeaderSource:
         self._cursor = cursor
         if self._cursors is not None:
             await self._cursors.put(self._owner, self.leader, FillSource.KALSHI_REST, str(cursor))
+
+
+class KalshiLeaders:
+    """One source per followed Kalshi leader whose read-only key is configured, started and stopped as
+    follows change (re-read every `interval_s`); a followed leader without a key is reported once."""
+
+    def __init__(
+        self,
+        leaders: Leaders,
+        keys: Mapping[str, KalshiSigner],
+        sink: FillSink,
+        *,
+        api_url: str,
+        ws_url: str,
+        cursors: SqlCursorStore | None = None,
+        interval_s: float = 5.0,
+        poll_interval_s: float = 5.0,
+    ) -> None:
+        self._leaders = leaders
+        self._keys = keys
+        self._sink = sink
+        self._api_url = api_url
+        self._ws_url = ws_url
+        self._cursors = cursors
+        self._interval = interval_s
+        self._poll_interval = poll_interval_s
+        self.sources: dict[str, KalshiLeaderSource] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._clients: dict[str, KalshiClient] = {}
+        self.keyless: set[str] = set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self.reconcile()
+                await asyncio.sleep(self._interval)
+        finally:
+            for leader in list(self.sources):
+                await self._stop(leader)
+
+    async def reconcile(self) -> None:
+        """Sources for the leaders followed now; one that died is replaced (its cursor says where it was)."""
+        for leader, task in list(self._tasks.items()):
+            if task.done():
+                await self._stop(leader)
+        followed = set(self._leaders())
+        for leader in sorted(followed - set(self.sources)):
+            signer = self._keys.get(leader)
+            if signer is None:
+                if leader not in self.keyless:
+                    self.keyless.add(leader)
+                    log.warning("Kalshi leader %s is followed but no read-only key is configured for it", leader)
+                continue
+            client = self._clients[leader] = KalshiClient(self._api_url, signer=signer)
+            source = self.sources[leader] = KalshiLeaderSource(
+                leader,
+                client,
+                self._sink,
+                ws_url=self._ws_url,
+                signer=signer,
+                cursors=self._cursors,
+                interval_s=self._poll_interval,
+            )
+            self._tasks[leader] = asyncio.create_task(source.run(), name=f"kalshi-leader-{leader}")
+        for leader in sorted(set(self.sources) - followed):
+            await self._stop(leader)
+        self.keyless &= followed
+
+    async def _stop(self, leader: str) -> None:
+        source = self.sources.pop(leader)
+        task = self._tasks.pop(leader)
+        await source.stop()
+        task.cancel()
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Kalshi leader %s source died", leader, exc_info=task.exception())
+        await self._clients.pop(leader).aclose()

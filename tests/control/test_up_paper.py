@@ -51,6 +51,32 @@ async def test_paper_mode_trades_the_sandboxes_within_a_minute(tmp_path: Path, r
     assert {book.venue for book in mirrored if book is not None} == {Venue.POLYMARKET, Venue.KALSHI}
 
 
+async def test_paper_mode_copies_the_sandbox_leader_on_both_venues(tmp_path: Path) -> None:
+    """Nothing configured: a sandbox leader trades both venues and its trades become copies, filled or
+    skipped with a reason, each recorded once."""
+    result = await asyncio.to_thread(
+        run,
+        ["up", "--duration", "25"],
+        tmp_path,
+        INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(free_port()),
+        INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
+        INERTIAL_COPYTRADE__SANDBOX_LEADER_INTERVAL_S="1",
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "a sandbox leader trades both venues" in result.stdout
+    rows = (
+        sqlite3.connect(tmp_path / "data" / "inertial.db")
+        .execute("SELECT venue, state, reason, workflow_id FROM copy_outcomes")
+        .fetchall()
+    )
+    assert {venue for venue, *_ in rows} == {"polymarket", "kalshi"}, result.stdout[-2000:]
+    assert {state for _, state, *_ in rows} <= {"filled", "partially_filled", "skipped", "failed"}
+    assert any(state in ("filled", "partially_filled") for _, state, *_ in rows)
+    assert all(reason for _, state, reason, _ in rows if state == "skipped")
+    assert len({workflow for *_, workflow in rows}) == len(rows)
+    assert "Traceback" not in result.stderr
+
+
 async def _book_keys(redis_url: str) -> list[tuple[Venue, str]]:
     client = aioredis.from_url(redis_url)
     try:

@@ -16,7 +16,7 @@ from copytrade.sources import FeedCounts, FillSink, LeaderFeed
 from domain.accounts import DEFAULT_TENANT
 from domain.models import Side, Venue
 from sandbox.kalshi.admin import leader_trade
-from streamers.leader_kalshi import KalshiLeaderSource
+from streamers.leader_kalshi import KalshiLeaders, KalshiLeaderSource
 from tests.sandbox.conftest import KalshiSandbox
 from tests.streamers.leaders import Sink, until
 from venues.kalshi.auth import KalshiSigner
@@ -155,3 +155,26 @@ async def test_malformed_fills_are_counted_never_handed(kalshi_sandbox: KalshiSa
     good = sb.venue.fills[-1].to_json()
     page, rejected = parse_fills_page_skipping({"fills": [{**good, "count_fp": "-1"}, good], "cursor": ""})
     assert [f.fill_id for f in page.items] == [good["fill_id"]] and len(rejected) == 1
+
+
+async def test_sources_follow_the_follows(kalshi_sandbox: KalshiSandbox) -> None:
+    """A followed leader with a key gets a source, one without is reported, an unfollowed one is stopped."""
+    sb = kalshi_sandbox
+    prepared(sb)
+    followed = {sb.creds.account, "keyless"}
+    signer = KalshiSigner(sb.creds.key_id, sb.creds.private_key)
+    sink = Sink()
+    leaders = KalshiLeaders(
+        lambda: followed, {sb.creds.account: signer}, sink, api_url=sb.handle.api_url, ws_url=sb.handle.ws_url
+    )
+    await leaders.reconcile()
+    assert set(leaders.sources) == {sb.creds.account} and leaders.keyless == {"keyless"}
+    source = leaders.sources[sb.creds.account]
+    await asyncio.wait_for(source.stream.transport.connected.wait(), 5)
+    await asyncio.sleep(0.05)
+    leader_trade(sb.venue, sb.creds.account, TICKER, "yes", "buy", 2, 30)
+    await until(lambda: len(sink.fills) >= 1)
+    followed.clear()
+    await leaders.reconcile()
+    assert leaders.sources == {} and leaders.keyless == set()
+    await until(lambda: not any(c.account == sb.creds.account for c in sb.venue.stream.connections))

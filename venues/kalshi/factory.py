@@ -11,13 +11,13 @@ from typing import Any
 
 from venues.kalshi.auth import KalshiSigner
 from venues.kalshi.client import KalshiClient
-from venues.kalshi.settings import KalshiSettings
+from venues.kalshi.settings import KalshiKey, KalshiSettings
 from venues.kalshi.stream import KalshiStream
 from venues.ratelimit import KalshiTier, VenueRateLimiter
 
 
-def signer_from_settings(settings: KalshiSettings) -> KalshiSigner | None:
-    """The account's signer, or None when no key is configured (public market data only)."""
+def signer_from_settings(settings: KalshiKey) -> KalshiSigner | None:
+    """The key's signer, or None when no key is configured (public market data only)."""
     if settings.key_id is None:
         if settings.private_key is not None or settings.private_key_path is not None:
             raise ValueError("kalshi: a private key is configured without key_id")

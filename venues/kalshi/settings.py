@@ -10,13 +10,18 @@ from domain.settings import Section, check_http_url
 from venues.kalshi.hosts import HOSTS, Environment
 
 
-class KalshiSettings(Section):
-    environment: Environment = "sandbox"
-    api_url: str | None = None
-    ws_url: str | None = None
+class KalshiKey(Section):
+    """One API key: the account's own, or a leader's read-only key its follower provided."""
+
     key_id: str | None = None
     private_key_path: Path | None = None
     private_key: SecretStr | None = None
+
+
+class KalshiSettings(KalshiKey):
+    environment: Environment = "sandbox"
+    api_url: str | None = None
+    ws_url: str | None = None
 
     @field_validator("api_url", "ws_url")
     @classmethod

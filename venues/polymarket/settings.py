@@ -12,6 +12,7 @@ class PolymarketSettings(Section):
     ws_url: str = "ws://127.0.0.1:8801/ws"
     gamma_url: str = "http://127.0.0.1:8801/gamma"
     data_url: str = "http://127.0.0.1:8801/data-api"
+    rtds_url: str = "ws://127.0.0.1:8801/rtds"
     chain_id: int = 137
     private_key: SecretStr | None = None
     funder: str | None = None
@@ -21,4 +22,4 @@ class PolymarketSettings(Section):
     api_passphrase: SecretStr | None = None
     rpc_urls: list[str] = Field(default_factory=list)
 
-    _urls = field_validator("clob_url", "ws_url", "gamma_url", "data_url")(check_http_url)
+    _urls = field_validator("clob_url", "ws_url", "gamma_url", "data_url", "rtds_url")(check_http_url)
