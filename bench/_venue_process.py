@@ -10,8 +10,9 @@ starts it as `python -m bench._venue_process <venue>` and talks over its stdin a
 stdout, one line of words per message:
 
   child -> parent, once   `ready <json>`: the URLs `point_at_sandboxes` needs of this venue
-  parent -> child         `tick`, `untick`, `refill`, `refresh` (see `Books`); each answered by
-                          `ok <perf_counter_ns>` (for a tick, the stamp right after publishing)
+  parent -> child         `tick`, `untick`, `refill`, `refresh`, `lead`, `reask` (see `Books`); each
+                          answered by `ok <perf_counter_ns>` (for a tick or a lead, the stamp right
+                          after publishing)
   child -> parent, pushed `received <venue> <perf_counter_ns> <held_ns>`: one of the paper
                           account's orders reached the venue's HTTP application at that stamp
                           (before the venue checks its signatures), and the venue's order
@@ -31,15 +32,17 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope
 from starlette.types import Send as ASGISend
 
-from control.paper import PAPER_ACCOUNT
+from control.paper import PAPER_ACCOUNT, SANDBOX_LEADER_ACCOUNT, SANDBOX_LEADER_WALLET
 from domain.models import Venue
 from sandbox.handles import Sandboxes
+from sandbox.kalshi.admin import leader_trade
 from sandbox.runner import run_sandboxes
 from sandbox.scenarios import BookDriver, KalshiDriver, PolymarketDriver, twin_specs
 
@@ -50,13 +53,15 @@ TOPS = {Venue.POLYMARKET: (40, 52), Venue.KALSHI: (48, 60)}
 TICKS = {Venue.POLYMARKET: (False, 42), Venue.KALSHI: (True, 58)}
 LEVELS, DEPTH, TICK_SIZE = 3, 500, 10
 MAKER = "bench-mm"
+LEAD_SIZE = Decimal(10)
 
 
 class Books:
     """The bench's market maker on one venue: a quiet ladder, one tick, and the restore."""
 
     def __init__(self, sandboxes: Sandboxes, venue: Venue) -> None:
-        spec = twin_specs(seed=7, pairs=1)[0]
+        spec = self.spec = twin_specs(seed=7, pairs=1)[0]
+        self.sandboxes = sandboxes
         driver: BookDriver
         if venue is Venue.KALSHI:
             assert sandboxes.kalshi is not None
@@ -101,6 +106,24 @@ class Books:
     def refresh(self) -> None:
         """Touch the book so it is never older than the detector's freshness limit."""
         self.quote(True, 0)
+
+    def lead(self) -> None:
+        """The sandbox leader buys 10 YES at the ask (bench_copy): the venue publishes it as any leader's
+        trade (RTDS on Polymarket, the leader's own fill channel on Kalshi)."""
+        ask = TOPS[self.venue][1]
+        if self.venue is Venue.POLYMARKET:
+            assert self.sandboxes.polymarket is not None
+            self.sandboxes.polymarket.leader_trade(
+                SANDBOX_LEADER_WALLET, self.spec.yes_token, "BUY", Decimal(ask) / 100, LEAD_SIZE, execute=False
+            )
+        else:
+            assert self.sandboxes.kalshi is not None
+            venue = self.sandboxes.kalshi.venue
+            leader_trade(venue, SANDBOX_LEADER_ACCOUNT, self.spec.kalshi_ticker, "yes", "buy", int(LEAD_SIZE), ask)
+
+    def reask(self) -> None:
+        """Requote the best YES ask, which the follower's copy took."""
+        self.quote(False, 0)
 
 
 Send = Callable[..., None]
@@ -172,7 +195,14 @@ async def serve(venue: Venue) -> None:
             assert sandboxes.kalshi is not None
             ready = {"kalshi_api": sandboxes.kalshi.api_url, "kalshi_ws": sandboxes.kalshi.ws_url}
         send("ready", json.dumps(ready, separators=(",", ":")))
-        actions = {"tick": books.tick, "untick": books.untick, "refill": books.refill, "refresh": books.refresh}
+        actions = {
+            "tick": books.tick,
+            "untick": books.untick,
+            "refill": books.refill,
+            "refresh": books.refresh,
+            "lead": books.lead,
+            "reask": books.reask,
+        }
         async for line in commands:
             command = line.decode().strip()
             if command not in actions:

@@ -372,9 +372,12 @@ class VenueProcess:
     answers come the order handlers' `received` pushes, which go to `PROBE`.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(
+        self, process: asyncio.subprocess.Process, on_received: Callable[[Venue, int, int], None] = PROBE.received
+    ) -> None:
         assert process.stdin is not None and process.stdout is not None
         self.process = process
+        self._on_received = on_received
         self._stdin = process.stdin
         self._stdout = process.stdout
         self._answers: collections.deque[asyncio.Future[int]] = collections.deque()
@@ -393,15 +396,15 @@ class VenueProcess:
         async for line in self._stdout:
             kind, *words = line.decode().split()
             if kind == "received":
-                PROBE.received(Venue(words[0]), int(words[1]), int(words[2]))
+                self._on_received(Venue(words[0]), int(words[1]), int(words[2]))
             elif kind == "ok":
                 self._answers.popleft().set_result(int(words[0]))
         while self._answers:
             self._answers.popleft().set_exception(RuntimeError("the venue process has exited"))
 
     async def command(self, word: str) -> int:
-        """`tick`, `untick`, `refill` or `refresh` (bench/_venue_process.py's `Books`); the child's stamp
-        after it (for a tick: right after publishing the price change)."""
+        """A command of bench/_venue_process.py's `Books` (`tick`, `untick`, `refill`, `refresh`, `lead`,
+        `reask`); the child's stamp after it (for a tick or a lead: right after publishing it)."""
         if self._reader is None or self._reader.done():
             raise RuntimeError("the venue process is not running")
         answer = asyncio.get_running_loop().create_future()
@@ -447,7 +450,9 @@ class Venues:
 
 
 @contextlib.asynccontextmanager
-async def venue_processes() -> AsyncIterator[tuple[Venues, VenueUrls]]:
+async def venue_processes(
+    on_received: Callable[[Venue, int, int], None] = PROBE.received,
+) -> AsyncIterator[tuple[Venues, VenueUrls]]:
     """`python -m bench._venue_process <venue>` for each venue, stopped on exit; each in its own process group,
     so a Ctrl-C at the terminal reaches only the bench, whose exit then stops the children (which also exit
     if the bench dies: their stdin closes)."""
@@ -464,7 +469,7 @@ async def venue_processes() -> AsyncIterator[tuple[Venues, VenueUrls]]:
                 stdout=asyncio.subprocess.PIPE,
                 process_group=0,
             )
-            processes[venue] = VenueProcess(child)
+            processes[venue] = VenueProcess(child, on_received)
         poly, kalshi = await asyncio.gather(*(process.ready() for process in processes.values()))
         urls = VenueUrls(
             SandboxUrls(clob=poly["clob"], ws=poly["ws"], gamma=poly["gamma"], data_api=poly["data_api"]),
