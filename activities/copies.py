@@ -6,6 +6,7 @@ so a retried or repeated record never duplicates and a copy's history shows one 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
@@ -84,13 +85,15 @@ class CopyActivities:
             client = self._accounts.client(AccountRef(tenant_id=request.tenant_id), target.venue)
         except UnknownAccountError as exc:
             raise ApplicationError(str(exc), type=NO_ACCOUNT, non_retryable=True) from None
-        balance = await client.get_balance()
-        positions = [p for p in await client.get_positions() if p.quantity > 0]
+        # three independent reads on the copy's critical path: at once
+        balance, everything, (day_volume, exposure) = await asyncio.gather(
+            client.get_balance(), client.get_positions(), self._copied(request.tenant_id, target.market.market_id)
+        )
+        positions = [p for p in everything if p.quantity > 0]
         held = sum(
             (p.quantity for p in positions if p.market_id == target.market.market_id and p.outcome is target.outcome),
             Decimal(0),
         )
-        day_volume, exposure = await self._copied(request.tenant_id, target.market.market_id)
         return FollowerView(
             available=balance.available,
             position=held,

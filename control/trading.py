@@ -18,6 +18,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.copies import MarketSource
+from activities.market_cache import MarketCache
 from activities.risk import BookSource
 from activities.send_ahead import SendAhead
 from arbitrage.detector import Detector, DetectorConfig
@@ -132,7 +133,7 @@ def trading_worker(
         trading_allowed=gates.allows_new_exposure,
         books=rest_books(polymarket, kalshi),
         send_ahead=send_ahead,
-        markets=rest_markets(polymarket, kalshi),
+        markets=MarketCache(rest_markets(polymarket, kalshi)),
     )
 
 

@@ -41,6 +41,9 @@ READ_RETRY = RetryPolicy(
     non_retryable_error_types=[NO_ACCOUNT, NO_MARKETS],
 )
 ORDER_TIMEOUT = timedelta(seconds=10)
+# Patch (workflow.patched): the reads run as local activities, in the worker that runs the workflow
+# task, with no server round trip to schedule and start each one; copies recorded before replay as they ran.
+LOCAL_READS = "copy-reads-as-local-activities"
 
 
 @workflow.defn(name="CopyTrade", sandboxed=False)
@@ -82,7 +85,9 @@ class CopyTradeWorkflow:
 
     async def _copy(self, request: CopyTradeInput) -> None:
         fill, rules, tenant = request.fill, request.rules, request.tenant_id
-        found = await workflow.execute_activity_method(
+        local = workflow.patched(LOCAL_READS)
+        read = workflow.execute_local_activity_method if local else workflow.execute_activity_method
+        found = await read(
             CopyActivities.copy_target,
             TargetRequest(fill=fill, rules=rules),
             start_to_close_timeout=timedelta(seconds=10),
@@ -92,7 +97,7 @@ class CopyTradeWorkflow:
             self._set(CopyState.SKIPPED, reason=found.skip)
             return
         target: CopyTarget = found.target
-        view = await workflow.execute_activity_method(
+        view = await read(
             CopyActivities.follower_view,
             ViewRequest(tenant_id=tenant, target=target),
             start_to_close_timeout=timedelta(seconds=10),
