@@ -20,9 +20,9 @@ from copytrade.copies import CopyState, CopyStatus
 from copytrade.fills import LeaderFill
 from copytrade.rules import CopyRules
 from copytrade.sizing import CopyTarget, FollowerView, Skip
-from copytrade.targets import copy_target
+from copytrade.targets import copy_target, outcome_of
 from domain.accounts import AccountRef, TenantId
-from domain.models import Market, PairStatus, Venue, utc_now
+from domain.models import Market, PairStatus, Position, Venue, utc_now
 from domain.money import micro_to_dollars
 from matching.pairs import PairRepository
 from storage.database import session_factory
@@ -31,6 +31,9 @@ from venues.accounts import UnknownAccountError, VenueAccounts
 
 MarketSource = Callable[[Venue, str], Awaitable[Market]]
 """A market as its venue lists it (tick, minimum size, fees, open or not)."""
+
+LeaderPositions = Callable[[Venue, str], Awaitable[list[Position]]]
+"""A leader's holdings on a venue that publishes them (Polymarket's Data API is public)."""
 
 NO_ACCOUNT = "NoFollowerAccount"
 NO_MARKETS = "NoMarketSource"
@@ -54,16 +57,24 @@ class TargetAnswer(_Model):
 class ViewRequest(_Model):
     tenant_id: TenantId
     target: CopyTarget
+    # a leader's sell that is mirrored: the view also says how much the leader held before it
+    leader_sell: LeaderFill | None = None
 
 
 class CopyActivities:
     def __init__(
-        self, engine: AsyncEngine, accounts: VenueAccounts, markets: MarketSource, pairs: PairRepository
+        self,
+        engine: AsyncEngine,
+        accounts: VenueAccounts,
+        markets: MarketSource,
+        pairs: PairRepository,
+        leader_positions: LeaderPositions | None = None,
     ) -> None:
         self._sessions = session_factory(engine)
         self._accounts = accounts
         self._markets = markets
         self._pairs = pairs
+        self._leader_positions = leader_positions
 
     def activities(self) -> list[Callable[..., Awaitable[object]]]:
         return [self.copy_target, self.follower_view, self.record_copy]
@@ -86,8 +97,11 @@ class CopyActivities:
         except UnknownAccountError as exc:
             raise ApplicationError(str(exc), type=NO_ACCOUNT, non_retryable=True) from None
         # three independent reads on the copy's critical path: at once
-        balance, everything, (day_volume, exposure) = await asyncio.gather(
-            client.get_balance(), client.get_positions(), self._copied(request.tenant_id, target.market.market_id)
+        balance, everything, (day_volume, exposure), leader_before = await asyncio.gather(
+            client.get_balance(),
+            client.get_positions(),
+            self._copied(request.tenant_id, target.market.market_id),
+            self._leader_before(request.leader_sell),
         )
         positions = [p for p in everything if p.quantity > 0]
         held = sum(
@@ -100,7 +114,28 @@ class CopyActivities:
             open_positions=len(positions),
             day_volume=day_volume,
             market_exposure=exposure,
+            leader_position_before=leader_before,
         )
+
+    async def _leader_before(self, sell: LeaderFill | None) -> Decimal | None:
+        """The leader's shares before the sell: from the fill when its source told (Kalshi's channel), else
+        its holdings now plus what it sold (a later trade of the leader's skews this; unknown stays None,
+        and the copy then sells as many shares as the leader did)."""
+        if sell is None:
+            return None
+        if sell.leader_position_after is not None:
+            return sell.leader_position_after + sell.size
+        if self._leader_positions is None:
+            return None
+        try:
+            market = await self._markets(sell.venue, sell.market_id)
+            outcome = outcome_of(market, sell.token_id)
+            positions = await self._leader_positions(sell.venue, sell.leader)
+        except Exception as exc:
+            activity.logger.warning("leader %s holdings unknown (%s): mirrored by shares", sell.leader, exc)
+            return None
+        held = (p.quantity for p in positions if p.market_id == sell.market_id and p.outcome is outcome)
+        return sum(held, Decimal(0)) + sell.size
 
     async def _copied(self, tenant_id: TenantId, market_id: str) -> tuple[Decimal, Decimal]:
         """Dollars this tenant's copies traded today (UTC), and have traded in `market_id` overall."""

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.copies import MarketSource
+from activities.copies import LeaderPositions, MarketSource
 from activities.market_cache import MarketCache
 from activities.risk import BookSource
 from activities.send_ahead import SendAhead
@@ -27,7 +27,7 @@ from arbitrage.saga import SagaPolicy
 from control.app.pairs import Pairs
 from control.config import Settings
 from domain.book import BookSnapshot
-from domain.models import Market, MarketPair, Venue
+from domain.models import Market, MarketPair, Position, Venue
 from matching.pairs import SqlPairRepository
 from risk.gate import RiskGates
 from storage.redis_bus import RedisBus
@@ -114,6 +114,17 @@ def rest_markets(polymarket: PolymarketClient, kalshi: KalshiClient) -> MarketSo
     return market
 
 
+def public_leader_positions(polymarket: PolymarketClient) -> LeaderPositions:
+    """Leaders' holdings where the venue publishes them: Polymarket's Data API (Kalshi's come with the fill)."""
+
+    async def positions(venue: Venue, leader: str) -> list[Position]:
+        if venue is not Venue.POLYMARKET:
+            raise LookupError(f"{venue.value} publishes no account's holdings")
+        return await polymarket.get_positions(user=leader)
+
+    return positions
+
+
 def trading_worker(
     client: Client,
     task_queue: str,
@@ -134,6 +145,7 @@ def trading_worker(
         books=rest_books(polymarket, kalshi),
         send_ahead=send_ahead,
         markets=MarketCache(rest_markets(polymarket, kalshi)),
+        leader_positions=public_leader_positions(polymarket),
     )
 
 

@@ -47,6 +47,8 @@ class LeaderFill(Frozen):
     source: FillSource
     # Polymarket: the transaction hash; Kalshi: the fill id
     venue_fill_id: str = Field(min_length=1, max_length=128)
+    # the leader's shares of this outcome right after the fill, when the source tells (Kalshi's fill channel)
+    leader_position_after: Decimal | None = Field(default=None, ge=0)
 
     @field_validator("leader")
     @classmethod

@@ -7,12 +7,19 @@ the same on both paths (the channel calls it `trade_id`), so both sightings are 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from copytrade.fills import FillSource, LeaderFill
-from domain.models import Fill, Venue
+from domain.models import Fill, Outcome, Venue
 from venues.kalshi.parse import kalshi_token
 
 
-def kalshi_leader_fill(leader: str, fill: Fill, source: FillSource) -> LeaderFill:
+def kalshi_leader_fill(leader: str, fill: Fill, source: FillSource, post_position: Decimal | None = None) -> LeaderFill:
+    """`post_position` (the fill channel's, net: YES positive, NO negative) gives the leader's holding of
+    the outcome after the fill, which a mirrored sell is sized from."""
+    after = None
+    if post_position is not None:
+        after = max(post_position if fill.outcome is Outcome.YES else -post_position, Decimal(0))
     return LeaderFill(
         venue=Venue.KALSHI,
         leader=leader,
@@ -24,4 +31,5 @@ def kalshi_leader_fill(leader: str, fill: Fill, source: FillSource) -> LeaderFil
         at=fill.filled_at,
         source=source,
         venue_fill_id=fill.fill_id,
+        leader_position_after=after,
     )

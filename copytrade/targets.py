@@ -15,7 +15,8 @@ from copytrade.sizing import CopyTarget, Skip
 from domain.models import Market, MarketPair, Outcome, PairStatus, Venue
 
 
-def _outcome_of(market: Market, token_id: str) -> Outcome | None:
+def outcome_of(market: Market, token_id: str) -> Outcome | None:
+    """Which outcome of `market` the token is (None: not one of its tokens)."""
     if token_id == market.yes_token:
         return Outcome.YES
     if token_id == market.no_token:
@@ -25,7 +26,7 @@ def _outcome_of(market: Market, token_id: str) -> Outcome | None:
 
 def copy_target(fill: LeaderFill, rules: CopyRules, market: Market, pairs: Iterable[MarketPair]) -> CopyTarget | Skip:
     """`market` is the market the leader traded (as its venue lists it); `pairs` the tenant's pairs."""
-    outcome = _outcome_of(market, fill.token_id)
+    outcome = outcome_of(market, fill.token_id)
     if outcome is None:
         return Skip(f"token {fill.token_id} is not an outcome of market {market.market_id}")
     if market.closed or not market.active:

@@ -16,6 +16,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from copytrade.cursors import SqlCursorStore
@@ -90,13 +91,15 @@ class KalshiLeaderSource:
         """The stream's listener must not block: each fill is handed on in its own task."""
         if not isinstance(message, FillUpdate):
             return
-        task = asyncio.get_running_loop().create_task(self._hand(message.fill, FillSource.KALSHI_WS))
+        task = asyncio.get_running_loop().create_task(
+            self._hand(message.fill, FillSource.KALSHI_WS, message.post_position)
+        )
         self._handing.add(task)
         task.add_done_callback(self._handing.discard)
 
-    async def _hand(self, fill: Fill, source: FillSource) -> bool:
+    async def _hand(self, fill: Fill, source: FillSource, post_position: Decimal | None = None) -> bool:
         try:
-            leader_fill: LeaderFill = kalshi_leader_fill(self.leader, fill, source)
+            leader_fill: LeaderFill = kalshi_leader_fill(self.leader, fill, source, post_position)
             await self._sink(leader_fill)
         except asyncio.CancelledError:
             raise

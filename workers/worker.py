@@ -14,7 +14,7 @@ from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
-from activities.copies import NO_MARKETS, CopyActivities, MarketSource
+from activities.copies import NO_MARKETS, CopyActivities, LeaderPositions, MarketSource
 from activities.health import HealthActivities
 from activities.orders import OrderActivities
 from activities.risk import BookSource, RiskActivities
@@ -41,11 +41,13 @@ def build_worker(
     books: BookSource | None = None,
     send_ahead: SendAhead | None = None,
     markets: MarketSource | None = None,
+    leader_positions: LeaderPositions | None = None,
 ) -> Worker:
     """`trading_allowed`: the tenant's risk gate's answer (`RiskGates.allows_new_exposure`), asked by every
     order activity; a worker given accounts must be given it too, so no worker trades ungated by default.
     `send_ahead`: the hot process's leg sends, adopted by this worker's order activities. `markets`: the
-    venues' market listings, which copies need to know where they trade."""
+    venues' market listings, which copies need to know where they trade; `leader_positions`: leaders'
+    public holdings, which mirrored sells are sized from."""
     if accounts and trading_allowed is None:
         raise ValueError("a worker that places orders needs trading_allowed (the risk gates' allows_new_exposure)")
     accounts = accounts or VenueAccounts({})
@@ -53,7 +55,7 @@ def build_worker(
     orders = OrderActivities(accounts, trading_allowed or _no_accounts, send_ahead)
     records = SagaRecordActivities(engine)
     risk = RiskActivities(engine, client, accounts=accounts, books=books)
-    copies = CopyActivities(engine, accounts, markets or _no_markets, SqlPairRepository(engine))
+    copies = CopyActivities(engine, accounts, markets or _no_markets, SqlPairRepository(engine), leader_positions)
     return Worker(
         client,
         task_queue=task_queue,

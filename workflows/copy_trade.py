@@ -28,7 +28,10 @@ with workflow.unsafe.imports_passed_through():
         copy_intent,
         copy_request,
     )
+    from copytrade.fills import LeaderFill
+    from copytrade.rules import CopyRules, SellMode
     from copytrade.sizing import CopyTarget, Skip, plan_copy
+    from domain.models import Side
     from temporal.search_attributes import COPY_LEADER, COPY_STATE, COPY_VENUE, TENANT_ID
     from workflows.copy_leader import report_copy_done
     from workflows.placement import place
@@ -44,6 +47,10 @@ ORDER_TIMEOUT = timedelta(seconds=10)
 # Patch (workflow.patched): the reads run as local activities, in the worker that runs the workflow
 # task, with no server round trip to schedule and start each one; copies recorded before replay as they ran.
 LOCAL_READS = "copy-reads-as-local-activities"
+
+
+def _mirrored_sell(fill: LeaderFill, rules: CopyRules) -> LeaderFill | None:
+    return fill if fill.side is Side.SELL and rules.sell_mode is SellMode.MIRROR else None
 
 
 @workflow.defn(name="CopyTrade", sandboxed=False)
@@ -99,7 +106,7 @@ class CopyTradeWorkflow:
         target: CopyTarget = found.target
         view = await read(
             CopyActivities.follower_view,
-            ViewRequest(tenant_id=tenant, target=target),
+            ViewRequest(tenant_id=tenant, target=target, leader_sell=_mirrored_sell(fill, rules)),
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=READ_RETRY,
         )

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from domain.book import BookSnapshot, OrderBook
 from domain.fees import kalshi_order_fee, polymarket_order_fee
-from domain.models import Balance, Order, OrderIntent, OrderStatus, Position, Side, Venue
+from domain.models import Balance, Order, OrderIntent, OrderStatus, Outcome, Position, Side, Venue
 from venues.errors import DuplicateOrderError, InsufficientBalanceError, UnknownOutcomeError, VenueUnavailableError
 
 
@@ -119,7 +119,14 @@ class FakeVenue:
         return Balance(venue=self.venue, total=Decimal(10_000), available=Decimal(10_000))
 
     async def get_positions(self) -> list[Position]:
-        return []
+        """What the executed orders left held (cost basis not tracked: zero)."""
+        return [
+            Position(
+                venue=self.venue, market_id=market_id, outcome=Outcome(outcome), quantity=held, cost_basis=Decimal(0)
+            )
+            for (market_id, outcome), held in self.net_contracts().items()
+            if held > 0
+        ]
 
     def net_contracts(self) -> dict[tuple[str, str], Decimal]:
         """Signed holdings per (market, outcome) from every order this venue executed."""

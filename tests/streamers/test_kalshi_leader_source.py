@@ -92,6 +92,7 @@ async def test_channel_and_catch_up_see_one_fill_once(kalshi_sandbox: KalshiSand
     )
     assert (fill.side, fill.price, fill.size, fill.source) == (Side.BUY, Decimal("0.35"), 7, FillSource.KALSHI_WS)
     assert fill.venue_fill_id == sb.venue.fills[-1].trade_id and taken.fill_count == 7
+    assert fill.leader_position_after == 7  # the channel's post_position -7 (net NO): 7 NO held after the buy
     assert feed.counts == FeedCounts(
         offered=2, handed=1, repeated=1, by_source={FillSource.KALSHI_WS: 1, FillSource.KALSHI_REST: 1}
     )

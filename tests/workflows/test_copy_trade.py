@@ -24,7 +24,7 @@ from copytrade.copies import CopyState, CopyStatus
 from copytrade.fills import FillSource, LeaderFill
 from copytrade.rules import CopyRules
 from domain.accounts import AccountRef
-from domain.models import Market, Side, Venue, utc_now
+from domain.models import Market, Outcome, Position, Side, Venue, utc_now
 from risk.models import Limits
 from storage import migrate
 from storage.database import create_engine
@@ -72,6 +72,7 @@ class CopyRig:
     venues: dict[Venue, FakeVenue]
     allowed: list[bool]
     tenant: str
+    leader_holds: dict[str, Decimal]  # the leader's public holdings: market id -> YES shares
 
     def trades(self, rules: CopyRules = RULES) -> CopyTrades:
         return CopyTrades(TradeLauncher(self.client, self.queue), {LEADER: {self.tenant: rules}})
@@ -87,18 +88,32 @@ async def copy_rig(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> Async
     await migrate.upgrade(engine)
     fakes = venues()
     allowed = [True]
+    holds: dict[str, Decimal] = {}
+
+    async def leader_positions(venue: Venue, leader: str) -> list[Position]:
+        return [
+            Position(venue=venue, market_id=m, outcome=Outcome.YES, quantity=q, cost_basis=q / 2)
+            for m, q in holds.items()
+        ]
+
     queue = f"copy-{uuid.uuid4()}"
     tenant = f"t-{uuid.uuid4().hex[:8]}"
     accounts = VenueAccounts.single(fakes)
     accounts.add(AccountRef(tenant_id=tenant), fakes)
     worker = build_worker(
-        dev_server_env.client, queue, engine, accounts=accounts, trading_allowed=lambda _t: allowed[0], markets=markets
+        dev_server_env.client,
+        queue,
+        engine,
+        accounts=accounts,
+        trading_allowed=lambda _t: allowed[0],
+        markets=markets,
+        leader_positions=leader_positions,
     )
     async with worker, running_risk(dev_server_env.client, engine, tenant, queue, Limits()):
         control = RiskControl(dev_server_env.client, tenant)
         while not (await control.status()).balances:
             await asyncio.sleep(0.05)
-        yield CopyRig(dev_server_env.client, queue, engine, fakes, allowed, tenant)
+        yield CopyRig(dev_server_env.client, queue, engine, fakes, allowed, tenant, holds)
     await engine.dispose()
 
 
@@ -125,6 +140,26 @@ async def test_one_fill_seen_by_three_sources_is_copied_once(copy_rig: CopyRig) 
     assert queried == status
     (row,) = await copy_rig.outcomes()
     assert (row.state, row.filled, row.notional) == ("filled", Decimal(20), Decimal("8.00"))
+
+
+async def test_a_mirrored_sell_sells_the_share_of_the_position_the_leader_sold(copy_rig: CopyRig) -> None:
+    """The leader sells 50 of its 200 shares (its public holdings show 150 after): the follower sells a
+    quarter of its 20; told by the fill itself (Kalshi's channel), the holdings are not asked."""
+    trades = copy_rig.trades()
+    (bought,) = await trades.take(leader_fill(FillSource.RTDS))
+    assert (await _result(copy_rig.client, bought)).state is CopyState.FILLED
+    copy_rig.venues[Venue.POLYMARKET].set_book(POLY.market_id, [("0.39", "500")], [("0.41", "500")])
+    copy_rig.leader_holds[POLY.market_id] = Decimal(150)
+    sell = leader_fill(FillSource.RTDS).model_copy(update={"side": Side.SELL, "size": Decimal(50)})
+    (sold,) = await trades.take(sell)
+    status = await _result(copy_rig.client, sold)
+    assert (status.state, status.side, status.quantity) == (CopyState.FILLED, Side.SELL, Decimal(5)), status.reason
+    told = leader_fill(FillSource.RTDS).model_copy(
+        update={"side": Side.SELL, "size": Decimal(10), "leader_position_after": Decimal(20)}
+    )
+    (half,) = await trades.take(told)
+    status = await _result(copy_rig.client, half)
+    assert (status.state, status.quantity) == (CopyState.FILLED, Decimal(5)), status.reason  # a third of 15
 
 
 async def test_a_stale_fill_is_skipped_with_its_reason_and_places_nothing(copy_rig: CopyRig) -> None:

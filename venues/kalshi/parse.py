@@ -285,9 +285,12 @@ class TradeUpdate:
 
 @dataclass(slots=True)
 class FillUpdate:
+    """`post_position`: the account's net position in the market after the fill (YES positive, NO negative)."""
+
     sid: int | None
     seq: int | None
     fill: Fill
+    post_position: Decimal | None = None
 
 
 @dataclass(slots=True)
@@ -417,7 +420,7 @@ def parse_ws_object(obj: JsonObject) -> WsMessage:
         if kind == "trade":
             return _trade(body, sid, seq, body.get("market_ticker"))
         if kind == "fill":
-            return FillUpdate(sid, seq, parse_fill(body))
+            return FillUpdate(sid, seq, parse_fill(body), _quantity(body, "post_position_fp", "post_position"))
     except KalshiParseError as exc:
         if exc.payload is None or exc.payload is body:
             exc.payload = obj

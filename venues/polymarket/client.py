@@ -464,9 +464,11 @@ class PolymarketClient(HttpSession):
         )
         return Balance(venue=V, total=total, available=max(Decimal(0), total - reserved))
 
-    async def get_positions(self) -> list[Position]:
-        """Token holdings of the funder wallet from the Data API (`/positions`)."""
-        user = self.signer.maker if self.signer else self._need_wallet().address
+    async def get_positions(self, user: str | None = None) -> list[Position]:
+        """Token holdings from the Data API (`/positions`): the funder wallet's, or any wallet's (a leader's:
+        the Data API is public)."""
+        if user is None:
+            user = self.signer.maker if self.signer else self._need_wallet().address
         positions: list[Position] = []
         offset, page_size = 0, 500
         while True:
