@@ -1,7 +1,8 @@
 """One follower's relation to one leader, as a long-running workflow (`copy-leader-<tenant>-<venue>-<leader>`).
 
 It holds the rules (the hot process reads them with the `state` query), the pause switch and the
-counters of every copy made for it (each CopyTrade reports with the `copy_done` signal). Rules and
+counters of every copy made for it (each CopyTrade reports with the `copy_done` signal), with the
+copies' realized P&L, which pauses the leader when it passes the rules' `auto_pause_loss`. Rules and
 pauses change only through updates whose validators refuse bad input before anything is written to
 history; `unfollow` ends it. The history is carried over with continue-as-new when it grows long.
 """
@@ -84,12 +85,8 @@ class CopyLeaderWorkflow:
         follow = self._follow
         if status.workflow_id in follow.seen:
             return
-        self._follow = follow.model_copy(
-            update={
-                "counters": follow.counters.add(status),
-                "seen": (*follow.seen[-(SEEN_KEPT - 1) :], status.workflow_id),
-            }
-        )
+        counted = follow.counted(status)
+        self._follow = counted.model_copy(update={"seen": (*follow.seen[-(SEEN_KEPT - 1) :], status.workflow_id)})
 
 
 async def running_follows(
