@@ -13,6 +13,7 @@ import typer
 
 from control.app.connect import operator_client
 from control.app.copy import Copying, rules_from
+from control.app.errors import OperationError
 from control.cli.console import actor_name, console, fail, run, settings
 from control.services import open_database
 from copytrade.leaders import Follow
@@ -70,7 +71,7 @@ def _print(follow: Follow) -> None:
     paused = f"PAUSED ({follow.pause_reason})" if follow.paused else "copying"
     typer.echo(
         f"{follow.venue.value} {follow.leader}: {paused}; {c.copies} copies, {c.filled} filled, "
-        f"{c.skipped} skipped, {c.failed} failed, ${c.notional} traded"
+        f"{c.skipped} skipped, {c.failed} failed, ${c.notional} traded, realized P&L ${c.realized_pnl}"
     )
 
 
@@ -83,9 +84,12 @@ def follow(
     timeout: float = TIMEOUT,
 ) -> None:
     """Copy every trade of LEADER (a Polymarket wallet 0x..., or a Kalshi leader name) under the rules."""
-    rules = rules_from(_changes(rule)) if rule else None
+    try:
+        rules = rules_from(_changes(rule))
+    except OperationError as exc:
+        fail(str(exc))
     queue = settings().temporal.task_queue
-    followed = _call(tenant, lambda c: c.follow(_venue(venue), leader, rules or rules_from({}), queue), timeout)
+    followed = _call(tenant, lambda c: c.follow(_venue(venue), leader, rules, queue), timeout)
     _print(followed)
 
 
