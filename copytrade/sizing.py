@@ -25,6 +25,13 @@ class CopyTarget(Frozen):
     market: Market
     outcome: Outcome
     complement: bool = False
+    # a copy on the other venue: the leader's market's taker fee rate, so the copy's limit holds the
+    # leader's all-in price (price + fee per share) rather than the bare price
+    leader_fee_rate: Decimal | None = None
+
+    def fee_per_share(self, price: Decimal) -> Decimal:
+        """Both venues charge takers rate x p x (1 - p) per share (Kalshi then rounds the order up a cent)."""
+        return _fee_per_share(self.market.taker_fee_rate, price)
 
     @property
     def venue(self) -> Venue:
@@ -96,10 +103,40 @@ def plan_copy(
     return _sell(fill, rules, target, view, reference)
 
 
+def _fee_per_share(rate: Decimal, price: Decimal) -> Decimal:
+    return rate * price * (ONE - price)
+
+
+def _buy_limit(rules: CopyRules, target: CopyTarget, reference: Decimal) -> Decimal:
+    """The highest limit on the tick grid within the slippage; across venues, the follower's price plus
+    its fee stays within the leader's price plus the leader's fee plus the slippage."""
+    tick = target.tick_size
+    limit = quantize(min(reference + rules.max_slippage, ONE - tick), tick, Rounding.DOWN)
+    if target.leader_fee_rate is None:
+        return limit
+    budget = reference + _fee_per_share(target.leader_fee_rate, reference) + rules.max_slippage
+    while limit > 0 and limit + target.fee_per_share(limit) > budget:
+        limit -= tick
+    return limit
+
+
+def _sell_limit(rules: CopyRules, target: CopyTarget, reference: Decimal) -> Decimal:
+    """The lowest limit within the slippage; across venues, what a share brings after the follower's fee
+    is no less than the leader's price less the leader's fee less the slippage."""
+    tick = target.tick_size
+    limit = quantize(max(reference - rules.max_slippage, tick), tick, Rounding.UP)
+    if target.leader_fee_rate is None:
+        return limit
+    floor = reference - _fee_per_share(target.leader_fee_rate, reference) - rules.max_slippage
+    while limit < ONE - tick and limit - target.fee_per_share(limit) < floor:
+        limit += tick
+    return limit
+
+
 def _buy(
     fill: LeaderFill, rules: CopyRules, target: CopyTarget, view: FollowerView, reference: Decimal, leader: Decimal
 ) -> CopyPlan | Skip:
-    limit = quantize(min(reference + rules.max_slippage, ONE - target.tick_size), target.tick_size, Rounding.DOWN)
+    limit = _buy_limit(rules, target, reference)
     if limit <= 0:
         return Skip(f"no buy price within the slippage of {reference}")
     if view.position <= 0 and rules.max_open_positions is not None and view.open_positions >= rules.max_open_positions:
@@ -145,7 +182,7 @@ def _sell(
     else:
         wanted = fill.size  # the leader's position is unknown: sell as many shares as they did
     quantity = orderable(target.venue, min(wanted, view.position), Rounding.DOWN)
-    limit = quantize(max(reference - rules.max_slippage, target.tick_size), target.tick_size, Rounding.UP)
+    limit = _sell_limit(rules, target, reference)
     if quantity <= 0 or (quantity < target.min_order_size and quantity < view.position):
         return Skip(f"{quantity} shares is below the venue minimum {target.min_order_size}")
     return CopyPlan(Side.SELL, limit, quantity)

@@ -39,8 +39,15 @@ def copy_target(fill: LeaderFill, rules: CopyRules, market: Market, pairs: Itera
         if pair.status is not PairStatus.CONFIRMED:
             continue
         if fill.venue is Venue.POLYMARKET and pair.polymarket.market_id == market.market_id:
-            return CopyTarget(market=pair.kalshi, outcome=pair.kalshi_outcome(outcome), complement=rules.reverse)
+            return CopyTarget(
+                market=pair.kalshi,
+                outcome=pair.kalshi_outcome(outcome),
+                complement=rules.reverse,
+                leader_fee_rate=market.taker_fee_rate,
+            )
         if fill.venue is Venue.KALSHI and pair.kalshi.market_id == market.market_id:
             poly = outcome if pair.kalshi_outcome(outcome) is outcome else outcome.other
-            return CopyTarget(market=pair.polymarket, outcome=poly, complement=rules.reverse)
+            return CopyTarget(
+                market=pair.polymarket, outcome=poly, complement=rules.reverse, leader_fee_rate=market.taker_fee_rate
+            )
     return Skip(f"no confirmed pair for {market.venue.value} market {market.market_id}: cross-venue copy needs one")

@@ -164,3 +164,41 @@ def test_sells_never_sell_more_than_is_held(price, size, position, before, mode,
         return
     assert plan.side is Side.SELL and 0 < plan.quantity <= position
     assert plan.limit_price >= price - rules.max_slippage and plan.limit_price % target.tick_size == 0
+
+
+def _fee(rate: Decimal, price: Decimal) -> Decimal:
+    return rate * price * (1 - price)
+
+
+@given(
+    price=st.integers(5, 95).map(lambda c: Decimal(c) / 100),
+    slippage=st.integers(0, 10).map(lambda c: Decimal(c) / 100),
+    leader_rate=st.sampled_from([Decimal(0), Decimal("0.02"), Decimal("0.07")]),
+    side=st.sampled_from([Side.BUY, Side.SELL]),
+)
+@settings(max_examples=300, deadline=None)
+def test_a_cross_venue_limit_holds_the_leaders_all_in_price(
+    price: Decimal, slippage: Decimal, leader_rate: Decimal, side: Side
+) -> None:
+    """Onto Kalshi (taker 0.07 x p(1-p) a contract) from a Polymarket fill: a buy pays at most the leader's
+    price + fee + slippage all in, a sell nets at least its price - fee - slippage, each limit the best such
+    on the tick grid."""
+    kalshi_market = KALSHI.market.model_copy(update={"taker_fee_rate": Decimal("0.07")})
+    target = CopyTarget(market=kalshi_market, outcome=Outcome.YES, leader_fee_rate=leader_rate)
+    rules = CopyRules(max_slippage=slippage, min_price=Decimal(0), max_price=Decimal(1), fixed_amount=Decimal(50))
+    view = FollowerView(available=Decimal(1000), position=Decimal(1000))
+    plan = plan_copy(fill(side, str(price)), rules, target, view, NOW)
+    if isinstance(plan, Skip):
+        assert side is Side.BUY and "no buy price" in plan.reason
+        return
+    rate, tick = Decimal("0.07"), Decimal("0.01")
+    if side is Side.BUY:
+        budget = price + _fee(leader_rate, price) + slippage
+        assert plan.limit_price + _fee(rate, plan.limit_price) <= budget
+        higher = plan.limit_price + tick
+        assert higher > price + slippage or higher + _fee(rate, higher) > budget or higher >= 1
+    else:
+        floor = price - _fee(leader_rate, price) - slippage
+        lower = plan.limit_price - tick
+        assert plan.limit_price == Decimal("0.99") or plan.limit_price - _fee(rate, plan.limit_price) >= floor
+        assert lower < price - slippage or lower - _fee(rate, lower) < floor or lower <= 0
