@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
@@ -22,6 +23,6 @@ async def test_up_once_with_external_temporal_and_postgres(tmp_path: Path, dev_s
             INERTIAL_TEMPORAL__TASK_QUEUE="up-external",
         )
     assert result.returncode == 0, result.stderr
-    assert f"Temporal │ {address}" in result.stdout
+    assert re.search(rf"Temporal\s+│ {re.escape(address)}", result.stdout), result.stdout
     assert "postgresql+asyncpg" in result.stdout and f"revision {head_revision()}" in result.stdout
     assert "healthy" in result.stdout and "stopped cleanly" in result.stdout
