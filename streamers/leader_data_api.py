@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from copytrade.cursors import SqlCursorStore
+from copytrade.cursors import SecondCursors, SqlCursorStore
 from copytrade.fills import FillSource, Ignored
 from copytrade.polymarket_rows import leader_fill
 from copytrade.sources import FillSink, Leaders, SourceCounts
@@ -43,13 +43,9 @@ class DataApiLeaderSource:
         self._client = client
         self._leaders = leaders
         self._sink = sink
-        self._cursors = cursors
-        self._owner = owner
+        self._cursors = SecondCursors(cursors, owner, FillSource.DATA_API, lookback_s, clock)
         self._interval = interval_s
         self._page = page_size
-        self._lookback = lookback_s
-        self._clock = clock
-        self._memory: dict[str, int] = {}
         self.counts = SourceCounts()
         self.rounds = 0
 
@@ -71,21 +67,8 @@ class DataApiLeaderSource:
                 self.counts.errors += 1
                 log.exception("Data API catch-up of %s failed; its cursor stays where it was", wallet)
 
-    async def _cursor(self, wallet: str) -> int:
-        if wallet in self._memory:
-            return self._memory[wallet]
-        stored = await self._cursors.get(self._owner, wallet, FillSource.DATA_API) if self._cursors else None
-        return int(stored) if stored is not None else int(self._clock()) - self._lookback
-
-    async def _save(self, wallet: str, cursor: int) -> None:
-        if self._memory.get(wallet) == cursor:
-            return
-        self._memory[wallet] = cursor
-        if self._cursors is not None:
-            await self._cursors.put(self._owner, wallet, FillSource.DATA_API, str(cursor))
-
     async def _catch_up(self, wallet: str) -> None:
-        start = await self._cursor(wallet)
+        start = await self._cursors.get(wallet)
         newest, offset = start, 0
         try:
             while True:
@@ -115,4 +98,4 @@ class DataApiLeaderSource:
                         return
                     start, offset = newest, 0
         finally:
-            await self._save(wallet, newest)
+            await self._cursors.put(wallet, newest)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
-from copytrade.cursors import SqlCursorStore
+from copytrade.cursors import SecondCursors, SqlCursorStore
 from copytrade.fills import FillSource, LeaderFill
 from copytrade.kalshi_fills import kalshi_leader_fill
 from copytrade.sources import FillSink, Leaders, SourceCounts
@@ -57,13 +57,9 @@ class KalshiLeaderSource:
         self.leader = leader
         self._client = client
         self._sink = sink
-        self._cursors = cursors
-        self._owner = owner
+        self._cursors = SecondCursors(cursors, owner, FillSource.KALSHI_REST, lookback_s, clock)
         self._interval = interval_s
         self._page = page_size
-        self._lookback = lookback_s
-        self._clock = clock
-        self._cursor: int | None = None
         self._handing: set[asyncio.Task[bool]] = set()
         self.counts = SourceCounts()
         self.rounds = 0
@@ -126,17 +122,9 @@ class KalshiLeaderSource:
             self.counts.errors += 1
             log.exception("Kalshi catch-up of %s failed; its cursor stays where it was", self.leader)
 
-    async def _start(self) -> int:
-        if self._cursor is None:
-            stored = None
-            if self._cursors is not None:
-                stored = await self._cursors.get(self._owner, self.leader, FillSource.KALSHI_REST)
-            self._cursor = int(stored) if stored is not None else int(self._clock()) - self._lookback
-        return self._cursor
-
     async def _catch_up(self) -> None:
         """Pages come newest first: every fill since the cursor is read before the cursor moves."""
-        start = await self._start()
+        start = await self._cursors.get(self.leader)
         newest, cursor, complete = start, None, True
         seen: set[str] = set()
         while True:
@@ -154,14 +142,7 @@ class KalshiLeaderSource:
                 raise RuntimeError(f"/portfolio/fills repeated cursor {cursor!r}: paging stopped")
             seen.add(cursor)
         if complete:
-            await self._save(newest)
-
-    async def _save(self, cursor: int) -> None:
-        if cursor == self._cursor:
-            return
-        self._cursor = cursor
-        if self._cursors is not None:
-            await self._cursors.put(self._owner, self.leader, FillSource.KALSHI_REST, str(cursor))
+            await self._cursors.put(self.leader, newest)
 
 
 class KalshiLeaders:
