@@ -5,6 +5,8 @@ Temporal retries `place_order` — after a timeout, a 5xx, or a worker that died
 mid-call — the venue sees the same id (Kalshi) or the same signed order (Polymarket,
 salt derived from the id) and cannot place twice. A duplicate rejection is not an
 error here: it means the earlier attempt landed, so we return what the venue has.
+A refusal (by the venue or by the risk gate) is an outcome the workflow handles, so it
+is one log line and a benign failure, not a traceback in the worker's log.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from activities.send_ahead import SendAhead
 from arbitrage.compensation import BookQuote
@@ -84,17 +86,25 @@ class OrderActivities:
                     "no new exposure",
                     type=KILL_SWITCH_ERROR,
                     non_retryable=True,
+                    category=ApplicationErrorCategory.BENIGN,
                 )
             return await client.place_order(intent)
         except DuplicateOrderError:
             log.info("duplicate %s on %s: reconciling the earlier placement", intent.client_order_id, intent.venue)
         except VenueError as exc:
             if not exc.retryable:
-                raise ApplicationError(str(exc), type=REJECTED_ERROR, non_retryable=True) from exc
+                log.warning("order %s refused: %s", intent.client_order_id, exc)
+                raise ApplicationError(
+                    str(exc), type=REJECTED_ERROR, non_retryable=True, category=ApplicationErrorCategory.BENIGN
+                ) from exc
             log.warning("placement of %s uncertain (%s): reconciling", intent.client_order_id, exc)
         found = await client.find_order(intent)
         if found is None:
-            raise ApplicationError(f"order {intent.client_order_id} not at the venue yet", type=NOT_FOUND_YET)
+            raise ApplicationError(
+                f"order {intent.client_order_id} not at the venue yet",
+                type=NOT_FOUND_YET,
+                category=ApplicationErrorCategory.BENIGN,
+            )
         return found
 
     @activity.defn(name="find_order")

@@ -1,7 +1,5 @@
 """Run the sandbox venues: in-process for tests (async context managers) or as the `inertial sandbox` process.
 
-`serve_app` runs any ASGI app on uvicorn inside the current event loop and yields
-its base URL (port 0 = an ephemeral port, so parallel tests never clash).
 `kalshi_sandbox` yields a ready `KalshiVenue` with its URLs; `run_sandboxes`
 starts both venues (Polymarket through `sandbox.polymarket.app.serve`), an
 optional scenario or replay, and yields a `Sandboxes` handle. `sandbox_process`
@@ -24,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
-from starlette.types import ASGIApp
 
 from sandbox import replay as replayer
 from sandbox import scenarios
@@ -34,35 +30,9 @@ from sandbox.kalshi import KalshiVenue, build_app
 from sandbox.kalshi.app import API
 from sandbox.polymarket.app import serve as serve_polymarket
 from sandbox.polymarket.state import PolymarketState
+from sandbox.serving import serve_app
 
 VENUES = ("kalshi", "polymarket")
-
-
-@contextlib.asynccontextmanager
-async def serve_app(app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-        ws_ping_interval=None,
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("sandbox server stopped during startup")
-        await asyncio.sleep(0.005)
-    bound = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://{host}:{bound}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @contextlib.asynccontextmanager

@@ -58,7 +58,7 @@ class HotAdmission:
         self.max_staleness = max_staleness
         self.unseen_grace = unseen_grace
         self.read_failures = 0
-        self._handle = client.get_workflow_handle_for(RiskSupervisorWorkflow.run, supervisor_id(gate.tenant_id))
+        self._handle = client.get_workflow_handle(supervisor_id(gate.tenant_id))
         self._gate = gate
         self._clock = clock
         self._view: AdmissionView | None = None

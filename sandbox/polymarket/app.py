@@ -8,7 +8,7 @@
     Data API       /data-api/...
     Admin          /_sandbox/...
 
-`serve(state)` runs it with uvicorn on 127.0.0.1 and an ephemeral port inside the
+`serve(state)` runs it (sandbox/serving.py) on 127.0.0.1 and an ephemeral port inside the
 current event loop and yields the base URLs (`SandboxUrls`); it stops the server
 on exit. Synchronous clients (py-clob-client) must then be called from a thread
 (`asyncio.to_thread`) so the server keeps running. From a shell:
@@ -22,7 +22,6 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,6 +35,7 @@ from sandbox.polymarket.gamma import DATA_PREFIX, GAMMA_PREFIX, data_routes, gam
 from sandbox.polymarket.state import PolymarketState
 from sandbox.polymarket.wire import ClobError, error_response, http_fault_body
 from sandbox.polymarket.ws import RTDS_PATH, ws_routes
+from sandbox.serving import serve_app
 
 
 class ExpirySweep:
@@ -107,37 +107,14 @@ class SandboxUrls:
 async def serve(
     state: PolymarketState, host: str = "127.0.0.1", port: int = 0, *, sweep_interval_s: float = 0.25
 ) -> AsyncIterator[SandboxUrls]:
-    config = uvicorn.Config(
-        build_app(state),
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="off",
-        ws="websockets-sansio",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    sweeper = asyncio.create_task(_sweep(state, sweep_interval_s))
-    try:
-        while not server.started:
-            if task.done():
-                task.result()
-                raise RuntimeError("sandbox server exited before starting")
-            await asyncio.sleep(0.01)
-        bound = server.servers[0].sockets[0].getsockname()[1]
-        base = f"{host}:{bound}"
-        yield SandboxUrls(
-            clob=f"http://{base}",
-            ws=f"ws://{base}",
-            gamma=f"http://{base}{GAMMA_PREFIX}",
-            data_api=f"http://{base}{DATA_PREFIX}",
-        )
-    finally:
-        sweeper.cancel()
-        server.should_exit = True
-        state.faults.clear()
-        await task
+    async with serve_app(build_app(state), host, port, ws_ping_interval=20.0) as url:
+        sweeper = asyncio.create_task(_sweep(state, sweep_interval_s))
+        ws = url.replace("http://", "ws://", 1)
+        try:
+            yield SandboxUrls(clob=url, ws=ws, gamma=f"{url}{GAMMA_PREFIX}", data_api=f"{url}{DATA_PREFIX}")
+        finally:
+            sweeper.cancel()
+            state.faults.clear()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
 
