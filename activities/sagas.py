@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import activity
 
 from arbitrage.saga import SagaStatus
+from domain.accounts import TenantId
 from domain.models import utc_now
 from storage.database import session_factory
 from storage.tables import AuditEvent, SagaRow
@@ -27,6 +28,7 @@ class SagaRecordActivities:
             if row is None:
                 row = SagaRow(workflow_id=status.workflow_id, kind="arb")
                 session.add(row)
+            row.tenant_id = status.tenant_id
             row.opportunity_id = status.opportunity_id
             row.state = status.state.value
             row.net_exposure = status.unmatched
@@ -36,9 +38,14 @@ class SagaRecordActivities:
             await session.commit()
 
     @activity.defn(name="alert")
-    async def alert(self, subject: str, message: str) -> None:
-        """Logged loudly and kept as an audit event; the Telegram bot relays these later."""
+    async def alert(self, subject: str, message: str, tenant_id: TenantId | None = None) -> None:
+        """Logged loudly and kept as an audit event of the saga's tenant, where its alert feeds find it
+        (`tenant_id` is absent in the histories of sagas started before it was passed)."""
         log.error("ALERT %s: %s", subject, message)
         async with self._sessions() as session:
-            session.add(AuditEvent(actor="saga", action="alert", subject=subject, details={"message": message}))
+            session.add(
+                AuditEvent(
+                    tenant_id=tenant_id, actor="saga", action="alert", subject=subject, details={"message": message}
+                )
+            )
             await session.commit()

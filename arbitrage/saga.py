@@ -127,6 +127,7 @@ class SagaStatus(_Model):
     """The answer to the `state` query and the record the saga leaves behind."""
 
     workflow_id: str
+    tenant_id: TenantId = DEFAULT_TENANT
     opportunity_id: str
     pair_id: str
     state: ArbState

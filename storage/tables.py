@@ -7,7 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from domain.models import utc_now
@@ -36,6 +47,44 @@ class User(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
     display_name: Mapped[str] = mapped_column(String(200), nullable=False)
     telegram_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20), nullable=False, default="viewer", server_default="viewer")
+    created_at: Mapped[datetime] = _created()
+
+
+class ApiKeyRow(Base):
+    """Only a hash of the secret is kept: the key is shown once, when it is made."""
+
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class LinkCodeRow(Base):
+    """A one-time code that links a chat account (Telegram) to a user; only its hash is kept."""
+
+    __tablename__ = "link_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class IdempotentAnswerRow(Base):
+    """The first answer to a trading call under one `Idempotency-Key` of one API key, replayed on a repeat."""
+
+    __tablename__ = "idempotent_answers"
+    key_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[Any] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = _created()
 
 
@@ -163,6 +212,7 @@ class OpportunityRow(Base):
 class SagaRow(Base):
     __tablename__ = "sagas"
     workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)
     opportunity_id: Mapped[str | None] = mapped_column(String(100), index=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     state: Mapped[str] = mapped_column(String(40), nullable=False)
@@ -194,6 +244,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(100), nullable=False)
     subject: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    interface: Mapped[str | None] = mapped_column(String(20))
     at: Mapped[datetime] = _created()
 
 

@@ -41,7 +41,7 @@ with workflow.unsafe.imports_passed_through():
         concurrent_leg_intents,
         leg_intent,
     )
-    from domain.accounts import AccountRef
+    from domain.accounts import DEFAULT_TENANT, AccountRef
     from domain.models import Market, OrderIntent, Outcome, Side, TimeInForce, Venue
     from domain.money import Rounding
     from domain.venue_rules import orderable
@@ -317,7 +317,7 @@ class ArbSagaWorkflow:
         self._alerts.append(message)
         await workflow.execute_activity_method(
             SagaRecordActivities.alert,
-            args=[workflow.info().workflow_id, message],
+            args=[workflow.info().workflow_id, message, self._input.tenant_id if self._input else DEFAULT_TENANT],
             start_to_close_timeout=timedelta(seconds=10),
             retry_policy=RECONCILE_RETRY,
         )
@@ -343,6 +343,7 @@ class ArbSagaWorkflow:
         received = sum((f.cost - f.fees for f in fills if f.intent.side is Side.SELL), ZERO)
         return SagaStatus(
             workflow_id=workflow.info().workflow_id,
+            tenant_id=self._input.tenant_id if self._input else DEFAULT_TENANT,
             opportunity_id=opportunity.opportunity_id if opportunity else "",
             pair_id=opportunity.pair_id if opportunity else "",
             state=self._state,

@@ -1,7 +1,7 @@
-"""Copy-trading operations of a tenant: follow, unfollow, list, rules, pause/resume, history.
+"""Copy-trading operations of a tenant: follow, unfollow, list, rules, pause/resume.
 
 A follow lives in its leader's workflow (workflows/copy_leader.py), reached through Temporal; the
-history of copies is read from the database. Every bad input (a malformed address, an unknown
+history of copies is read from the database (control/app/records.py). Every bad input (a malformed address, an unknown
 leader, a rule out of range) is one `OperationError` line, the same on every front end.
 """
 
@@ -11,20 +11,16 @@ from datetime import timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from control.app.errors import NotFound, OperationError
+from control.app.errors import OperationError
 from control.app.temporal_calls import answer
 from copytrade.leaders import Follow, PauseChange, leader_id, leader_workflow_id
 from copytrade.rules import CopyRules
 from domain.accounts import TenantId
 from domain.models import Venue
-from storage.database import session_factory
-from storage.tables import CopyOutcomeRow
 from workflows.copy_leader import CopyLeaderWorkflow, running_follows
 
 
@@ -46,12 +42,9 @@ def _leader(venue: Venue, leader: str) -> str:
 
 
 class Copying:
-    def __init__(
-        self, client: Client, tenant_id: TenantId, engine: AsyncEngine | None = None, timeout: float = 30.0
-    ) -> None:
+    def __init__(self, client: Client, tenant_id: TenantId, timeout: float = 30.0) -> None:
         self._client = client
         self.tenant_id = tenant_id
-        self._engine = engine
         self.timeout = timedelta(seconds=timeout)
 
     def _handle(self, venue: Venue, leader: str) -> WorkflowHandle[CopyLeaderWorkflow, Follow]:
@@ -110,20 +103,3 @@ class Copying:
             running_follows(self._client, f"copy-leader-{self.tenant_id}-", self.timeout), self.timeout, ""
         )
         return sorted(found, key=lambda f: (f.venue.value, f.leader))
-
-    async def history(self, leader: str | None = None, limit: int = 50) -> list[CopyOutcomeRow]:
-        """The latest copies of this tenant (of one leader), newest first, each with its reason."""
-        if self._engine is None:
-            raise OperationError("copy history needs the database")
-        if not 1 <= limit <= 1000:
-            raise OperationError(f"limit {limit} is outside 1..1000")
-        query = select(CopyOutcomeRow).where(CopyOutcomeRow.tenant_id == self.tenant_id)
-        if leader is not None:
-            key = leader.lower() if leader.startswith("0x") else leader
-            query = query.where(CopyOutcomeRow.leader == key)
-        query = query.order_by(CopyOutcomeRow.recorded_at.desc()).limit(limit)
-        async with session_factory(self._engine)() as session:
-            rows = list((await session.scalars(query)).all())
-        if leader is not None and not rows:
-            raise NotFound(f"no copies of {leader} for tenant {self.tenant_id!r}")
-        return rows

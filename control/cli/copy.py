@@ -14,6 +14,7 @@ import typer
 from control.app.connect import operator_client
 from control.app.copy import Copying, rules_from
 from control.app.errors import OperationError
+from control.app.records import CopyView, Records
 from control.cli.console import actor_name, console, fail, run, settings
 from control.services import open_database
 from copytrade.leaders import Follow
@@ -51,17 +52,11 @@ def _changes(pairs: list[str]) -> dict[str, Any]:
     return changes
 
 
-def _call(tenant: str, action: Callable[[Copying], Awaitable[T]], timeout: float, *, database: bool = False) -> T:
+def _call(tenant: str, action: Callable[[Copying], Awaitable[T]], timeout: float) -> T:
     loaded = settings()
 
     async def go() -> T:
-        client = await operator_client(loaded)
-        engine = await open_database(loaded) if database else None
-        try:
-            return await action(Copying(client, tenant, engine, timeout))
-        finally:
-            if engine is not None:
-                await engine.dispose()
+        return await action(Copying(await operator_client(loaded), tenant, timeout))
 
     return run(go())
 
@@ -148,10 +143,18 @@ def history(
     leader: str | None = typer.Argument(None),
     limit: int = typer.Option(50, "--limit"),
     tenant: str = TENANT,
-    timeout: float = TIMEOUT,
 ) -> None:
     """The latest copies (of LEADER), newest first: state, filled, and why when not placed."""
-    rows = _call(tenant, lambda c: c.history(leader, limit), timeout, database=True)
+    loaded = settings()
+
+    async def go() -> list[CopyView]:
+        engine = await open_database(loaded)
+        try:
+            return (await Records(engine).copies(tenant, leader=leader, limit=limit)).items
+        finally:
+            await engine.dispose()
+
+    rows = run(go())
     if not rows:
         typer.echo("no copies yet")
     for row in rows:

@@ -32,6 +32,9 @@ EXPECTED_TABLES = {
     "pnl_snapshots",
     "audit_events",
     "risk_gate_state",
+    "api_keys",
+    "link_codes",
+    "idempotent_answers",
 }
 
 

@@ -19,6 +19,7 @@ from temporalio.worker import Replayer
 
 from control.app.copy import Copying
 from control.app.errors import OperationError
+from control.app.records import Records
 from control.app.risk import RiskControl, running_risk
 from copytrade.copies import CopyState, CopyStatus
 from copytrade.fills import FillSource, LeaderFill
@@ -210,7 +211,7 @@ async def _eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10.
 
 
 async def test_a_follow_holds_rules_counts_copies_and_drives_the_hot_process(copy_rig: CopyRig) -> None:
-    copying = Copying(copy_rig.client, copy_rig.tenant, copy_rig.engine, timeout=10)
+    copying = Copying(copy_rig.client, copy_rig.tenant, timeout=10)
     followed = await copying.follow(Venue.POLYMARKET, LEADER.upper().replace("0X", "0x"), RULES, copy_rig.queue)
     assert followed.leader == LEADER and followed.rules == RULES
     with pytest.raises(OperationError, match="not a wallet"):
@@ -244,8 +245,8 @@ async def test_a_follow_holds_rules_counts_copies_and_drives_the_hot_process(cop
     await refresh.refresh()
     assert copy_rig.tenant not in refresh.follows.get(LEADER, {})
     assert await trades.take(leader_fill(FillSource.RTDS)) == []  # paused: nothing starts
-    history = await copying.history(LEADER)
-    assert [row.state for row in history] == ["filled"]
+    history = await Records(copy_rig.engine).copies(copy_rig.tenant, leader=LEADER)
+    assert [row.state for row in history.items] == ["filled"]
     await copying.unfollow(Venue.POLYMARKET, LEADER, "test")
     with pytest.raises(OperationError):
         await copying.set_rules(Venue.POLYMARKET, LEADER, {"fixed_amount": "5"})

@@ -1,0 +1,80 @@
+"""The live stream (Server-Sent Events) of one tenant: what changed since the last look, once a second.
+
+It reads through the same operations as every other route, so a stream never shows another
+tenant's sagas, copies or alerts. A client that reconnects gets the current state first
+(the latest page), then changes; a comment line every few seconds keeps proxies from closing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel
+
+from control.app.access import Caller
+from control.app.errors import OperationError
+from control.app.operations import Operations
+
+POLL_S = 1.0
+KEEPALIVE_EVERY = 10
+
+
+class BookTop(BaseModel):
+    venue: str
+    market_id: str
+    best_bid: Decimal | None
+    best_ask: Decimal | None
+
+
+BookTops = Callable[[], Awaitable[list[BookTop]]]
+
+
+def sse(event: str, data: Any) -> str:
+    return f"event: {event}\ndata: {json.dumps(jsonable_encoder(data), separators=(',', ':'))}\n\n"
+
+
+async def event_stream(
+    ops: Operations, caller: Caller, book_tops: BookTops | None = None, poll_s: float = POLL_S
+) -> AsyncIterator[str]:
+    sagas: dict[str, tuple[str, str]] = {}
+    copies: set[str] = set()
+    last_alert = 0
+    risk: Any = None
+    tops: dict[tuple[str, str], BookTop] = {}
+    tick = 0
+    while True:
+        for saga in reversed((await ops.sagas(caller, limit=50)).items):
+            seen = (saga.state, saga.updated_at.isoformat())
+            if sagas.get(saga.workflow_id) != seen:
+                sagas[saga.workflow_id] = seen
+                yield sse("saga", saga)
+        for copy in reversed((await ops.copies(caller, limit=50)).items):
+            if copy.fill_key not in copies:
+                copies.add(copy.fill_key)
+                yield sse("copy", copy)
+        for alert in reversed((await ops.alerts(caller, limit=50)).items):
+            if alert.id > last_alert:
+                last_alert = alert.id
+                yield sse("alert", alert)
+        try:
+            status = await ops.risk_status(caller)
+        except OperationError as exc:
+            status = None
+            yield sse("problem", {"detail": str(exc)})
+        if status is not None and status != risk:
+            risk = status
+            yield sse("risk", status)
+        if book_tops is not None:
+            for top in await book_tops():
+                if tops.get((top.venue, top.market_id)) != top:
+                    tops[(top.venue, top.market_id)] = top
+                    yield sse("book", top)
+        tick += 1
+        if tick % KEEPALIVE_EVERY == 0:
+            yield ": keep-alive\n\n"
+        await asyncio.sleep(poll_s)

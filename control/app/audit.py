@@ -1,0 +1,84 @@
+"""The audit trail: every state-changing call, who made it, through which interface, and the alerts
+the system raised for a tenant (legging, compensation, breaker, kill switch, copy failures)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from control.app.access import Caller
+from control.app.errors import OperationError
+from control.app.pages import Page, checked_limit, decode_cursor, page_of
+from domain.accounts import DEFAULT_TENANT, TenantId
+from storage.database import session_factory
+from storage.tables import AuditEvent
+
+ALERT = "alert"
+
+
+class AuditView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    tenant_id: str | None
+    actor: str
+    action: str
+    subject: str | None
+    details: dict[str, Any]
+    interface: str | None
+    at: datetime
+
+
+class Audit:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._sessions = session_factory(engine)
+
+    async def record(self, caller: Caller, action: str, subject: str | None = None, **details: Any) -> None:
+        async with self._sessions() as session:
+            session.add(
+                AuditEvent(
+                    tenant_id=caller.tenant_id,
+                    actor=caller.actor,
+                    action=action,
+                    subject=subject,
+                    details=details,
+                    interface=caller.interface.value,
+                )
+            )
+            await session.commit()
+
+    async def events(
+        self, tenant_id: TenantId, *, alerts_only: bool = False, cursor: str | None = None, limit: int = 50
+    ) -> Page[AuditView]:
+        """Newest first."""
+        query = (
+            select(AuditEvent)
+            .where(_of_tenant(tenant_id))
+            .order_by(AuditEvent.id.desc())
+            .limit(checked_limit(limit) + 1)
+        )
+        if alerts_only:
+            query = query.where(AuditEvent.action == ALERT)
+        if cursor is not None:
+            query = query.where(AuditEvent.id < _event_id(cursor))
+        async with self._sessions() as session:
+            rows = [AuditView.model_validate(r) for r in (await session.scalars(query)).all()]
+        return page_of(rows, limit, lambda view: str(view.id))
+
+
+def _of_tenant(tenant_id: TenantId) -> ColumnElement[bool]:
+    """Alerts recorded without a tenant (sagas started before alerts carried one) belong to the
+    default tenant, the only one that traded then."""
+    if tenant_id == DEFAULT_TENANT:
+        return or_(AuditEvent.tenant_id == tenant_id, AuditEvent.tenant_id.is_(None))
+    return AuditEvent.tenant_id == tenant_id
+
+
+def _event_id(cursor: str) -> int:
+    value = decode_cursor(cursor)
+    if not value.isdigit():
+        raise OperationError(f"cursor {cursor!r} is not one this API gave out")
+    return int(value)
