@@ -5,8 +5,6 @@ CLI and the bot answer. A key is sent as `X-API-Key`; another tenant's ids are 4
 do not exist; state-changing POSTs honour `Idempotency-Key`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from typing import Annotated, Any
 

@@ -1,0 +1,325 @@
+"""The REST API on a running server (uvicorn), with a real dev server, the risk supervisor and the leader
+workflows' worker: every flow ends in the Temporal and database state it claims, and tenant B can
+neither see nor change anything of tenant A's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.risk import RiskActivities
+from control.api.app import create_api
+from control.api.limits import Rate, RateLimiter
+from control.app.access import Access, Role
+from control.app.copy import Copying
+from control.app.operations import Operations
+from control.app.risk import RiskControl, running_risk
+from domain.models import Venue, utc_now
+from sandbox.serving import serve_app
+from storage import migrate
+from storage.database import create_engine, session_factory
+from storage.tables import AuditEvent, CopyOutcomeRow, SagaRow
+from workflows.copy_leader import CopyLeaderWorkflow
+from workflows.risk_supervisor import RiskSupervisorWorkflow
+
+WALLET = "0x" + "cd" * 20
+
+
+@dataclass
+class Api:
+    url: str
+    engine: AsyncEngine
+    tenants: tuple[str, str]
+    keys: dict[str, str]  # "a-owner", "a-trader", "a-viewer", "b-owner"
+    client: Client
+
+    def headers(self, who: str, **extra: str) -> dict[str, str]:
+        return {"X-API-Key": self.keys[who], **extra}
+
+
+@pytest.fixture
+async def api(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Api]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'api.db'}")
+    await migrate.upgrade(engine)
+    client = dev_server_env.client
+    queue = f"api-{uuid.uuid4().hex[:8]}"
+    a, b = f"a{uuid.uuid4().hex[:8]}", f"b{uuid.uuid4().hex[:8]}"
+    access = Access(engine)
+    keys: dict[str, str] = {}
+    for tenant, prefix in ((a, "a"), (b, "b")):
+        await access.create_tenant(tenant)
+        for role in Role:
+            await access.add_user(tenant, role.value, role)
+            keys[f"{prefix}-{role.value}"] = (await access.issue_key(tenant, role.value, "test")).secret
+    ops = Operations(client, engine, queue, paper=True, timeout=timedelta(seconds=10))
+    limiter = RateLimiter(rates={"shared": Rate(per_second=1000, burst=1000)})
+    risk = RiskActivities(engine, client)
+    async with (
+        Worker(
+            client,
+            task_queue=queue,
+            workflows=[RiskSupervisorWorkflow, CopyLeaderWorkflow],
+            activities=risk.activities(),
+        ),
+        running_risk(client, engine, a, queue),
+        running_risk(client, engine, b, queue),
+        serve_app(create_api(ops, limiter=limiter)) as url,
+    ):
+        yield Api(url, engine, (a, b), keys, client)
+        for tenant in (a, b):
+            await RiskControl(client, tenant).handle.terminate("test over")
+    await engine.dispose()
+
+
+async def _http(api: Api) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=api.url, timeout=20)
+
+
+def _problem(response: httpx.Response, status: int) -> str:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["detail"]
+    return str(body["detail"])
+
+
+async def test_keys_are_required_checked_and_revocable(api: Api) -> None:
+    async with await _http(api) as http:
+        assert "send an API key" in _problem(await http.get("/v1/health"), 401)
+        assert "not an InertialEvent API key" in _problem(await http.get("/v1/health", headers={"X-API-Key": "x"}), 401)
+        forged = api.keys["a-owner"][:-4] + "AAAA"
+        assert "unknown API key" in _problem(await http.get("/v1/health", headers={"X-API-Key": forged}), 401)
+        health = await http.get("/v1/health", headers=api.headers("a-viewer"))
+        assert health.status_code == 200
+        assert health.json() == {
+            "mode": "paper",
+            "tenant_id": api.tenants[0],
+            "role": "viewer",
+            "temporal": True,
+            "database": True,
+        }
+        made = await http.post("/v1/keys", json={"user": "trader", "name": "bot"}, headers=api.headers("a-owner"))
+        assert made.status_code == 201, made.text
+        secret, key_id = made.json()["secret"], made.json()["key"]["id"]
+        assert (await http.get("/v1/risk", headers={"X-API-Key": secret})).status_code == 200
+        listed = (await http.get("/v1/keys", headers=api.headers("a-owner"))).json()
+        assert all("secret" not in k for k in listed) and any(k["last_used_at"] for k in listed if k["id"] == key_id)
+        assert (await http.delete(f"/v1/keys/{key_id}", headers=api.headers("a-owner"))).status_code == 200
+        assert "revoked" in _problem(await http.get("/v1/risk", headers={"X-API-Key": secret}), 401)
+        too_strong = await http.post(
+            "/v1/keys", json={"user": "viewer", "role": "owner"}, headers=api.headers("a-owner")
+        )
+        assert "cannot hold a owner key" in _problem(too_strong, 403)
+
+
+async def test_kill_needs_a_trader_unkill_an_owner_each_audited(api: Api) -> None:
+    a = api.tenants[0]
+    async with await _http(api) as http:
+        assert "needs a trader" in _problem(
+            await http.post("/v1/risk/kill", json={"reason": "x"}, headers=api.headers("a-viewer")), 403
+        )
+        killed = await http.post("/v1/risk/kill", json={"reason": "news"}, headers=api.headers("a-trader"))
+        assert killed.status_code == 200, killed.text
+        assert killed.json()["kill_switch"] is True
+        assert "needs a owner" in _problem(await http.post("/v1/risk/unkill", headers=api.headers("a-trader")), 403)
+        assert (await RiskControl(api.client, a).status()).kill_switch
+        unkilled = await http.post("/v1/risk/unkill", headers=api.headers("a-owner"))
+        assert unkilled.json()["kill_switch"] is False
+        audit = (await http.get("/v1/audit", headers=api.headers("a-owner"))).json()["items"]
+    calls = [(e["action"], e["actor"], e["interface"]) for e in audit if e["interface"] == "api"]
+    assert calls[:2] == [("unkill", "api:owner", "api"), ("kill", "api:trader", "api")]
+
+
+async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(api: Api) -> None:
+    async with await _http(api) as http:
+        first = await http.post(
+            "/v1/risk/kill", json={"reason": "once"}, headers=api.headers("a-trader", **{"Idempotency-Key": "k1"})
+        )
+        again = await http.post(
+            "/v1/risk/kill", json={"reason": "once"}, headers=api.headers("a-trader", **{"Idempotency-Key": "k1"})
+        )
+        assert again.status_code == 200 and again.json() == first.json()
+        assert again.headers.get("idempotent-replayed") == "true"
+        other = await http.post(
+            "/v1/risk/kill", json={"reason": "twice"}, headers=api.headers("a-trader", **{"Idempotency-Key": "k1"})
+        )
+        assert "different request" in _problem(other, 409)
+        # the same key of another API key is another request
+        mine = await http.post(
+            "/v1/risk/kill", json={"reason": "twice"}, headers=api.headers("a-owner", **{"Idempotency-Key": "k1"})
+        )
+        assert mine.status_code == 200
+    async with session_factory(api.engine)() as session:
+        kills = (
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "kill", AuditEvent.tenant_id == api.tenants[0])
+            )
+        ).all()
+    assert len([k for k in kills if k.interface == "api"]) == 2
+
+
+async def test_follow_pause_unfollow_reach_the_leader_workflow(api: Api) -> None:
+    a = api.tenants[0]
+    async with await _http(api) as http:
+        made = await http.post(
+            "/v1/leaders",
+            json={"venue": "polymarket", "leader": WALLET, "rules": {"fixed_amount": "5"}},
+            headers=api.headers("a-trader"),
+        )
+        assert made.status_code == 200, made.text
+        state = await Copying(api.client, a).state(Venue.POLYMARKET, WALLET)
+        assert state.rules.fixed_amount == Decimal("5")
+        bad = await http.post(
+            "/v1/leaders",
+            json={"venue": "polymarket", "leader": WALLET, "rules": {"fixed_amount": "-1"}},
+            headers=api.headers("a-trader"),
+        )
+        _problem(bad, 422)
+        paused = await http.post(
+            f"/v1/leaders/polymarket/{WALLET}/pause", json={"reason": "lunch"}, headers=api.headers("a-trader")
+        )
+        assert paused.json()["paused"] is True
+        # tenant B does not see, pause or unfollow A's leader
+        assert (await http.get("/v1/leaders", headers=api.headers("b-owner"))).json() == []
+        _problem(await http.get(f"/v1/leaders/polymarket/{WALLET}", headers=api.headers("b-owner")), 404)
+        _problem(await http.delete(f"/v1/leaders/polymarket/{WALLET}", headers=api.headers("b-owner")), 404)
+        gone = await http.delete(f"/v1/leaders/polymarket/{WALLET}", headers=api.headers("a-trader"))
+        assert gone.status_code == 200
+    assert (await api.client.get_workflow_handle(f"copy-leader-{a}-polymarket-{WALLET.lower()}").describe()).status
+
+
+async def test_tenant_b_cannot_read_or_change_tenant_a(api: Api) -> None:
+    a, b = api.tenants
+    now = utc_now()
+    async with session_factory(api.engine)() as session:
+        session.add(SagaRow(workflow_id=f"arb-{a}-1", tenant_id=a, kind="arb", state="Completed", started_at=now))
+        session.add(
+            CopyOutcomeRow(
+                tenant_id=a,
+                fill_key="f1",
+                leader=WALLET,
+                venue="polymarket",
+                market_id="m",
+                state="filled",
+                reason="",
+                workflow_id="copy-x",
+                filled=Decimal(1),
+                notional=Decimal(1),
+                details={},
+                recorded_at=now,
+            )
+        )
+        await session.commit()
+    async with await _http(api) as http:
+        assert (await http.get(f"/v1/sagas/arb-{a}-1", headers=api.headers("a-viewer"))).status_code == 200
+        _problem(await http.get(f"/v1/sagas/arb-{a}-1", headers=api.headers("b-owner")), 404)
+        assert (await http.get("/v1/sagas", headers=api.headers("b-owner"))).json()["items"] == []
+        _problem(await http.get("/v1/copies/f1", headers=api.headers("b-owner")), 404)
+        assert (await http.get("/v1/copies", headers=api.headers("b-owner"))).json()["items"] == []
+        a_keys = (await http.get("/v1/keys", headers=api.headers("a-owner"))).json()
+        _problem(await http.delete(f"/v1/keys/{a_keys[0]['id']}", headers=api.headers("b-owner")), 404)
+        assert {u["tenant_id"] for u in (await http.get("/v1/users", headers=api.headers("b-owner"))).json()} == {b}
+        await http.post("/v1/risk/kill", json={"reason": "b only"}, headers=api.headers("b-owner"))
+        assert (await http.get("/v1/risk", headers=api.headers("a-viewer"))).json()["kill_switch"] is False
+        assert (await http.get("/v1/risk", headers=api.headers("b-viewer"))).json()["kill_switch"] is True
+        b_audit = (await http.get("/v1/audit", headers=api.headers("b-owner"))).json()["items"]
+        assert all(e["tenant_id"] == b for e in b_audit)
+
+
+async def test_pages_walk_every_saga_once(api: Api) -> None:
+    a = api.tenants[0]
+    now = utc_now()
+    async with session_factory(api.engine)() as session:
+        for i in range(5):
+            session.add(SagaRow(workflow_id=f"arb-{a}-{i}", tenant_id=a, kind="arb", state="Completed", started_at=now))
+        await session.commit()
+    seen: list[str] = []
+    cursor: str | None = None
+    async with await _http(api) as http:
+        while True:
+            params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+            page = (await http.get("/v1/sagas", params=params, headers=api.headers("a-viewer"))).json()
+            seen += [s["workflow_id"] for s in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(f"arb-{a}-{i}" for i in range(5))
+        assert "not one this API gave out" in _problem(
+            await http.get("/v1/sagas", params={"cursor": "!!"}, headers=api.headers("a-viewer")), 422
+        )
+        _problem(await http.get("/v1/sagas", params={"limit": "0"}, headers=api.headers("a-viewer")), 422)
+
+
+async def test_bad_bodies_are_clear_4xx_and_change_nothing(api: Api) -> None:
+    async with await _http(api) as http:
+        broken = await http.post(
+            "/v1/risk/kill",
+            content=b"{not json",
+            headers=api.headers("a-trader", **{"content-type": "application/json"}),
+        )
+        _problem(broken, 422)
+        _problem(await http.post("/v1/risk/kill", json={"reason": ""}, headers=api.headers("a-trader")), 422)
+        _problem(
+            await http.post("/v1/risk/kill", json={"reason": "x", "extra": 1}, headers=api.headers("a-trader")), 422
+        )
+        huge = await http.post("/v1/risk/kill", json={"reason": "x" * 100_000}, headers=api.headers("a-trader"))
+        _problem(huge, 413)
+        _problem(await http.put("/v1/risk/limits/nonsense", json={"value": "1"}, headers=api.headers("a-owner")), 422)
+        _problem(await http.post("/v1/pairs/nope/confirm", headers=api.headers("a-trader")), 404)
+        assert (await http.get("/v1/risk", headers=api.headers("a-viewer"))).json()["kill_switch"] is False
+
+
+async def test_rate_limit_answers_429_with_retry_after(api: Api, dev_server_env: WorkflowEnvironment) -> None:
+    ops = Operations(dev_server_env.client, api.engine, "unused", paper=True)
+    limiter = RateLimiter(rates={"shared": Rate(per_second=0.5, burst=2)})
+    async with serve_app(create_api(ops, limiter=limiter)) as url, httpx.AsyncClient(base_url=url) as http:
+        answers = [await http.get("/v1/alerts", headers=api.headers("a-viewer")) for _ in range(3)]
+        assert [r.status_code for r in answers] == [200, 200, 429]
+        assert answers[2].headers["retry-after"] == "2"
+        assert (await http.get("/v1/alerts", headers=api.headers("b-viewer"))).status_code == 200  # per key
+
+
+async def test_stream_sends_the_tenants_changes_only(api: Api) -> None:
+    a, b = api.tenants
+    async with session_factory(api.engine)() as session:
+        session.add(SagaRow(workflow_id=f"arb-{a}-s", tenant_id=a, kind="arb", state="Completed", started_at=utc_now()))
+        session.add(SagaRow(workflow_id=f"arb-{b}-s", tenant_id=b, kind="arb", state="Completed", started_at=utc_now()))
+        session.add(
+            AuditEvent(tenant_id=a, actor="saga", action="alert", subject=f"arb-{a}-s", details={"message": "m"})
+        )
+        await session.commit()
+    events: list[tuple[str, dict[str, object]]] = []
+    async with await _http(api) as http, http.stream("GET", "/v1/stream", headers=api.headers("a-viewer")) as stream:
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        event = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line[6:])))
+            if {e for e, _ in events} >= {"saga", "alert", "risk"}:
+                break
+    sagas = [d["workflow_id"] for e, d in events if e == "saga"]
+    assert sagas == [f"arb-{a}-s"]
+    assert [d["subject"] for e, d in events if e == "alert"] == [f"arb-{a}-s"]
+
+
+async def test_openapi_documents_v1(api: Api) -> None:
+    async with await _http(api) as http:
+        spec = (await http.get("/openapi.json")).json()
+        assert (await http.get("/docs")).status_code == 200
+    assert all(path.startswith("/v1/") for path in spec["paths"])
+    assert "X-API-Key" in json.dumps(spec["components"]["securitySchemes"])
