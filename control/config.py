@@ -27,6 +27,7 @@ from pydantic_settings import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from control.api.settings import ApiSettings
 from copytrade.settings import CopySettings
 from temporal.settings import TemporalSettings
 from venues.kalshi.settings import KalshiSettings
@@ -63,6 +64,7 @@ class Settings(BaseSettings):
     polymarket: PolymarketSettings = Field(default_factory=PolymarketSettings)
     kalshi: KalshiSettings = Field(default_factory=KalshiSettings)
     copytrade: CopySettings = Field(default_factory=CopySettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -22,6 +22,8 @@ from rich.table import Table
 
 from activities.health import DatabaseHealth
 from activities.send_ahead import SendAhead
+from control.api.serve import ApiPortTaken, serving_api
+from control.app.access import DEFAULT_OWNER, Access
 from control.app.risk import running_risk
 from control.config import Settings
 from control.copying import CopyStack, copy_stack
@@ -29,7 +31,7 @@ from control.dashboard import render, saga_summary, status_line
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.sandbox_leader import SandboxLeader, follow_sandbox_leader
-from control.services import Services, describe_database, services
+from control.services import ServiceError, Services, describe_database, services
 from control.trading import (
     TradingStack,
     rest_books,
@@ -67,7 +69,9 @@ def _stop_event() -> asyncio.Event:
     return stop
 
 
-def _health_table(settings: Settings, svc: Services, health: DatabaseHealth, venues: str, copying: str) -> Table:
+def _health_table(
+    settings: Settings, svc: Services, health: DatabaseHealth, venues: str, copying: str, api: str
+) -> Table:
     table = Table(title="health", show_header=False)
     table.add_row("Temporal", svc.temporal_address + (f"  (web UI {svc.temporal_ui})" if svc.temporal_ui else ""))
     table.add_row("database", f"{describe_database(settings.effective_database_url)}  revision {health.revision}")
@@ -75,7 +79,19 @@ def _health_table(settings: Settings, svc: Services, health: DatabaseHealth, ven
     table.add_row("worker", f"task queue {settings.temporal.task_queue}: healthy")
     table.add_row("venues", venues)
     table.add_row("copy trading", copying)
+    table.add_row("REST API", api)
     return table
+
+
+async def _serve_api(settings: Settings, svc: Services, stack: contextlib.AsyncExitStack) -> str:
+    """A port in use leaves trading running and says which setting to change."""
+    if not settings.api.enabled:
+        return "off"
+    try:
+        url = await stack.enter_async_context(serving_api(settings, svc))
+    except ApiPortTaken as exc:
+        return f"not served: {exc}"
+    return f"{url}/v1 (docs {url}/docs); a key: `inertial keys create {DEFAULT_OWNER}`"
 
 
 async def _start_copying(
@@ -158,6 +174,7 @@ async def run_up(
         elif not once:
             venues = f"Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
         svc = await stack.enter_async_context(services(settings))
+        await Access(svc.engine).ensure_default()  # the embedded default: one tenant and its owner
         queue = settings.temporal.task_queue
         trading = None
         copying = None
@@ -188,9 +205,10 @@ async def run_up(
             if settings.copytrade.enabled:
                 copy_line = await _start_copying(settings, svc, trading, stack)
                 copying = await stack.enter_async_context(copy_stack(settings, svc.client, svc.engine, polymarket))
+        api_line = await _serve_api(settings, svc, stack) if not once else "not started (--once)"
         health = await probe_health(svc, settings.temporal.task_queue)
         settle_heap()
-        console.print(_health_table(settings, svc, health, venues, copy_line))
+        console.print(_health_table(settings, svc, health, venues, copy_line, api_line))
         if trading is not None:
             console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
             await _watch(trading, copying, svc, console, stop, duration, until_sagas)
@@ -211,4 +229,18 @@ async def run_worker(settings: Settings, console: Console) -> None:
         await stack.enter_async_context(trading_worker(svc.client, queue, svc.engine, polymarket, kalshi, gates))
         settle_heap()
         console.print(f"worker on {svc.temporal_address}, task queue {queue}")
+        await stop.wait()
+
+
+async def run_api(settings: Settings, console: Console) -> None:
+    """The API alone, for a deployment where it runs apart from the hot process and the workers."""
+    stop = _stop_event()
+    async with contextlib.AsyncExitStack() as stack:
+        svc = await stack.enter_async_context(services(settings))
+        await Access(svc.engine).ensure_default()
+        try:
+            url = await stack.enter_async_context(serving_api(settings, svc))
+        except ApiPortTaken as exc:
+            raise ServiceError(str(exc)) from None
+        console.print(f"REST API on {url}/v1 (docs {url}/docs); Ctrl-C to stop")
         await stop.wait()

@@ -208,29 +208,29 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
 
     @v1.get("/users", response_model=list[UserView], tags=["access"])
     async def users(who: As) -> list[UserView]:
-        return await ops.users(who)
+        return await ops.people.users(who)
 
     @v1.post("/users", response_model=UserView, status_code=201, tags=["access"])
     async def add_user(who: As, body: UserBody) -> UserView:
-        return await ops.add_user(who, body.name, body.role)
+        return await ops.people.add_user(who, body.name, body.role)
 
     @v1.post("/users/{name}/link-code", response_model=LinkCode, tags=["access"])
     async def link_code(who: As, name: str) -> LinkCode:
-        code = await ops.link_code(who, name)
+        code = await ops.people.link_code(who, name)
         return LinkCode(code=code, how=f"send /start {code} to the bot within 10 minutes")
 
     @v1.get("/keys", response_model=list[KeyView], tags=["access"])
     async def keys(who: As) -> list[KeyView]:
-        return await ops.keys(who)
+        return await ops.people.keys(who)
 
     @v1.post("/keys", response_model=IssuedKeyView, status_code=201, tags=["access"])
     async def issue_key(who: As, body: KeyBody) -> IssuedKeyView:
-        issued = await ops.issue_key(who, body.user, body.name, body.role)
+        issued = await ops.people.issue_key(who, body.user, body.name, body.role)
         return IssuedKeyView(key=issued.key, secret=issued.secret)
 
     @v1.delete("/keys/{key_id}", response_model=KeyView, tags=["access"])
     async def revoke_key(who: As, key_id: str) -> KeyView:
-        return await ops.revoke_key(who, key_id)
+        return await ops.people.revoke_key(who, key_id)
 
     @v1.get(
         "/stream",

@@ -191,6 +191,21 @@ class Operations:
         caller.require(Role.OWNER)
         return await Audit(self.engine).events(caller.tenant_id, cursor=cursor, limit=limit)
 
+    @property
+    def people(self) -> People:
+        return People(self.engine)
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    """Users, keys and chat links of the caller's tenant: owners' business, and no Temporal needed,
+    so the CLI can manage them before anything else runs."""
+
+    engine: AsyncEngine
+
+    async def _audit(self, caller: Caller, action: str, subject: str | None = None, **details: Any) -> None:
+        await Audit(self.engine).record(caller, action, subject, **details)
+
     async def users(self, caller: Caller) -> list[UserView]:
         caller.require(Role.OWNER)
         return await Access(self.engine).users(caller.tenant_id)

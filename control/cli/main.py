@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from control.cli.access import keys_app, tenants_app, users_app
 from control.cli.console import console, run, settings
 from control.cli.copy import app as copy_app
 from control.cli.pairs import app as pairs_app
@@ -18,7 +19,7 @@ from control.cli.sandbox import app as sandbox_app
 from control.config import masked_dump
 from control.doctor import run_checks
 from control.services import describe_database, open_database
-from control.up import run_up, run_worker
+from control.up import run_api, run_up, run_worker
 from storage import migrate as migrations
 
 app = typer.Typer(
@@ -31,6 +32,9 @@ app.add_typer(pairs_app, name="pairs")
 app.add_typer(polymarket_app, name="polymarket")
 app.add_typer(risk_app, name="risk")
 app.add_typer(copy_app, name="copy")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
 
 
 @app.command()
@@ -41,6 +45,12 @@ def up(
 ) -> None:
     """The main job: services, venues (sandboxes in paper mode), streamers, detector and worker; until Ctrl-C."""
     run(run_up(settings(), console, once=once, duration=duration, until_sagas=until_sagas))
+
+
+@app.command()
+def api() -> None:
+    """Serve the REST API on its own (against a running system's Temporal and database)."""
+    run(run_api(settings(), console))
 
 
 @app.command()

@@ -1,0 +1,31 @@
+"""Serve the REST API inside a running process (`inertial up`) or as its own (`inertial api`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from control.api.app import create_api
+from control.app.operations import Operations
+from control.config import Settings
+from control.services import Services
+from sandbox.serving import serve_app
+
+
+class ApiPortTaken(Exception):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def serving_api(settings: Settings, svc: Services) -> AsyncIterator[str]:
+    """Yield the API's base URL; a port in use is an `ApiPortTaken` that names the setting to change."""
+    ops = Operations(svc.client, svc.engine, settings.temporal.task_queue, paper=settings.dry_run)
+    cfg = settings.api
+    async with contextlib.AsyncExitStack() as stack:
+        try:
+            url = await stack.enter_async_context(serve_app(create_api(ops), cfg.host, cfg.port))
+        except (OSError, SystemExit):  # uvicorn exits when it cannot bind
+            raise ApiPortTaken(
+                f"cannot serve the API on {cfg.host}:{cfg.port} (in use?); set INERTIAL_API__PORT or [api] port"
+            ) from None
+        yield url
