@@ -37,6 +37,13 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Leader = Annotated[str, Field(min_length=1, max_length=100)]
 
 
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    status: {"model": problems.Problem, "content": {problems.PROBLEM: {}}, "description": title}
+    for status, title in problems.TITLES.items()
+    if status in (401, 403, 404, 409, 413, 422, 429, 503)
+}
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -106,7 +113,7 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
 
         return run
 
-    v1 = APIRouter(prefix="/v1")
+    v1 = APIRouter(prefix="/v1", responses=PROBLEMS)
 
     @v1.get("/health", response_model=Health, tags=["status"])
     async def health(who: As) -> Health:

@@ -4,6 +4,7 @@ neither see nor change anything of tenant A's."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -13,7 +14,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import hypothesis
 import pytest
+import schemathesis
+from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -323,3 +327,39 @@ async def test_openapi_documents_v1(api: Api) -> None:
         assert (await http.get("/docs")).status_code == 200
     assert all(path.startswith("/v1/") for path in spec["paths"])
     assert "X-API-Key" in json.dumps(spec["components"]["securitySchemes"])
+
+
+def _fuzz(url: str, key: str, examples: int) -> tuple[list[str], dict[int, int]]:
+    """Every operation but the endless stream, with bounded examples: the failures found, as text, and
+    how many answers of each status came back (so a run that tested nothing cannot pass)."""
+    schema = schemathesis.openapi.from_url(f"{url}/openapi.json").exclude(path="/v1/stream")
+    failures: list[str] = []
+    statuses: dict[int, int] = {}
+    checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
+    for found in schema.get_all_operations():
+        operation = found.ok()
+
+        @hypothesis.settings(
+            max_examples=examples,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+            derandomize=True,
+        )
+        @hypothesis.given(case=operation.as_strategy())
+        def check(case: schemathesis.Case) -> None:
+            try:
+                response = case.call_and_validate(headers={"X-API-Key": key}, checks=checks, timeout=20)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            except Exception as exc:  # every kind of check failure is collected, not only the first
+                failures.append(f"{case.operation.label}: {exc}")
+
+        check()
+    return failures, statuses
+
+
+async def test_schemathesis_finds_no_server_error_and_no_schema_violation(api: Api) -> None:
+    failures, statuses = await asyncio.to_thread(_fuzz, api.url, api.keys["a-owner"], 8)
+    assert failures == [], "\n".join(failures[:5])
+    assert sum(statuses.values()) >= 100 and statuses.get(200, 0) >= 20, statuses
+    assert not any(status >= 500 for status in statuses)
