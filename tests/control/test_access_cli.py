@@ -32,7 +32,7 @@ async def test_tenant_user_key_lifecycle(tmp_path: Path) -> None:
         caller = await Access(engine).authenticate(secret)
         assert (caller.tenant_id, caller.user_id, caller.role, caller.tier) == ("acme", "bob", "trader", "enterprise")
         listed = await asyncio.to_thread(invoke, tmp_path, "keys", "list", "--tenant", "acme")
-        assert caller.key_id in listed.output and secret not in listed.output
+        assert caller.key_id is not None and caller.key_id in listed.output and secret not in listed.output
         assert (await asyncio.to_thread(invoke, tmp_path, "keys", "list")).output.strip() == ""  # default tenant
         revoked = await asyncio.to_thread(invoke, tmp_path, "keys", "revoke", str(caller.key_id), "--tenant", "acme")
         assert revoked.exit_code == 0

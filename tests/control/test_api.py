@@ -18,6 +18,7 @@ import hypothesis
 import pytest
 import schemathesis
 from schemathesis.checks import content_type_conformance, not_a_server_error, response_schema_conformance
+from schemathesis.core.result import Ok
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
@@ -337,6 +338,7 @@ def _fuzz(url: str, key: str, examples: int) -> tuple[list[str], dict[int, int]]
     statuses: dict[int, int] = {}
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance]
     for found in schema.get_all_operations():
+        assert isinstance(found, Ok), f"the API's own schema does not load: {found}"
         operation = found.ok()
 
         @hypothesis.settings(
