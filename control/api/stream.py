@@ -48,15 +48,17 @@ async def event_stream(
     tops: dict[tuple[str, str], BookTop] = {}
     tick = 0
     while True:
-        for saga in reversed((await ops.sagas(caller, limit=50)).items):
-            seen = (saga.state, saga.updated_at.isoformat())
-            if sagas.get(saga.workflow_id) != seen:
-                sagas[saga.workflow_id] = seen
+        latest_sagas = (await ops.sagas(caller, limit=50)).items
+        for saga in reversed(latest_sagas):
+            if sagas.get(saga.workflow_id) != (saga.state, saga.updated_at.isoformat()):
                 yield sse("saga", saga)
-        for copy in reversed((await ops.copies(caller, limit=50)).items):
+        # only the latest page can change or grow, so only it is remembered
+        sagas = {s.workflow_id: (s.state, s.updated_at.isoformat()) for s in latest_sagas}
+        latest_copies = (await ops.copies(caller, limit=50)).items
+        for copy in reversed(latest_copies):
             if copy.fill_key not in copies:
-                copies.add(copy.fill_key)
                 yield sse("copy", copy)
+        copies = {c.fill_key for c in latest_copies}
         for alert in reversed((await ops.alerts(caller, limit=50)).items):
             if alert.id > last_alert:
                 last_alert = alert.id

@@ -144,6 +144,15 @@ def _user_id(tenant_id: TenantId, name: str) -> str:
     return f"{tenant_id}:{name}"
 
 
+def user_name(user_id: str) -> str:
+    """The name a user has within their tenant (the stored id without its tenant)."""
+    return user_id.split(":", 1)[1]
+
+
+def _chat_caller(user: User) -> Caller:
+    return Caller(user.tenant_id, user_name(user.id), Role(user.role), Interface.TELEGRAM)
+
+
 class Access:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = session_factory(engine)
@@ -194,18 +203,8 @@ class Access:
     async def user(self, tenant_id: TenantId, name: str) -> UserView:
         async with self._sessions() as session:
             row = await session.get(User, _user_id(tenant_id, name))
-            if row is None or row.tenant_id != tenant_id:
+            if row is None:
                 raise NotFound(f"no user {name} in tenant {tenant_id}")
-            return _user_view(row)
-
-    async def set_role(self, tenant_id: TenantId, name: str, role: Role) -> UserView:
-        """Keys keep the role they were made with, capped by the user's: lowering a user lowers their keys."""
-        async with self._sessions() as session:
-            row = await session.get(User, _user_id(tenant_id, name))
-            if row is None or row.tenant_id != tenant_id:
-                raise NotFound(f"no user {name} in tenant {tenant_id}")
-            row.role = role
-            await session.commit()
             return _user_view(row)
 
     async def issue_key(self, tenant_id: TenantId, user: str, name: str, role: Role | None = None) -> IssuedKey:
@@ -268,7 +267,7 @@ class Access:
             tenant = await session.get(Tenant, row.tenant_id)
             role = min(Role(row.role), Role(user.role), key=lambda r: r.rank)
             tier = tenant.tier if tenant is not None else "shared"
-            return Caller(row.tenant_id, user.id.split(":", 1)[1], role, interface, row.id, tier)
+            return Caller(row.tenant_id, user_name(user.id), role, interface, row.id, tier)
 
     async def issue_link_code(self, tenant_id: TenantId, user: str) -> str:
         """A one-time code for `/start <code>` in the bot; valid for ten minutes."""
@@ -294,7 +293,7 @@ class Access:
             row.used_at = utc_now()
             user.telegram_id = telegram_id
             await session.commit()
-            return Caller(user.tenant_id, user.id.split(":", 1)[1], Role(user.role), Interface.TELEGRAM)
+            return _chat_caller(user)
 
     async def telegram_caller(self, telegram_id: str) -> Caller:
         async with self._sessions() as session:
@@ -303,15 +302,7 @@ class Access:
                 raise Unauthorized(
                     "this Telegram account is not linked; send /start <code> with a code from `inertial users link`"
                 )
-            return Caller(user.tenant_id, user.id.split(":", 1)[1], Role(user.role), Interface.TELEGRAM)
-
-    async def telegram_ids(self, tenant_id: TenantId) -> list[str]:
-        """Who hears a tenant's alerts."""
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(User.telegram_id).where(User.tenant_id == tenant_id, User.telegram_id.is_not(None))
-            )
-            return [r for r in rows.all() if r is not None]
+            return _chat_caller(user)
 
     async def ensure_default(self) -> bool:
         """The embedded default: one tenant and its owner; True when this call made them."""

@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from control.app.access import Caller
-from control.app.errors import OperationError
-from control.app.pages import Page, checked_limit, decode_cursor, page_of
-from domain.accounts import DEFAULT_TENANT, TenantId
+from control.app.pages import Page, bad_cursor, checked_limit, decode_cursor, page_of
+from control.app.records import owned_by
+from domain.accounts import TenantId
 from storage.database import session_factory
 from storage.tables import AuditEvent
 
@@ -56,7 +56,7 @@ class Audit:
         """Newest first."""
         query = (
             select(AuditEvent)
-            .where(_of_tenant(tenant_id))
+            .where(owned_by(AuditEvent.tenant_id, tenant_id))
             .order_by(AuditEvent.id.desc())
             .limit(checked_limit(limit) + 1)
         )
@@ -69,16 +69,8 @@ class Audit:
         return page_of(rows, limit, lambda view: str(view.id))
 
 
-def _of_tenant(tenant_id: TenantId) -> ColumnElement[bool]:
-    """Alerts recorded without a tenant (sagas started before alerts carried one) belong to the
-    default tenant, the only one that traded then."""
-    if tenant_id == DEFAULT_TENANT:
-        return or_(AuditEvent.tenant_id == tenant_id, AuditEvent.tenant_id.is_(None))
-    return AuditEvent.tenant_id == tenant_id
-
-
 def _event_id(cursor: str) -> int:
     value = decode_cursor(cursor)
     if not value.isdigit():
-        raise OperationError(f"cursor {cursor!r} is not one this API gave out")
+        raise bad_cursor(cursor)
     return int(value)

@@ -7,6 +7,7 @@ Each operation takes the `Caller` first and reaches only that caller's tenant: t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,6 +31,8 @@ from matching.pairs import SqlPairRepository
 from risk.models import Limits
 from risk.pnl import PnlReport
 from risk.supervision import RiskStatus
+
+log = logging.getLogger(__name__)
 
 
 class Health(BaseModel):
@@ -62,13 +65,15 @@ class Operations:
         try:
             await self.client.service_client.check_health(timeout=timedelta(seconds=2))
             temporal = True
-        except Exception:
+        except Exception as exc:
+            log.warning("health: Temporal did not answer: %r", exc)
             temporal = False
         try:
             async with self.engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             database = True
-        except Exception:
+        except Exception as exc:
+            log.warning("health: the database did not answer: %r", exc)
             database = False
         mode = "paper" if self.paper else "live"
         return Health(mode=mode, tenant_id=caller.tenant_id, role=caller.role, temporal=temporal, database=database)

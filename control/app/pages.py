@@ -28,11 +28,15 @@ def encode_cursor(value: str) -> str:
     return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
 
 
+def bad_cursor(cursor: str) -> OperationError:
+    return OperationError(f"cursor {cursor!r} is not one this API gave out")
+
+
 def decode_cursor(cursor: str) -> str:
     try:
         return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise OperationError(f"cursor {cursor!r} is not one this API gave out") from None
+        raise bad_cursor(cursor) from None
 
 
 def checked_limit(limit: int) -> int:

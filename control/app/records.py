@@ -13,9 +13,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import Mapped
 
-from control.app.errors import NotFound, OperationError
-from control.app.pages import Page, checked_limit, decode_cursor, page_of
+from control.app.errors import NotFound
+from control.app.pages import Page, bad_cursor, checked_limit, decode_cursor, page_of
 from domain.accounts import DEFAULT_TENANT, TenantId
 from storage.database import session_factory
 from storage.tables import CopyOutcomeRow, SagaRow
@@ -55,14 +56,19 @@ def _position(cursor: str) -> tuple[datetime, str]:
     try:
         return datetime.fromisoformat(at), key
     except ValueError:
-        raise OperationError(f"cursor {cursor!r} is not one this API gave out") from None
+        raise bad_cursor(cursor) from None
+
+
+def owned_by(column: Mapped[str | None], tenant_id: TenantId) -> ColumnElement[bool]:
+    """Rows recorded before they carried a tenant (sagas, alerts) belong to the default tenant, the only
+    one that traded then."""
+    if tenant_id == DEFAULT_TENANT:
+        return or_(column == tenant_id, column.is_(None))
+    return column == tenant_id
 
 
 def _saga_of(tenant_id: TenantId) -> ColumnElement[bool]:
-    """Sagas recorded before sagas carried their tenant were the default tenant's (its id is in the workflow id)."""
-    if tenant_id == DEFAULT_TENANT:
-        return or_(SagaRow.tenant_id == tenant_id, SagaRow.tenant_id.is_(None))
-    return SagaRow.tenant_id == tenant_id
+    return owned_by(SagaRow.tenant_id, tenant_id)
 
 
 class Records:

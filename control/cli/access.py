@@ -13,7 +13,7 @@ from typing import TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from control.app.access import Access, Role, local_operator
+from control.app.access import Access, Role, local_operator, user_name
 from control.app.audit import Audit
 from control.app.operations import People
 from control.cli.console import console, fail, run, settings
@@ -79,7 +79,7 @@ def tenants_create(
 def users_list(tenant: str = TENANT) -> None:
     for u in _with_engine(lambda e: People(e).users(local_operator(tenant))):
         linked = "telegram linked" if u.telegram_linked else ""
-        typer.echo(f"{u.id.split(':', 1)[1]:20} {u.role:7} {linked}")
+        typer.echo(f"{user_name(u.id):20} {u.role:7} {linked}")
 
 
 @users_app.command("add")
@@ -115,7 +115,7 @@ def keys_list(tenant: str = TENANT) -> None:
     for k in _with_engine(lambda e: People(e).keys(local_operator(tenant))):
         used = f"last used {k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never used"
         state = f"REVOKED {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else used
-        typer.echo(f"{k.id}  {k.user_id.split(':', 1)[1]:16} {k.role:7} {k.name:12} {state}")
+        typer.echo(f"{k.id}  {user_name(k.user_id):16} {k.role:7} {k.name:12} {state}")
 
 
 @keys_app.command("revoke")
