@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from activities.copies import NO_MARKETS, CopyActivities, LeaderPositions, MarketSource
 from activities.health import HealthActivities
+from activities.markets import MarketActivities
 from activities.orders import OrderActivities
 from activities.risk import BookSource, RiskActivities
 from activities.sagas import SagaRecordActivities
@@ -28,6 +29,7 @@ from workflows.arb_saga import ArbSagaWorkflow
 from workflows.copy_leader import CopyLeaderWorkflow
 from workflows.copy_trade import CopyTradeWorkflow
 from workflows.health import HealthCheckWorkflow
+from workflows.manual_order import ManualOrderWorkflow
 from workflows.risk_supervisor import RiskSupervisorWorkflow
 
 
@@ -55,17 +57,27 @@ def build_worker(
     orders = OrderActivities(accounts, trading_allowed or _no_accounts, send_ahead)
     records = SagaRecordActivities(engine)
     risk = RiskActivities(engine, client, accounts=accounts, books=books)
-    copies = CopyActivities(engine, accounts, markets or _no_markets, SqlPairRepository(engine), leader_positions)
+    markets = markets or _no_markets
+    copies = CopyActivities(engine, accounts, markets, SqlPairRepository(engine), leader_positions)
+    market_reads = MarketActivities(markets)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[HealthCheckWorkflow, ArbSagaWorkflow, RiskSupervisorWorkflow, CopyTradeWorkflow, CopyLeaderWorkflow],
+        workflows=[
+            HealthCheckWorkflow,
+            ArbSagaWorkflow,
+            RiskSupervisorWorkflow,
+            CopyTradeWorkflow,
+            CopyLeaderWorkflow,
+            ManualOrderWorkflow,
+        ],
         activities=[
             health.check_database,
             orders.place_order,
             orders.find_order,
             orders.cancel_order,
             orders.quote_book,
+            market_reads.read_market,
             records.record_saga,
             records.alert,
             *risk.activities(),

@@ -9,7 +9,7 @@ remainder cancelled, so the workflow always ends up with what the venue really d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from temporalio import workflow
@@ -33,16 +33,24 @@ RECONCILE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_int
 RECONCILE_REFUSALS = "reconcile-refused-placements"
 
 Remember = Callable[[LegFill, bool], None]
+Hold = Callable[[Order], Awaitable[Order]]
 
 
 async def place(
-    intent: OrderIntent, order_timeout: timedelta, *, reduces: bool = False, remember: Remember | None = None
+    intent: OrderIntent,
+    order_timeout: timedelta,
+    *,
+    reduces: bool = False,
+    remember: Remember | None = None,
+    hold: Hold | None = None,
 ) -> LegFill:
     """Place `intent` and return its final fill; `remember(fill, reduces)` runs as soon as it is known.
+    `hold(order)`, for an order meant to rest, lets it work until it returns the order's latest state;
+    whatever is still open then is cancelled.
 
     Shielded from workflow cancellation: an order in flight is always seen to its end (and
     remembered) before the cancellation is raised."""
-    placing = asyncio.ensure_future(_place_and_reconcile(intent, order_timeout, reduces, remember))
+    placing = asyncio.ensure_future(_place_and_reconcile(intent, order_timeout, reduces, remember, hold))
     try:
         return await asyncio.shield(placing)
     except asyncio.CancelledError:
@@ -51,7 +59,7 @@ async def place(
 
 
 async def _place_and_reconcile(
-    intent: OrderIntent, order_timeout: timedelta, reduces: bool, remember: Remember | None
+    intent: OrderIntent, order_timeout: timedelta, reduces: bool, remember: Remember | None, hold: Hold | None
 ) -> LegFill:
     try:
         order = await workflow.execute_activity_method(
@@ -70,6 +78,8 @@ async def _place_and_reconcile(
         else:
             fill = await reconcile(intent, refusal)
     else:
+        if hold is not None and not order.status.is_terminal:
+            order = await hold(order)
         fill = await final(order)
     if remember is not None:
         remember(fill, reduces)

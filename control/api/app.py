@@ -23,6 +23,7 @@ from control.app.operations import Health, Operations
 from control.app.pages import MAX_LIMIT, Page
 from control.app.records import CopyView, SagaView
 from copytrade.leaders import Follow
+from domain.manual_orders import ManualOrder, ManualOrderStatus
 from domain.models import MarketPair, PairStatus, Venue
 from risk.models import Limits
 from risk.pnl import PnlReport
@@ -42,6 +43,11 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
     for status, title in problems.TITLES.items()
     if status in (401, 403, 404, 409, 413, 422, 429, 503)
 }
+
+TradeKey = Annotated[
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=200, description="Required: a retry places nothing twice"),
+]
 
 
 class _Body(BaseModel):
@@ -204,6 +210,23 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     @v1.post("/pairs/{pair_id}/reject", response_model=MarketPair, tags=["pairs"])
     async def reject(request: Request, who: As, pair_id: str, key: IdempotencyKey = None) -> JSONResponse:
         return await once(request)(who, key, lambda: ops.decide_pair(who, pair_id, PairStatus.REJECTED))
+
+    @v1.post("/orders", response_model=ManualOrderStatus, tags=["orders"])
+    async def place_order(request: Request, who: As, body: ManualOrder, key: TradeKey) -> JSONResponse:
+        """A limit order within the risk limits: fill-and-kill, or resting for `rest_seconds` (GTC)."""
+        return await once(request, body)(who, key, lambda: ops.place_order(who, body, key))
+
+    @v1.get("/orders", response_model=list[ManualOrderStatus], tags=["orders"])
+    async def orders(who: As, limit: Limit = 50) -> list[ManualOrderStatus]:
+        return await ops.orders(who, limit)
+
+    @v1.get("/orders/{order_id}", response_model=ManualOrderStatus, tags=["orders"])
+    async def order(who: As, order_id: Annotated[str, Path(max_length=120)]) -> ManualOrderStatus:
+        return await ops.order(who, order_id)
+
+    @v1.post("/orders/{order_id}/cancel", response_model=ManualOrderStatus, tags=["orders"])
+    async def cancel_order(who: As, order_id: Annotated[str, Path(max_length=120)]) -> ManualOrderStatus:
+        return await ops.cancel_order(who, order_id)
 
     @v1.get("/alerts", response_model=Page[AuditView], tags=["status"])
     async def alerts(who: As, cursor: Cursor = None, limit: Limit = 50) -> Page[AuditView]:

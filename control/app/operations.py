@@ -21,11 +21,13 @@ from control.app.access import Access, Caller, IssuedKey, KeyView, Role, UserVie
 from control.app.audit import Audit, AuditView
 from control.app.copy import Copying, rules_from
 from control.app.errors import OperationError
+from control.app.orders import ManualOrders
 from control.app.pages import Page
 from control.app.pairs import Pairs
 from control.app.records import CopyView, Records, SagaView
 from control.app.risk import RiskControl
 from copytrade.leaders import Follow
+from domain.manual_orders import ManualOrder, ManualOrderState, ManualOrderStatus
 from domain.models import MarketPair, PairStatus, Venue
 from matching.pairs import SqlPairRepository
 from risk.models import Limits
@@ -187,6 +189,31 @@ class Operations:
         pair = await Pairs(SqlPairRepository(self.engine)).decide(pair_id, status, caller.actor)
         await self._audit(caller, f"pair_{status.value}", pair_id)
         return pair
+
+    def _orders(self, caller: Caller) -> ManualOrders:
+        return ManualOrders(self.client, caller.tenant_id, self.timeout)
+
+    async def place_order(self, caller: Caller, order: ManualOrder, idempotency_key: str) -> ManualOrderStatus:
+        caller.require(Role.TRADER)
+        status = await self._orders(caller).place(order, idempotency_key, self.task_queue, caller.actor)
+        await self._audit(caller, "place_order", status.order_id, order=order.describe(), state=status.state.value)
+        if status.state is ManualOrderState.REFUSED:
+            raise OperationError(f"order refused, nothing was sent: {status.reason}")
+        return status
+
+    async def cancel_order(self, caller: Caller, order_id: str) -> ManualOrderStatus:
+        caller.require(Role.TRADER)
+        status = await self._orders(caller).cancel(order_id)
+        await self._audit(caller, "cancel_order", order_id, state=status.state.value)
+        return status
+
+    async def order(self, caller: Caller, order_id: str) -> ManualOrderStatus:
+        caller.require(Role.VIEWER)
+        return await self._orders(caller).state(order_id)
+
+    async def orders(self, caller: Caller, limit: int = 50) -> list[ManualOrderStatus]:
+        caller.require(Role.VIEWER)
+        return await self._orders(caller).list(limit)
 
     async def alerts(self, caller: Caller, *, cursor: str | None = None, limit: int = 50) -> Page[AuditView]:
         caller.require(Role.VIEWER)

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from domain.book import BookSnapshot, OrderBook
 from domain.fees import kalshi_order_fee, polymarket_order_fee
-from domain.models import Balance, Order, OrderIntent, OrderStatus, Outcome, Position, Side, Venue
+from domain.models import Balance, Order, OrderIntent, OrderStatus, Outcome, Position, Side, TimeInForce, Venue
 from venues.errors import DuplicateOrderError, InsufficientBalanceError, UnknownOutcomeError, VenueUnavailableError
 
 
@@ -100,17 +100,26 @@ class FakeVenue:
         return Order(
             intent=intent,
             venue_order_id=f"{self.venue.value}-{next(self._ids)}",
-            status=OrderStatus.FILLED if filled == intent.quantity else OrderStatus.CANCELED,
+            status=OrderStatus.FILLED if filled == intent.quantity else self._unfilled_status(intent),
             filled_quantity=filled,
             average_price=(notional / filled) if filled else None,
             fees_paid=self._fee(fills) if fills else Decimal(0),
         )
 
+    @staticmethod
+    def _unfilled_status(intent: OrderIntent) -> OrderStatus:
+        """A GTC remainder rests (open) until cancelled; anything else is killed at once."""
+        return OrderStatus.OPEN if intent.time_in_force is TimeInForce.GTC else OrderStatus.CANCELED
+
     async def find_order(self, intent: OrderIntent) -> Order | None:
         return self.orders.get(intent.client_order_id)
 
     async def cancel_order(self, order: Order) -> Order:
-        return self.orders[order.intent.client_order_id]
+        held = self.orders[order.intent.client_order_id]
+        if not held.status.is_terminal:
+            held = held.model_copy(update={"status": OrderStatus.CANCELED})
+            self.orders[order.intent.client_order_id] = held
+        return held
 
     async def market_book(self, market_id: str, token_id: str) -> BookSnapshot:
         return self.books[market_id].snapshot()
