@@ -52,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
 ZERO = Decimal(0)
 # Patches (workflow.patched): histories recorded before these changes replay as they ran.
 ALERT_RESIDUAL = "alert-residual-within-tolerance"
+ALERT_COMPENSATED = "alert-compensated"
 
 
 @workflow.defn(name="ArbSaga", sandboxed=False)
@@ -198,6 +199,14 @@ class ArbSagaWorkflow:
         if excess and workflow.patched(ALERT_RESIDUAL):
             await self._alert(f"left {excess} contracts unmatched (within the hedge tolerance)")
 
+    async def _compensated(self) -> None:
+        """Legging is always told: the saga did not get the trade it set out to make."""
+        self._set_state(ArbState.COMPENSATED)
+        await self._alert_residual()
+        if workflow.patched(ALERT_COMPENSATED):
+            strategy = self._strategy.value if self._strategy else "compensation"
+            await self._alert(f"legged: one leg did not fill as planned; compensated ({strategy})")
+
     def _excess(self) -> Decimal:
         held = self._net()
         return abs(held[Outcome.YES] - held[Outcome.NO])
@@ -240,8 +249,7 @@ class ArbSagaWorkflow:
         for attempt in range(policy.max_compensation_attempts):
             excess = self._excess()
             if excess <= policy.hedge_tolerance:
-                self._set_state(ArbState.COMPENSATED)
-                await self._alert_residual()
+                await self._compensated()
                 return
             source = self._excess_source()
             held_market, other_market = self._markets(source.intent.venue)
@@ -294,8 +302,7 @@ class ArbSagaWorkflow:
                 if fill.rejected is not None or fill.filled == 0:
                     refused.add(plan.strategy)
                 if self._excess() <= policy.hedge_tolerance:
-                    self._set_state(ArbState.COMPENSATED)
-                    await self._alert_residual()
+                    await self._compensated()
                     return
             await workflow.sleep(backoff)
             backoff = min(backoff * 2, policy.max_compensation_backoff)

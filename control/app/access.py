@@ -304,6 +304,12 @@ class Access:
                 )
             return _chat_caller(user)
 
+    async def telegram_ids(self, tenant_id: TenantId) -> list[str]:
+        """The chats of the tenant's linked users: where its alerts are pushed."""
+        async with self._sessions() as session:
+            query = select(User.telegram_id).where(User.tenant_id == tenant_id, User.telegram_id.is_not(None))
+            return [t for t in (await session.scalars(query)).all() if t is not None]
+
     async def ensure_default(self) -> bool:
         """The embedded default: one tenant and its owner; True when this call made them."""
         async with self._sessions() as session:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from control.app.access import Caller
@@ -67,6 +67,22 @@ class Audit:
         async with self._sessions() as session:
             rows = [AuditView.model_validate(r) for r in (await session.scalars(query)).all()]
         return page_of(rows, limit, lambda view: str(view.id))
+
+    async def since(self, after_id: int, actions: frozenset[str]) -> list[AuditView]:
+        """Every tenant's events of `actions` after `after_id`, oldest first: for the process that pushes
+        them to each tenant's chats (it scopes them by `tenant_id` itself)."""
+        query = (
+            select(AuditEvent)
+            .where(AuditEvent.id > after_id, AuditEvent.action.in_(actions))
+            .order_by(AuditEvent.id)
+            .limit(500)
+        )
+        async with self._sessions() as session:
+            return [AuditView.model_validate(r) for r in (await session.scalars(query)).all()]
+
+    async def last_id(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0))) or 0)
 
 
 def _event_id(cursor: str) -> int:
