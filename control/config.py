@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from control.api.settings import ApiSettings
+from control.telegram.settings import TelegramSettings
 from copytrade.settings import CopySettings
 from temporal.settings import TemporalSettings
 from venues.kalshi.settings import KalshiSettings
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     kalshi: KalshiSettings = Field(default_factory=KalshiSettings)
     copytrade: CopySettings = Field(default_factory=CopySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 
+from control.app.operations import Operations
 from control.config import Settings
 from storage import migrate
 from storage.database import create_engine
@@ -38,6 +39,10 @@ class Services:
     redis: RedisBus | None
     temporal_address: str
     temporal_ui: str | None
+
+    def operations(self, settings: Settings) -> Operations:
+        """The application layer every front end of this process calls."""
+        return Operations(self.client, self.engine, settings.temporal.task_queue, paper=settings.dry_run)
 
 
 def describe_database(url: str) -> str:

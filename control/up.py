@@ -32,6 +32,7 @@ from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.sandbox_leader import SandboxLeader, follow_sandbox_leader
 from control.services import ServiceError, Services, describe_database, services
+from control.telegram.serve import TelegramPortTaken, serving_bot
 from control.trading import (
     TradingStack,
     rest_books,
@@ -70,7 +71,7 @@ def _stop_event() -> asyncio.Event:
 
 
 def _health_table(
-    settings: Settings, svc: Services, health: DatabaseHealth, venues: str, copying: str, api: str
+    settings: Settings, svc: Services, health: DatabaseHealth, venues: str, copying: str, api: str, telegram: str
 ) -> Table:
     table = Table(title="health", show_header=False)
     table.add_row("Temporal", svc.temporal_address + (f"  (web UI {svc.temporal_ui})" if svc.temporal_ui else ""))
@@ -80,6 +81,7 @@ def _health_table(
     table.add_row("venues", venues)
     table.add_row("copy trading", copying)
     table.add_row("REST API", api)
+    table.add_row("Telegram", telegram)
     return table
 
 
@@ -92,6 +94,17 @@ async def _serve_api(settings: Settings, svc: Services, stack: contextlib.AsyncE
     except ApiPortTaken as exc:
         return f"not served: {exc}"
     return f"{url}/v1 (docs {url}/docs); a key: `inertial keys create {DEFAULT_OWNER}`"
+
+
+async def _serve_telegram(settings: Settings, svc: Services, stack: contextlib.AsyncExitStack) -> str:
+    """Like the API: a port in use leaves trading running and says which setting to change."""
+    if not settings.telegram.enabled:
+        return "off"
+    try:
+        where = await stack.enter_async_context(serving_bot(settings, svc))
+    except TelegramPortTaken as exc:
+        return f"not started: {exc}"
+    return f"{where}; link: `inertial users link {DEFAULT_OWNER}`, then /start <code>"
 
 
 async def _start_copying(
@@ -206,9 +219,10 @@ async def run_up(
                 copy_line = await _start_copying(settings, svc, trading, stack)
                 copying = await stack.enter_async_context(copy_stack(settings, svc.client, svc.engine, polymarket))
         api_line = await _serve_api(settings, svc, stack) if not once else "not started (--once)"
+        telegram_line = await _serve_telegram(settings, svc, stack) if not once else "not started (--once)"
         health = await probe_health(svc, settings.temporal.task_queue)
         settle_heap()
-        console.print(_health_table(settings, svc, health, venues, copy_line, api_line))
+        console.print(_health_table(settings, svc, health, venues, copy_line, api_line, telegram_line))
         if trading is not None:
             console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
             await _watch(trading, copying, svc, console, stop, duration, until_sagas)

@@ -6,7 +6,6 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from control.api.app import create_api
-from control.app.operations import Operations
 from control.config import Settings
 from control.services import Services
 from sandbox.serving import serve_app
@@ -19,7 +18,7 @@ class ApiPortTaken(Exception):
 @contextlib.asynccontextmanager
 async def serving_api(settings: Settings, svc: Services) -> AsyncIterator[str]:
     """Yield the API's base URL; a port in use is an `ApiPortTaken` that names the setting to change."""
-    ops = Operations(svc.client, svc.engine, settings.temporal.task_queue, paper=settings.dry_run)
+    ops = svc.operations(settings)
     cfg = settings.api
     async with contextlib.AsyncExitStack() as stack:
         try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import typer
 
+from control.cli.telegram import app as telegram_app
 from sandbox.runner import VENUES, run_sandboxes
 from sandbox.scenarios import SCENARIOS, TwinMarkets
 
@@ -39,8 +40,12 @@ class Plan:
     data_dir: Path | None
 
 
+app.add_typer(telegram_app, name="telegram")
+
+
 @app.callback(invoke_without_command=True)
 def sandbox(
+    ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Interface to bind (keep it on loopback)."),
     polymarket_port: int = typer.Option(8801, help="Polymarket CLOB, WebSockets, Gamma, Data API and admin."),
     kalshi_port: int = typer.Option(8802, help="Kalshi trade API v2, WebSocket v2 and admin."),
@@ -52,6 +57,8 @@ def sandbox(
     data_dir: Path | None = typer.Option(None, help="Recorded data for the `recorded` scenario."),
     one_process: bool = typer.Option(False, "--one-process", help="Run both venues in this process."),
 ) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
     if scenario is not None and scenario not in SCENARIOS:
         raise typer.BadParameter(f"unknown scenario {scenario!r}; known: {', '.join(sorted(SCENARIOS))}")
     plan = Plan(host, polymarket_port, kalshi_port, scenario, replay, speed, rate, seed, data_dir)

@@ -97,13 +97,16 @@ def test_run_command_is_the_readme_main_command() -> None:
     )
 
 
-def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
-    port = free_port()
+def test_a_newcomer_chats_with_the_bot_then_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
+    """The embedded default serves a sandbox Telegram bot: linked with a CLI code, it answers /status."""
+    port, telegram = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INERTIAL_") and k != "DRY_RUN"}
     env.update(
         INERTIAL_DATA_DIR=str(tmp_path / "data"),
         INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(port),
         INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
+        INERTIAL_API__PORT=str(free_port()),
+        INERTIAL_TELEGRAM__SANDBOX_PORT=str(telegram),
         COLUMNS="200",
     )
     proc = subprocess.Popen(
@@ -115,6 +118,22 @@ def test_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
         lines.append(line)
         if "Ctrl-C to stop" in line:
             break
+    assert any(f"sandbox Bot API http://127.0.0.1:{telegram}" in line for line in lines), "".join(lines)
+
+    def inertial(*args: str) -> str:
+        done = subprocess.run([str(INERTIAL), *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout
+
+    code = re.search(r"/start (\S+)", inertial("users", "link", "owner"))
+    assert code is not None
+    url = f"http://127.0.0.1:{telegram}"
+    assert "Linked: you are owner (owner)" in inertial("sandbox", "telegram", "say", f"/start {code[1]}", "--url", url)
+    assert "PAPER" in inertial("sandbox", "telegram", "say", "/status", "--url", url)
+    asked = inertial("sandbox", "telegram", "say", "/unkill", "--url", url)
+    message = re.search(r"^\[(\d+)\] Lift the kill switch", asked, re.M)
+    assert message is not None and "[Cancel]" in asked
+    assert "cancelled" in inertial("sandbox", "telegram", "press", message[1], "cancel", "--url", url)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
