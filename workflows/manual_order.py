@@ -12,10 +12,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.markets import MarketActivities, MarketRequest
+    from activities.markets import UNKNOWN_MARKET, MarketActivities, MarketRequest
     from activities.orders import OrderActivities
     from arbitrage.saga import LegFill, client_order_id
     from domain.accounts import AccountRef
@@ -50,7 +50,11 @@ class ManualOrderWorkflow:
         try:
             await self._trade(request)
         except ActivityError as exc:
-            self._set(state=ManualOrderState.FAILED, reason=f"could not read the market: {exc.cause or exc}")
+            cause = exc.cause
+            if isinstance(cause, ApplicationError) and cause.type == UNKNOWN_MARKET:
+                self._set(state=ManualOrderState.REFUSED, reason=cause.message)
+            else:
+                self._set(state=ManualOrderState.FAILED, reason=f"could not read the market: {cause or exc}")
         return self._current()
 
     async def _trade(self, request: ManualOrderInput) -> None:

@@ -23,22 +23,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from activities.risk import RiskActivities
 from control.api.app import create_api
 from control.api.limits import Rate, RateLimiter
 from control.app.access import Access, Role
 from control.app.copy import Copying
 from control.app.operations import Operations
 from control.app.risk import RiskControl, running_risk
+from domain.accounts import AccountRef
 from domain.models import Venue, utc_now
 from sandbox.serving import serve_app
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, CopyOutcomeRow, SagaRow
-from workflows.copy_leader import CopyLeaderWorkflow
-from workflows.risk_supervisor import RiskSupervisorWorkflow
+from tests.workflows.saga_fixtures import POLY, venues
+from tests.workflows.test_copy_trade import markets
+from venues.accounts import VenueAccounts
+from workers.worker import build_worker
 
 WALLET = "0x" + "cd" * 20
 
@@ -71,14 +72,13 @@ async def api(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
             keys[f"{prefix}-{role.value}"] = (await access.issue_key(tenant, role.value, "test")).secret
     ops = Operations(client, engine, queue, paper=True, timeout=timedelta(seconds=10))
     limiter = RateLimiter(rates={"shared": Rate(per_second=1000, burst=1000)})
-    risk = RiskActivities(engine, client)
+    fakes = venues()
+    accounts = VenueAccounts.single(fakes)
+    for tenant in (a, b):
+        accounts.add(AccountRef(tenant_id=tenant), fakes)
+    worker = build_worker(client, queue, engine, accounts=accounts, trading_allowed=lambda _t: True, markets=markets)
     async with (
-        Worker(
-            client,
-            task_queue=queue,
-            workflows=[RiskSupervisorWorkflow, CopyLeaderWorkflow],
-            activities=risk.activities(),
-        ),
+        worker,
         running_risk(client, engine, a, queue),
         running_risk(client, engine, b, queue),
         serve_app(create_api(ops, limiter=limiter)) as url,
@@ -242,6 +242,41 @@ async def test_tenant_b_cannot_read_or_change_tenant_a(api: Api) -> None:
         assert (await http.get("/v1/risk", headers=api.headers("b-viewer"))).json()["kill_switch"] is True
         b_audit = (await http.get("/v1/audit", headers=api.headers("b-owner"))).json()["items"]
         assert all(e["tenant_id"] == b for e in b_audit)
+
+
+async def test_a_manual_order_is_placed_once_per_key_within_its_tenant(api: Api) -> None:
+    order = {"venue": "polymarket", "market_id": POLY.market_id, "outcome": "yes", "side": "buy"}
+    body = {**order, "price": "0.42", "quantity": "20"}
+    async with await _http(api) as http:
+        assert (await http.post("/v1/orders", json=body, headers=api.headers("a-trader"))).status_code == 422  # no key
+        viewer = await http.post("/v1/orders", json=body, headers=api.headers("a-viewer", **{"Idempotency-Key": "v"}))
+        assert "needs a trader" in _problem(viewer, 403)
+        keyed = api.headers("a-trader", **{"Idempotency-Key": "order-1"})
+        first = await http.post("/v1/orders", json=body, headers=keyed)
+        assert first.status_code == 200, first.text
+        placed = first.json()
+        assert (placed["state"], placed["filled"], placed["cost"]) == ("filled", "20", "8.00")
+        assert (await http.post("/v1/orders", json=body, headers=keyed)).json() == placed
+        other = {**body, "quantity": "5"}
+        _problem(await http.post("/v1/orders", json=other, headers=keyed), 409)
+        listed = await http.get("/v1/orders", headers=api.headers("a-viewer"))
+        assert [o["order_id"] for o in listed.json()] == [placed["order_id"]]
+        oid = placed["order_id"]
+        assert (await http.get("/v1/orders", headers=api.headers("b-owner"))).json() == []
+        _problem(await http.get(f"/v1/orders/{oid}", headers=api.headers("b-owner")), 404)
+        _problem(await http.post(f"/v1/orders/{oid}/cancel", headers=api.headers("b-owner")), 404)
+        assert "nothing to cancel" in _problem(await http.post(f"/v1/orders/{oid}/cancel", headers=keyed), 422)
+        for change, reason in (
+            ({"price": "0.425"}, "not on the market's tick"),
+            ({"market_id": "nowhere"}, "lists no market 'nowhere'"),
+        ):
+            refused = await http.post(
+                "/v1/orders", json={**body, **change}, headers=api.headers("a-trader", **{"Idempotency-Key": reason})
+            )
+            assert reason in _problem(refused, 422)
+    async with api.engine.connect() as conn:
+        actions = (await conn.execute(select(AuditEvent.action).where(AuditEvent.tenant_id == api.tenants[0]))).all()
+    assert [a for (a,) in actions].count("place_order") == 3  # the replay answered from the first, not again
 
 
 async def test_pages_walk_every_saga_once(api: Api) -> None:
