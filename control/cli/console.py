@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import getpass
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
+from control.app.access import Caller, Interface, Role
+from control.app.connect import operator_client
 from control.app.errors import OperationError
+from control.app.operations import Operations
 from control.config import ConfigError, Settings, load_settings
-from control.services import ServiceError
+from control.services import ServiceError, open_database
 
 T = TypeVar("T")
 
@@ -53,11 +57,32 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
         fail(str(exc))
 
 
-def actor_name(actor: str | None) -> str:
-    """Who is acting, for the audit log: as given, else `cli:<login name>`."""
-    if actor:
-        return actor
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no login name (e.g. a container without a passwd entry)
-        return "cli:unknown"
+def cli_caller(tenant: str, actor: str | None = None) -> Caller:
+    """The person at this machine's shell, as an owner of `tenant` (whoever runs the CLI can already read
+    the database); audited as `cli:<actor>`, by default their login name."""
+    if not actor:
+        try:
+            actor = getpass.getuser()
+        except (KeyError, OSError):  # no login name (e.g. a container without a passwd entry)
+            actor = "unknown"
+    return Caller(tenant_id=tenant, user_id=actor, role=Role.OWNER, interface=Interface.CLI)
+
+
+def operate(
+    tenant: str, action: Callable[[Operations, Caller], Awaitable[T]], timeout: float = 30.0, actor: str | None = None
+) -> T:
+    """Run one operation of the application layer, exactly as REST and Telegram do (role check, audit)."""
+    loaded = settings()
+
+    async def go() -> T:
+        client = await operator_client(loaded)
+        engine = await open_database(loaded)
+        try:
+            ops = Operations(
+                client, engine, loaded.temporal.task_queue, paper=loaded.dry_run, timeout=timedelta(seconds=timeout)
+            )
+            return await action(ops, cli_caller(tenant, actor))
+        finally:
+            await engine.dispose()
+
+    return run(go())

@@ -1,31 +1,27 @@
 """`inertial copy follow|unfollow|list|rules|pause|resume|history`: who a tenant copies, and how.
 
 Follows live in leader workflows (a worker must run: `inertial up` or `inertial worker`); the
-operations are `control.app.copy`; this module only talks. Bad input is one line and exit 1.
+operations are `control.app.operations` (role check, audit), as for REST and Telegram; this module
+only talks. Bad input is one line and exit 1.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 
-from control.app.connect import operator_client
-from control.app.copy import Copying, rules_from
-from control.app.errors import OperationError
 from control.app.records import CopyView, Records
-from control.cli.console import actor_name, console, fail, run, settings
+from control.cli.console import console, fail, operate, run, settings
 from control.services import open_database
 from copytrade.leaders import Follow
 from domain.models import Venue
 
 app = typer.Typer(no_args_is_help=True, help="Copy trading: follow leaders on Polymarket and Kalshi, set rules")
-T = TypeVar("T")
 
 TENANT = typer.Option("default", "--tenant", help="Tenant whose copies these are")
 TIMEOUT = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a worker to answer")
-ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default cli:<user>")
+ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default your login name")
 RULE = typer.Option([], "--rule", "-r", help="A rule as KEY=VALUE (e.g. fixed_amount=25, sides=buys_only); repeatable")
 
 
@@ -52,15 +48,6 @@ def _changes(pairs: list[str]) -> dict[str, Any]:
     return changes
 
 
-def _call(tenant: str, action: Callable[[Copying], Awaitable[T]], timeout: float) -> T:
-    loaded = settings()
-
-    async def go() -> T:
-        return await action(Copying(await operator_client(loaded), tenant, timeout))
-
-    return run(go())
-
-
 def _print(follow: Follow) -> None:
     c = follow.counters
     paused = f"PAUSED ({follow.pause_reason})" if follow.paused else "copying"
@@ -76,16 +63,12 @@ def follow(
     leader: str,
     rule: list[str] = RULE,
     tenant: str = TENANT,
+    actor: str | None = ACTOR,
     timeout: float = TIMEOUT,
 ) -> None:
     """Copy every trade of LEADER (a Polymarket wallet 0x..., or a Kalshi leader name) under the rules."""
-    try:
-        rules = rules_from(_changes(rule))
-    except OperationError as exc:
-        fail(str(exc))
-    queue = settings().temporal.task_queue
-    followed = _call(tenant, lambda c: c.follow(_venue(venue), leader, rules, queue), timeout)
-    _print(followed)
+    changes, where = _changes(rule), _venue(venue)
+    _print(operate(tenant, lambda ops, who: ops.follow(who, where, leader, changes), timeout, actor))
 
 
 @app.command()
@@ -93,14 +76,15 @@ def unfollow(
     venue: str, leader: str, tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT
 ) -> None:
     """Stop copying LEADER (copies in flight finish)."""
-    gone = _call(tenant, lambda c: c.unfollow(_venue(venue), leader, actor_name(actor)), timeout)
+    where = _venue(venue)
+    gone = operate(tenant, lambda ops, who: ops.unfollow(who, where, leader), timeout, actor)
     typer.echo(f"unfollowed {gone.venue.value} {gone.leader}")
 
 
 @app.command(name="list")
 def list_follows(tenant: str = TENANT, timeout: float = TIMEOUT) -> None:
     """Every leader the tenant follows, with its counters."""
-    follows = _call(tenant, lambda c: c.follows(), timeout)
+    follows = operate(tenant, lambda ops, who: ops.follows(who), timeout)
     if not follows:
         typer.echo("following nobody (inertial copy follow VENUE LEADER)")
     for f in follows:
@@ -108,13 +92,21 @@ def list_follows(tenant: str = TENANT, timeout: float = TIMEOUT) -> None:
 
 
 @app.command()
-def rules(venue: str, leader: str, rule: list[str] = RULE, tenant: str = TENANT, timeout: float = TIMEOUT) -> None:
+def rules(
+    venue: str,
+    leader: str,
+    rule: list[str] = RULE,
+    tenant: str = TENANT,
+    actor: str | None = ACTOR,
+    timeout: float = TIMEOUT,
+) -> None:
     """Show LEADER's rules, or change them with --rule KEY=VALUE (validated as a whole)."""
+    where = _venue(venue)
     if rule:
         changes = _changes(rule)
-        shown = _call(tenant, lambda c: c.set_rules(_venue(venue), leader, changes), timeout)
+        shown = operate(tenant, lambda ops, who: ops.set_rules(who, where, leader, changes), timeout, actor)
     else:
-        shown = _call(tenant, lambda c: c.state(_venue(venue), leader), timeout)
+        shown = operate(tenant, lambda ops, who: ops.follow_state(who, where, leader), timeout)
     for key, value in shown.rules.model_dump(mode="json").items():
         typer.echo(f"  {key} = {value}")
 
@@ -129,13 +121,15 @@ def pause(
     timeout: float = TIMEOUT,
 ) -> None:
     """Stop copying LEADER for now; the rules and counters stay."""
-    _print(_call(tenant, lambda c: c.pause(_venue(venue), leader, reason, actor_name(actor)), timeout))
+    where = _venue(venue)
+    _print(operate(tenant, lambda ops, who: ops.pause(who, where, leader, reason), timeout, actor))
 
 
 @app.command()
 def resume(venue: str, leader: str, tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Copy LEADER again."""
-    _print(_call(tenant, lambda c: c.resume(_venue(venue), leader, actor_name(actor)), timeout))
+    where = _venue(venue)
+    _print(operate(tenant, lambda ops, who: ops.resume(who, where, leader), timeout, actor))
 
 
 @app.command()
@@ -148,6 +142,7 @@ def history(
     loaded = settings()
 
     async def go() -> list[CopyView]:
+        """Read from the database alone, so history works while nothing else runs."""
         engine = await open_database(loaded)
         try:
             return (await Records(engine).copies(tenant, leader=leader, limit=limit)).items

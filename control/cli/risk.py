@@ -8,35 +8,20 @@ User errors print one line and exit 1 (2 for configuration problems).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 import typer
 
-from control.app.connect import operator_client
-from control.app.risk import RiskControl
-from control.cli.console import actor_name, run, settings
+from control.app.access import Caller
+from control.app.operations import Operations
+from control.cli.console import operate
 from risk.supervision import RiskStatus
 
 app = typer.Typer(no_args_is_help=True, help="Risk manager: status, kill switch, circuit breaker, limits")
 
-T = TypeVar("T")
-
 TENANT = typer.Option("default", "--tenant", help="Tenant whose supervisor to address")
 TIMEOUT = typer.Option(30.0, "--timeout", min=0.1, help="Seconds to wait for a worker to answer")
-ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default cli:<user>")
-
-
-def _call(tenant: str, action: Callable[[RiskControl], Awaitable[T]], timeout: float) -> T:
-    loaded = settings()
-
-    async def go() -> T:
-        client = await operator_client(loaded)
-        return await action(RiskControl(client, tenant, timedelta(seconds=timeout)))
-
-    return run(go())
+ACTOR = typer.Option(None, "--actor", help="Who is acting (kept in the audit log); default your login name")
 
 
 def _dollars(value: Decimal) -> str:
@@ -77,11 +62,11 @@ def status(
 ) -> None:
     """Kill switch, breaker, open sagas, exposure and limits."""
 
-    async def read(control: RiskControl) -> tuple[RiskStatus, str]:
-        state = await control.status()
-        limits = await control.limits()
+    async def read(ops: Operations, who: Caller) -> tuple[RiskStatus, str]:
+        state = await ops.risk_status(who)
+        limits = await ops.limits(who)
         if as_json:
-            pnl = await control.pnl()
+            pnl = await ops.pnl(who)
             payload = {
                 "state": state.model_dump(mode="json"),
                 "limits": limits.model_dump(mode="json"),
@@ -90,7 +75,7 @@ def status(
             return state, json.dumps(payload, indent=2)
         return state, "\n".join(f"  {key} = {value}" for key, value in limits.model_dump().items())
 
-    state, rest = _call(tenant, read, timeout)
+    state, rest = operate(tenant, read, timeout)
     if as_json:
         typer.echo(rest)
         return
@@ -101,7 +86,7 @@ def status(
 @app.command()
 def pnl(tenant: str = TENANT, timeout: float = TIMEOUT) -> None:
     """The latest P&L snapshot: realized (fees included), unrealized, fees; per pair, venue, day, total."""
-    report = _call(tenant, lambda c: c.pnl(), timeout)
+    report = operate(tenant, lambda ops, who: ops.pnl(who), timeout)
     if report is None:
         typer.echo("no P&L snapshot yet (the supervisor takes one every few minutes)")
         return
@@ -122,19 +107,19 @@ def kill(
     timeout: float = TIMEOUT,
 ) -> None:
     """Stop all new exposure now; sagas in flight still hedge and unwind. Returns once order gates can see it."""
-    _print_status(_call(tenant, lambda c: c.kill(reason, actor_name(actor)), timeout))
+    _print_status(operate(tenant, lambda ops, who: ops.kill(who, reason), timeout, actor))
 
 
 @app.command()
 def unkill(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Allow new exposure again."""
-    _print_status(_call(tenant, lambda c: c.unkill(actor_name(actor)), timeout))
+    _print_status(operate(tenant, lambda ops, who: ops.unkill(who), timeout, actor))
 
 
 @app.command("reset-breaker")
 def reset_breaker(tenant: str = TENANT, actor: str | None = ACTOR, timeout: float = TIMEOUT) -> None:
     """Close an open circuit breaker (its failure window starts empty)."""
-    _print_status(_call(tenant, lambda c: c.reset_breaker(actor_name(actor)), timeout))
+    _print_status(operate(tenant, lambda ops, who: ops.reset_breaker(who), timeout, actor))
 
 
 @app.command("set-limit")
@@ -146,5 +131,5 @@ def set_limit(
     timeout: float = TIMEOUT,
 ) -> None:
     """Change one limit; bad keys and values are refused with the reason. A negative value needs `--`."""
-    limits = _call(tenant, lambda c: c.set_limit(key, value, actor_name(actor)), timeout)
+    limits = operate(tenant, lambda ops, who: ops.set_limit(who, key, value), timeout, actor)
     typer.echo(f"{key} = {getattr(limits, key)}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import sqlite3
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -82,6 +83,10 @@ async def test_status_kill_unkill_reset_and_set_limit(running: Running) -> None:
     result = await invoke(env, "kill", "--tenant", tenant, "--reason", "exchange halted", "--actor", "dana")
     assert result.exit_code == 0, result.output
     assert "kill switch     ON (exchange halted)" in result.output
+    audited = sqlite3.connect(Path(env["INERTIAL_DATA_DIR"]) / "inertial.db").execute(
+        "SELECT actor, action, interface FROM audit_events WHERE tenant_id = ?", (tenant,)
+    )
+    assert audited.fetchall() == [("cli:dana", "kill", "cli")]  # the CLI goes through the application layer
     await eventually_allows(gate, False, within=gate.poll_interval + 1.0)
 
     result = await invoke(env, "status", "--tenant", tenant, "--json")
