@@ -21,6 +21,7 @@ from control.app.access import Access, Caller, Interface, KeyView, Role, Unautho
 from control.app.audit import AuditView
 from control.app.operations import Health, Operations
 from control.app.pages import MAX_LIMIT, Page
+from control.app.positions import Positions
 from control.app.records import CopyView, SagaView
 from copytrade.leaders import Follow
 from domain.manual_orders import ManualOrder, ManualOrderStatus
@@ -140,6 +141,11 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     @v1.get("/pnl", response_model=PnlReport | None, tags=["risk"])
     async def pnl(who: As) -> PnlReport | None:
         return await ops.pnl(who)
+
+    @v1.get("/positions", response_model=Positions, tags=["risk"])
+    async def positions(who: As) -> Positions:
+        """Exposure, balances and P&L per venue, pair, leader and day."""
+        return await ops.positions(who)
 
     @v1.post("/risk/kill", response_model=RiskStatus, tags=["risk"])
     async def kill(request: Request, who: As, body: KillBody, key: IdempotencyKey = None) -> JSONResponse:

@@ -24,6 +24,7 @@ from control.app.errors import OperationError
 from control.app.orders import ManualOrders
 from control.app.pages import Page
 from control.app.pairs import Pairs
+from control.app.positions import Positions, positions
 from control.app.records import CopyView, Records, SagaView
 from control.app.risk import RiskControl
 from copytrade.leaders import Follow
@@ -91,6 +92,12 @@ class Operations:
     async def pnl(self, caller: Caller) -> PnlReport | None:
         caller.require(Role.VIEWER)
         return await self._risk(caller).pnl()
+
+    async def positions(self, caller: Caller) -> Positions:
+        """Per venue, pair, leader and day, from the supervisor and the leaders' workflows."""
+        caller.require(Role.VIEWER)
+        risk = self._risk(caller)
+        return positions(await risk.status(), await risk.pnl(), await self._copying(caller).follows())
 
     async def kill(self, caller: Caller, reason: str) -> RiskStatus:
         """Anyone who may trade may stop trading; lifting the stop takes an owner."""

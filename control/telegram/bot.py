@@ -267,7 +267,7 @@ class TelegramBot:
         return Reply(replies.pnl(await self.ops.pnl(caller), period))
 
     async def _positions(self, caller: Caller, args: list[str], tid: str) -> Reply:
-        return Reply(replies.positions(await self.ops.risk_status(caller), await self.ops.pnl(caller)))
+        return Reply(replies.positions(await self.ops.positions(caller)))
 
     async def _sagas(self, caller: Caller, args: list[str], tid: str) -> Reply:
         return Reply(replies.sagas((await self.ops.sagas(caller, limit=10)).items))

@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from control.app.operations import Health
+from control.app.positions import Positions
 from control.app.records import CopyView, SagaView
 from copytrade.leaders import Follow
 from domain.manual_orders import ManualOrder, ManualOrderStatus
@@ -64,17 +65,16 @@ def pnl(report: PnlReport | None, period: str) -> str:
     return f"P&L {label}: {money(total)} (fees {money(fees)}, {len(chosen)} trading day(s))"
 
 
-def positions(risk: RiskStatus, report: PnlReport | None) -> str:
-    lines = [f"contracts held: {risk.contracts} · exposure {money(risk.exposure)}"]
-    for venue, exposure in sorted(risk.exposure_by_venue.items()):
-        balance = risk.balances.get(venue)
-        lines.append(
-            f"{venue.value}: exposure {money(exposure)}, balance {money(balance) if balance is not None else 'unknown'}"
-        )
-    if report is not None:
-        for ln in report.lines:
-            if ln.scope is PnlScope.PAIR:
-                lines.append(f"pair {ln.key}: {money(ln.total)}")
+def positions(book: Positions) -> str:
+    lines = [f"contracts held: {book.contracts} · exposure {money(book.exposure)}"]
+    for v in book.venues:
+        balance = money(v.balance) if v.balance is not None else "unknown"
+        pnl = f", P&L {money(v.pnl.total)}" if v.pnl is not None else ""
+        lines.append(f"{v.venue.value}: exposure {money(v.exposure)}, balance {balance}{pnl}")
+    lines += [f"pair {ln.key}: {money(ln.total)}" for ln in book.pairs]
+    lines += [
+        f"leader {ld.venue.value} {ld.leader}: {ld.filled} filled, P&L {money(ld.realized_pnl)}" for ld in book.leaders
+    ]
     return "\n".join(lines)
 
 

@@ -177,7 +177,7 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
 
 
 async def test_follow_pause_unfollow_reach_the_leader_workflow(api: Api) -> None:
-    a = api.tenants[0]
+    a, b = api.tenants
     async with await _http(api) as http:
         made = await http.post(
             "/v1/leaders",
@@ -197,6 +197,11 @@ async def test_follow_pause_unfollow_reach_the_leader_workflow(api: Api) -> None
             f"/v1/leaders/polymarket/{WALLET}/pause", json={"reason": "lunch"}, headers=api.headers("a-trader")
         )
         assert paused.json()["paused"] is True
+        book = (await http.get("/v1/positions", headers=api.headers("a-viewer"))).json()
+        assert book["tenant_id"] == a and [ld["leader"] for ld in book["leaders"]] == [WALLET]
+        assert {v["venue"] for v in book["venues"]} == {"polymarket", "kalshi"}  # the balances the supervisor synced
+        theirs = (await http.get("/v1/positions", headers=api.headers("b-owner"))).json()
+        assert theirs["tenant_id"] == b and theirs["leaders"] == []
         # tenant B does not see, pause or unfollow A's leader
         assert (await http.get("/v1/leaders", headers=api.headers("b-owner"))).json() == []
         _problem(await http.get(f"/v1/leaders/polymarket/{WALLET}", headers=api.headers("b-owner")), 404)

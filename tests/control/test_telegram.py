@@ -143,6 +143,8 @@ async def test_link_status_pair_follow_order_kill_unkill_and_an_alert(chat: Conv
     alice = await chat.linked(ALICE, a, "alice")
     [status] = await alice.say("/status")
     assert "PAPER" in status["text"] and "kill switch: off" in status["text"]
+    [book] = await alice.say("/positions")
+    assert "polymarket: exposure $0.00, balance $10000.00" in book["text"], book["text"]
 
     [review] = await alice.say("/pairs")
     assert "resolution source differs" in review["text"] and _buttons(review) == [
