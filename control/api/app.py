@@ -93,6 +93,18 @@ class IssuedKeyView(BaseModel):
     secret: str = Field(description="Shown only now: store it; it cannot be read again")
 
 
+class SuggestBody(_Body):
+    polymarket: Any = Field(description="A Gamma /events or /markets response")
+    kalshi: Any = Field(description="A Kalshi /markets or /events response")
+    top_k: int = Field(default=3, ge=1, le=10)
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+
+
+class Suggested(BaseModel):
+    pairs: list[MarketPair]
+    rejected: list[str]
+
+
 class LinkCode(BaseModel):
     code: str
     how: str
@@ -208,6 +220,14 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     @v1.get("/pairs", response_model=list[MarketPair], tags=["pairs"])
     async def pairs(who: As, status: PairStatus | None = None) -> list[MarketPair]:
         return await ops.pairs(who, status)
+
+    @v1.post("/pairs/suggest", response_model=Suggested, tags=["pairs"])
+    async def suggest_pairs(who: As, body: SuggestBody) -> Suggested:
+        """Match a Gamma listing against a Kalshi listing (as the venues answer them); candidates wait for review."""
+        stored, rejected = await ops.suggest_pairs(
+            who, body.polymarket, body.kalshi, top_k=body.top_k, min_confidence=body.min_confidence
+        )
+        return Suggested(pairs=stored, rejected=rejected)
 
     @v1.post("/pairs/{pair_id}/confirm", response_model=MarketPair, tags=["pairs"])
     async def confirm(request: Request, who: As, pair_id: str, key: IdempotencyKey = None) -> JSONResponse:

@@ -189,6 +189,17 @@ class Operations:
         caller.require(Role.VIEWER)
         return await Pairs(SqlPairRepository(self.engine)).list_pairs(status)
 
+    async def suggest_pairs(
+        self, caller: Caller, polymarket: Any, kalshi: Any, *, top_k: int = 3, min_confidence: float = 0.5
+    ) -> tuple[list[MarketPair], list[str]]:
+        """Candidates from both venues' listings, stored for review; decisions already made are kept."""
+        caller.require(Role.TRADER)
+        found = await Pairs(SqlPairRepository(self.engine)).suggest_listings(
+            polymarket, kalshi, top_k=top_k, min_confidence=min_confidence
+        )
+        await self._audit(caller, "pairs_suggest", None, stored=len(found[0]))
+        return found
+
     async def decide_pair(self, caller: Caller, pair_id: str, status: PairStatus) -> MarketPair:
         caller.require(Role.TRADER)
         if status not in (PairStatus.CONFIRMED, PairStatus.REJECTED):

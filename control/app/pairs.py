@@ -7,9 +7,7 @@ question by construction); live, only pairs a person confirmed are traded.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from control.app.errors import NotFound, OperationError
@@ -38,6 +36,17 @@ class Pairs:
         candidates = CandidateGenerator(polymarket).generate(kalshi, top_k=top_k, min_confidence=min_confidence)
         return [await self._repository.suggest(c.to_pair()) for c in candidates]
 
+    async def suggest_listings(
+        self, polymarket: Any, kalshi: Any, *, top_k: int = 3, min_confidence: float = 0.5
+    ) -> tuple[list[MarketPair], list[str]]:
+        """`suggest` from both venues' listings as they answer them (JSON); what is not a listing is refused."""
+        try:
+            poly, rejected = polymarket_listing(polymarket)
+            kalshi_markets = kalshi_listing(kalshi)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise OperationError(f"not a Gamma and a Kalshi market listing: {exc}") from None
+        return await self.suggest(poly, kalshi_markets, top_k=top_k, min_confidence=min_confidence), rejected
+
     async def list_pairs(self, status: PairStatus | None = None) -> list[MarketPair]:
         return await self._repository.list_pairs(status)
 
@@ -65,18 +74,16 @@ class Pairs:
         return await self._repository.list_pairs(PairStatus.CONFIRMED)
 
 
-def polymarket_listing(path: Path) -> tuple[list[Market], list[str]]:
-    """A saved Gamma `/events` or `/markets` response: its markets, and the listings it rejected (why)."""
-    raw: Any = json.loads(path.read_text())
+def polymarket_listing(raw: Any) -> tuple[list[Market], list[str]]:
+    """A Gamma `/events` or `/markets` response: its markets, and the listings it rejected (why)."""
     items = raw.get("events", raw.get("data", raw)) if isinstance(raw, dict) else raw
     is_events = isinstance(items, list) and any(isinstance(i, dict) and "markets" in i for i in items)
     page = gamma_events(raw) if is_events else gamma_markets(raw)
     return page.markets, [str(r) for r in page.rejected]
 
 
-def kalshi_listing(path: Path) -> list[Market]:
-    """A saved Kalshi `/markets` page, or an `/events` page with nested markets."""
-    raw: Any = json.loads(path.read_text())
+def kalshi_listing(raw: Any) -> list[Market]:
+    """A Kalshi `/markets` page, or an `/events` page with nested markets."""
     if isinstance(raw, dict) and "events" in raw:
         return [m for event in parse_events_page(raw).items for m in event.markets]
     return list(parse_markets_page(raw).items)

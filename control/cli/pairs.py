@@ -6,6 +6,7 @@ confirmed pairs are traded. The operations are `control.app.pairs`; this module 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
@@ -13,8 +14,8 @@ from typing import TypeVar
 import typer
 from rich.table import Table
 
-from control.app.pairs import Pairs, kalshi_listing, polymarket_listing
-from control.cli.console import console, run, settings
+from control.app.pairs import Pairs
+from control.cli.console import console, fail, run, settings
 from control.services import open_database
 from domain.models import MarketPair, PairStatus
 from matching.pairs import SqlPairRepository
@@ -60,13 +61,15 @@ def suggest(
     min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Drop candidates below this"),
 ) -> None:
     """Match the listings and store the candidates (existing decisions are kept)."""
-    poly_markets, rejected = polymarket_listing(polymarket)
+    try:
+        listings = json.loads(polymarket.read_text()), json.loads(kalshi.read_text())
+    except ValueError as exc:
+        fail(f"a listing is not JSON: {exc}")
+    stored, rejected = _with_pairs(
+        lambda pairs: pairs.suggest_listings(*listings, top_k=top_k, min_confidence=min_confidence)
+    )
     for reason in rejected:
         console.print(f"[yellow]skipped Polymarket listing:[/] {reason}")
-    kalshi_markets = kalshi_listing(kalshi)
-    stored = _with_pairs(
-        lambda pairs: pairs.suggest(poly_markets, kalshi_markets, top_k=top_k, min_confidence=min_confidence)
-    )
     console.print(_table(stored))
     console.print(f"{len(stored)} candidate pairs stored")
 

@@ -32,10 +32,12 @@ from control.app.operations import Operations
 from control.app.risk import RiskControl, running_risk
 from domain.accounts import AccountRef
 from domain.models import Venue, utc_now
+from matching.candidates import pair_id
 from sandbox.serving import serve_app
 from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, CopyOutcomeRow, SagaRow
+from tests.control.test_pairs_cli import KALSHI_MARKETS, gamma
 from tests.workflows.saga_fixtures import POLY, venues
 from tests.workflows.test_copy_trade import markets
 from venues.accounts import VenueAccounts
@@ -282,6 +284,25 @@ async def test_a_manual_order_is_placed_once_per_key_within_its_tenant(api: Api)
     async with api.engine.connect() as conn:
         actions = (await conn.execute(select(AuditEvent.action).where(AuditEvent.tenant_id == api.tenants[0]))).all()
     assert [a for (a,) in actions].count("place_order") == 3  # the replay answered from the first, not again
+
+
+async def test_pairs_suggest_from_listings_then_confirm(api: Api, shared_data: Path) -> None:
+    kalshi = json.loads((shared_data / KALSHI_MARKETS).read_text())
+    listing = [gamma("0xaaa", "Will Bitcoin exceed $100,000 by March 15?")]
+    body = {"polymarket": listing, "kalshi": kalshi, "min_confidence": 0}
+    async with await _http(api) as http:
+        viewer = await http.post("/v1/pairs/suggest", json=body, headers=api.headers("a-viewer"))
+        _problem(viewer, 403)
+        made = await http.post("/v1/pairs/suggest", json=body, headers=api.headers("a-trader"))
+        assert made.status_code == 200, made.text
+        [pair] = made.json()["pairs"]
+        assert pair["pair_id"] == pair_id("0xaaa", "KXBTC-25MAR15-B100000") and pair["status"] == "candidate"
+        garbage = await http.post(
+            "/v1/pairs/suggest", json={"polymarket": {"nope": 1}, "kalshi": 5}, headers=api.headers("a-trader")
+        )
+        assert "not a Gamma and a Kalshi market listing" in _problem(garbage, 422)
+        confirmed = await http.post(f"/v1/pairs/{pair['pair_id']}/confirm", headers=api.headers("a-trader"))
+        assert confirmed.json()["status"] == "confirmed"
 
 
 async def test_pages_walk_every_saga_once(api: Api) -> None:
