@@ -23,6 +23,7 @@ from rich.table import Table
 from activities.health import DatabaseHealth
 from activities.send_ahead import SendAhead
 from control.api.serve import ApiPortTaken, serving_api
+from control.api.stream import BookTop
 from control.app.access import DEFAULT_OWNER, Access
 from control.app.risk import running_risk
 from control.config import Settings
@@ -85,12 +86,23 @@ def _health_table(
     return table
 
 
-async def _serve_api(settings: Settings, svc: Services, stack: contextlib.AsyncExitStack) -> str:
-    """A port in use leaves trading running and says which setting to change."""
+async def _serve_api(
+    settings: Settings, svc: Services, stack: contextlib.AsyncExitStack, trading: TradingStack | None
+) -> str:
+    """A port in use leaves trading running and says which setting to change; the stream carries the
+    books the streamers keep."""
     if not settings.api.enabled:
         return "off"
+    book_tops = None
+    if trading is not None:
+        books = trading
+
+        async def tops() -> list[BookTop]:
+            return [BookTop.of(book) for book in books.book_snapshots()]
+
+        book_tops = tops
     try:
-        url = await stack.enter_async_context(serving_api(settings, svc))
+        url = await stack.enter_async_context(serving_api(settings, svc, book_tops))
     except ApiPortTaken as exc:
         return f"not served: {exc}"
     return f"{url}/v1 (docs {url}/docs); a key: `inertial keys create {DEFAULT_OWNER}`"
@@ -218,7 +230,7 @@ async def run_up(
             if settings.copytrade.enabled:
                 copy_line = await _start_copying(settings, svc, trading, stack)
                 copying = await stack.enter_async_context(copy_stack(settings, svc.client, svc.engine, polymarket))
-        api_line = await _serve_api(settings, svc, stack) if not once else "not started (--once)"
+        api_line = await _serve_api(settings, svc, stack, trading) if not once else "not started (--once)"
         telegram_line = await _serve_telegram(settings, svc, stack) if not once else "not started (--once)"
         health = await probe_health(svc, settings.temporal.task_queue)
         settle_heap()

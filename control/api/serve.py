@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from control.api.app import create_api
+from control.api.stream import BookTops
 from control.config import Settings
 from control.services import Services
 from sandbox.serving import serve_app
@@ -16,13 +17,13 @@ class ApiPortTaken(Exception):
 
 
 @contextlib.asynccontextmanager
-async def serving_api(settings: Settings, svc: Services) -> AsyncIterator[str]:
+async def serving_api(settings: Settings, svc: Services, book_tops: BookTops | None = None) -> AsyncIterator[str]:
     """Yield the API's base URL; a port in use is an `ApiPortTaken` that names the setting to change."""
     ops = svc.operations(settings)
     cfg = settings.api
     async with contextlib.AsyncExitStack() as stack:
         try:
-            url = await stack.enter_async_context(serve_app(create_api(ops), cfg.host, cfg.port))
+            url = await stack.enter_async_context(serve_app(create_api(ops, book_tops=book_tops), cfg.host, cfg.port))
         except (OSError, SystemExit):  # uvicorn exits when it cannot bind
             raise ApiPortTaken(
                 f"cannot serve the API on {cfg.host}:{cfg.port} (in use?); set INERTIAL_API__PORT or [api] port"

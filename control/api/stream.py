@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from control.app.access import Caller
 from control.app.errors import OperationError
 from control.app.operations import Operations
+from domain.book import BookSnapshot
 
 POLL_S = 1.0
 KEEPALIVE_EVERY = 10
@@ -29,6 +30,10 @@ class BookTop(BaseModel):
     market_id: str
     best_bid: Decimal | None
     best_ask: Decimal | None
+
+    @classmethod
+    def of(cls, book: BookSnapshot) -> BookTop:
+        return cls(venue=book.venue.value, market_id=book.market_id, best_bid=book.best_bid(), best_ask=book.best_ask())
 
 
 BookTops = Callable[[], Awaitable[list[BookTop]]]

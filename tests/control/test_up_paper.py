@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import httpx
 import redis.asyncio as aioredis
 
 from domain.models import Venue
@@ -99,13 +100,13 @@ def test_run_command_is_the_readme_main_command() -> None:
 
 def test_a_newcomer_chats_with_the_bot_then_ctrl_c_stops_everything_cleanly(tmp_path: Path) -> None:
     """The embedded default serves a sandbox Telegram bot: linked with a CLI code, it answers /status."""
-    port, telegram = free_port(), free_port()
+    port, telegram, api = free_port(), free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("INERTIAL_") and k != "DRY_RUN"}
     env.update(
         INERTIAL_DATA_DIR=str(tmp_path / "data"),
         INERTIAL_TEMPORAL__DEV_SERVER_PORT=str(port),
         INERTIAL_TEMPORAL__UI_PORT=str(free_port()),
-        INERTIAL_API__PORT=str(free_port()),
+        INERTIAL_API__PORT=str(api),
         INERTIAL_TELEGRAM__SANDBOX_PORT=str(telegram),
         COLUMNS="200",
     )
@@ -134,6 +135,17 @@ def test_a_newcomer_chats_with_the_bot_then_ctrl_c_stops_everything_cleanly(tmp_
     message = re.search(r"^\[(\d+)\] Lift the kill switch", asked, re.M)
     assert message is not None and "[Cancel]" in asked
     assert "cancelled" in inertial("sandbox", "telegram", "press", message[1], "cancel", "--url", url)
+    key = inertial("keys", "create", "owner").strip().splitlines()[-1]
+    with httpx.stream(
+        "GET", f"http://127.0.0.1:{api}/v1/stream", headers={"X-API-Key": key}, timeout=30
+    ) as stream:  # the REST stream carries the books the streamers keep
+        events = []
+        for line in stream.iter_lines():
+            if line.startswith("event: "):
+                events.append(line.removeprefix("event: "))
+            if "book" in events:
+                break
+    assert "book" in events and "risk" in events
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err[-2000:]
