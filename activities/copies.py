@@ -26,7 +26,7 @@ from domain.models import Market, PairStatus, Position, Venue, utc_now
 from domain.money import micro_to_dollars
 from matching.pairs import PairRepository
 from storage.database import session_factory
-from storage.tables import CopyOutcomeRow
+from storage.tables import ALERT, AuditEvent, CopyOutcomeRow
 from venues.accounts import UnknownAccountError, VenueAccounts
 
 MarketSource = Callable[[Venue, str], Awaitable[Market]]
@@ -157,8 +157,20 @@ class CopyActivities:
 
     @activity.defn(name="record_copy")
     async def record_copy(self, status: CopyStatus) -> None:
+        """The outcome row; a failed copy is also an alert of its tenant (a retried record alerts once)."""
         async with self._sessions() as session:
             row = await session.get(CopyOutcomeRow, (status.tenant_id, status.fill.key))
+            if status.state is CopyState.FAILED and (row is None or row.state != CopyState.FAILED.value):
+                message = f"copy of {status.fill.venue.value} leader {status.fill.leader} failed: {status.reason}"
+                session.add(
+                    AuditEvent(
+                        tenant_id=status.tenant_id,
+                        actor="copy",
+                        action=ALERT,
+                        subject=status.workflow_id,
+                        details={"message": message},
+                    )
+                )
             if row is None:
                 row = CopyOutcomeRow(tenant_id=status.tenant_id, fill_key=status.fill.key)
                 session.add(row)

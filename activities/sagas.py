@@ -11,7 +11,7 @@ from arbitrage.saga import SagaStatus
 from domain.accounts import TenantId
 from domain.models import utc_now
 from storage.database import session_factory
-from storage.tables import AuditEvent, SagaRow
+from storage.tables import ALERT, AuditEvent, SagaRow
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class SagaRecordActivities:
         async with self._sessions() as session:
             session.add(
                 AuditEvent(
-                    tenant_id=tenant_id, actor="saga", action="alert", subject=subject, details={"message": message}
+                    tenant_id=tenant_id, actor="saga", action=ALERT, subject=subject, details={"message": message}
                 )
             )
             await session.commit()

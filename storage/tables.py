@@ -236,6 +236,10 @@ class PnlSnapshot(Base):
     taken_at: Mapped[datetime] = _created()
 
 
+ALERT = "alert"
+"""The audit action of an alert: something a person must look at (legging, a failed copy, ...)."""
+
+
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)

@@ -15,9 +15,7 @@ from control.app.pages import Page, bad_cursor, checked_limit, decode_cursor, pa
 from control.app.records import owned_by
 from domain.accounts import TenantId
 from storage.database import session_factory
-from storage.tables import AuditEvent
-
-ALERT = "alert"
+from storage.tables import ALERT, AuditEvent
 
 
 class AuditView(BaseModel):

@@ -39,7 +39,8 @@ from sandbox.serving import serve_app
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-PUSHED = frozenset({ALERT, "kill", "unkill", "reset_breaker"})
+GATE_CHANGES = ("kill_switch_on", "kill_switch_off", "breaker_tripped", "breaker_reset", "breaker_cooled_down")
+PUSHED = frozenset({ALERT, *GATE_CHANGES})
 NO = "no"
 
 
@@ -389,7 +390,14 @@ def _question(query: object) -> str:
 
 
 def _alert_text(event: AuditView) -> str:
+    """Alerts as they were said; a kill switch or breaker change as what it means, by whom, why."""
     if event.action == ALERT:
         return f"ALERT {event.subject}: {event.details.get('message', '')}"
-    reason = event.details.get("reason")
-    return f"{event.action.replace('_', ' ')} by {event.actor}" + (f": {reason}" if reason else "")
+    details = event.details
+    return {
+        "kill_switch_on": f"kill switch ON by {event.actor}: {details.get('kill_reason', '')}",
+        "kill_switch_off": f"kill switch off by {event.actor}: trading may resume",
+        "breaker_tripped": f"ALERT circuit breaker tripped: {details.get('breaker_reason', '')}",
+        "breaker_reset": f"circuit breaker reset by {event.actor}",
+        "breaker_cooled_down": "circuit breaker closed again after its cool-down",
+    }.get(event.action, f"{event.action} by {event.actor}")

@@ -189,7 +189,7 @@ async def test_link_status_pair_follow_order_kill_unkill_and_an_alert(chat: Conv
     assert "kill switch ON (news pending)" in killed["text"]
     assert (await RiskControl(chat.client, a).status()).kill_switch
     [pushed] = await alice.read()  # the kill switch change is pushed to the tenant's linked users
-    assert pushed["text"] == "kill by telegram:alice: news pending"
+    assert pushed["text"] == "kill switch ON by telegram:alice: news pending"
     [ask] = await alice.say("/unkill")
     assert "Lift it" in _buttons(ask)
     lifted = await alice.press(ask, "Lift it")

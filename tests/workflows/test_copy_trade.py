@@ -17,6 +17,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from control.app.audit import Audit
 from control.app.copy import Copying
 from control.app.errors import OperationError
 from control.app.records import Records
@@ -178,6 +179,8 @@ async def test_the_kill_switch_inside_the_order_activity_stops_a_copy(copy_rig: 
     status = await _result(copy_rig.client, handle)
     assert status.state is CopyState.FAILED and "trading halted" in status.reason
     assert not copy_rig.venues[Venue.POLYMARKET].orders
+    [alert] = (await Audit(copy_rig.engine).events(copy_rig.tenant, alerts_only=True)).items
+    assert alert.subject == handle.id and f"copy of polymarket leader {LEADER} failed" in alert.details["message"]
 
 
 async def test_a_risk_refusal_places_nothing(copy_rig: CopyRig) -> None:
