@@ -42,7 +42,9 @@ class Services:
 
     def operations(self, settings: Settings) -> Operations:
         """The application layer every front end of this process calls."""
-        return Operations(self.client, self.engine, settings.temporal.task_queue, paper=settings.dry_run)
+        return Operations(
+            self.client, self.engine, settings.temporal.task_queue, paper=settings.dry_run, temporal_ui=self.temporal_ui
+        )
 
 
 def describe_database(url: str) -> str:

@@ -23,6 +23,7 @@ from control.app.operations import Health, Operations
 from control.app.pages import MAX_LIMIT, Page
 from control.app.positions import Positions
 from control.app.records import CopyView, SagaView
+from control.web.routes import mount_dashboard
 from copytrade.leaders import Follow
 from domain.manual_orders import ManualOrder, ManualOrderStatus
 from domain.models import MarketPair, PairStatus, Venue
@@ -305,5 +306,6 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     )
     problems.install(app)
     app.include_router(v1)
+    mount_dashboard(app)
     app.add_middleware(BodyLimit)
     return app

@@ -44,6 +44,7 @@ class Health(BaseModel):
     role: Role
     temporal: bool
     database: bool
+    workflow_url: str | None = None  # a workflow's page in the Temporal web UI is this + "/<workflow id>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class Operations:
     task_queue: str
     paper: bool
     timeout: timedelta = timedelta(seconds=30)
+    temporal_ui: str | None = None
 
     def _risk(self, caller: Caller) -> RiskControl:
         return RiskControl(self.client, caller.tenant_id, self.timeout)
@@ -79,7 +81,15 @@ class Operations:
             log.warning("health: the database did not answer: %r", exc)
             database = False
         mode = "paper" if self.paper else "live"
-        return Health(mode=mode, tenant_id=caller.tenant_id, role=caller.role, temporal=temporal, database=database)
+        workflows = f"{self.temporal_ui}/namespaces/{self.client.namespace}/workflows" if self.temporal_ui else None
+        return Health(
+            mode=mode,
+            tenant_id=caller.tenant_id,
+            role=caller.role,
+            temporal=temporal,
+            database=database,
+            workflow_url=workflows,
+        )
 
     async def risk_status(self, caller: Caller) -> RiskStatus:
         caller.require(Role.VIEWER)

@@ -117,6 +117,7 @@ async def test_keys_are_required_checked_and_revocable(api: Api) -> None:
             "role": "viewer",
             "temporal": True,
             "database": True,
+            "workflow_url": None,
         }
         made = await http.post("/v1/keys", json={"user": "trader", "name": "bot"}, headers=api.headers("a-owner"))
         assert made.status_code == 201, made.text

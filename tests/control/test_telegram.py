@@ -185,11 +185,13 @@ async def test_link_status_pair_follow_order_kill_unkill_and_an_alert(chat: Conv
     assert "refused: order refused, nothing was sent: price 0.425 is not on the market's tick" in refused["text"]
     assert len(poly.submissions) == 1
 
-    [killed] = await alice.say("/kill news pending")
-    assert "kill switch ON (news pending)" in killed["text"]
+    said = [m["text"] for m in await alice.say("/kill news pending", replies=2)]
+    # the reply, and the kill switch change pushed to the tenant's linked users (in either order)
+    assert sorted(said) == [
+        "kill switch ON (news pending): no new orders. /unkill to lift it.",
+        "kill switch ON by telegram:alice: news pending",
+    ]
     assert (await RiskControl(chat.client, a).status()).kill_switch
-    [pushed] = await alice.read()  # the kill switch change is pushed to the tenant's linked users
-    assert pushed["text"] == "kill switch ON by telegram:alice: news pending"
     [ask] = await alice.say("/unkill")
     assert "Lift it" in _buttons(ask)
     lifted = await alice.press(ask, "Lift it")

@@ -1,0 +1,207 @@
+// The dashboard: one page that calls the REST API with the key of this tab and follows /v1/stream.
+// The server decides what a key may do; hiding controls from a viewer is only a courtesy.
+"use strict";
+
+const RANK = { viewer: 0, trader: 1, owner: 2 };
+const $ = (id) => document.getElementById(id);
+let key = sessionStorage.getItem("ie-key");
+let health = null;
+let pending = null;
+let streaming = null;
+
+async function call(path, options = {}) {
+  const headers = { "X-API-Key": key, ...(options.headers || {}) };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { ...options, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const text = await response.text();
+  const body = text ? JSON.parse(text) : null;
+  if (!response.ok) throw new Error((body && body.detail) || response.statusText);
+  return body;
+}
+
+function text(id, value) { $(id).textContent = value; }
+function cell(row, value) { const td = document.createElement("td"); td.textContent = value ?? ""; row.appendChild(td); return td; }
+function money(value) { return value === null || value === undefined ? "" : "$" + Number(value).toFixed(2); }
+
+function allowed(role) { return health && RANK[health.role] >= RANK[role]; }
+function applyRole() {
+  document.querySelectorAll("[data-needs]").forEach((el) => { el.hidden = !allowed(el.dataset.needs); });
+}
+
+function showRisk(risk) {
+  const kill = $("kill");
+  kill.textContent = risk.kill_switch ? `ON — ${risk.kill_reason}` : "off";
+  kill.className = risk.kill_switch ? "on" : "";
+  const breaker = $("breaker");
+  breaker.textContent = risk.breaker_open ? `OPEN — ${risk.breaker_reason}` : "closed";
+  breaker.className = risk.breaker_open ? "on" : "";
+  text("exposure", money(risk.exposure));
+  text("open-sagas", String(risk.open_sagas.length));
+  text("pnl-today", money(risk.net_pnl_today));
+  $("kill-on").hidden = risk.kill_switch || !allowed("trader");
+  $("kill-off").hidden = !risk.kill_switch || !allowed("owner");
+}
+
+function upsertRow(tbody, id, fill) {
+  let row = tbody.querySelector(`tr[data-id="${CSS.escape(id)}"]`);
+  const fresh = !row;
+  if (fresh) { row = document.createElement("tr"); row.dataset.id = id; }
+  row.replaceChildren();
+  fill(row);
+  if (fresh) tbody.prepend(row);
+}
+
+function showSaga(saga) {
+  upsertRow($("sagas"), saga.workflow_id, (row) => {
+    const td = cell(row, "");
+    if (health && health.workflow_url) {
+      const a = document.createElement("a");
+      a.href = `${health.workflow_url}/${encodeURIComponent(saga.workflow_id)}`;
+      a.textContent = saga.workflow_id;
+      a.target = "_blank";
+      td.appendChild(a);
+    } else td.textContent = saga.workflow_id;
+    cell(row, saga.state).className = "state";
+    cell(row, saga.net_exposure);
+    cell(row, money(saga.realized_pnl));
+    cell(row, new Date(saga.updated_at).toLocaleTimeString());
+  });
+}
+
+function showCopy(copy) {
+  upsertRow($("copies"), copy.fill_key, (row) => {
+    [copy.leader, copy.venue, copy.market_id, copy.state, copy.filled, copy.reason].forEach((v) => cell(row, v));
+  });
+}
+
+function showAlert(alert) {
+  const li = document.createElement("li");
+  li.textContent = `${new Date(alert.at).toLocaleTimeString()} ${alert.subject || ""}: ${alert.details.message || alert.action}`;
+  $("alerts").prepend(li);
+}
+
+function showBook(top) {
+  upsertRow($("books"), `${top.venue}:${top.market_id}`, (row) => {
+    [top.venue, top.market_id, top.best_bid, top.best_ask].forEach((v) => cell(row, v));
+  });
+}
+
+async function loadPairs() {
+  const tbody = $("pairs");
+  tbody.replaceChildren();
+  for (const pair of await call("/v1/pairs?status=candidate")) {
+    const row = document.createElement("tr");
+    row.dataset.id = pair.pair_id;
+    [pair.pair_id, pair.polymarket.title, `${pair.kalshi.market_id} ${pair.kalshi.title}`, pair.risk_flags.join(", ") || "none"].forEach((v) => cell(row, v));
+    const actions = cell(row, "");
+    if (allowed("trader")) {
+      for (const [label, verb] of [["Confirm", "confirm"], ["Reject", "reject"]]) {
+        const button = document.createElement("button");
+        button.textContent = label;
+        button.onclick = () => act(() => call(`/v1/pairs/${encodeURIComponent(pair.pair_id)}/${verb}`, { method: "POST" }).then(loadPairs));
+        actions.appendChild(button);
+      }
+    }
+    tbody.appendChild(row);
+  }
+}
+
+async function act(action) {
+  text("action-error", "");
+  try { await action(); } catch (error) { text("action-error", error.message); }
+}
+
+function ask(question, needsReason, action) {
+  pending = { action, needsReason };
+  text("confirm-text", question);
+  $("confirm-reason").hidden = !needsReason;
+  $("confirm-reason").value = "";
+  $("confirm").hidden = false;
+}
+
+async function follow() {
+  // Server-Sent Events over fetch, so the key travels in a header; a lost stream retries with backoff.
+  let wait = 500;
+  while (key) {
+    try {
+      const response = await fetch("/v1/stream", { headers: { "X-API-Key": key } });
+      if (!response.ok) throw new Error(response.statusText);
+      $("connection").hidden = true;
+      wait = 500;
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf("\n\n")) >= 0) {
+          dispatch(buffer.slice(0, end));
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch (error) { /* shown below, then retried */ }
+    if (!key) return;
+    $("connection").hidden = false;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    wait = Math.min(wait * 2, 8000);
+  }
+}
+
+function dispatch(block) {
+  let event = "message", data = "";
+  for (const line of block.split("\n")) {
+    if (line.startsWith("event: ")) event = line.slice(7);
+    else if (line.startsWith("data: ")) data += line.slice(6);
+  }
+  if (!data) return;
+  const payload = JSON.parse(data);
+  ({ saga: showSaga, copy: showCopy, alert: showAlert, risk: showRisk, book: showBook }[event] || (() => {}))(payload);
+}
+
+async function start() {
+  try {
+    health = await call("/v1/health");
+  } catch (error) {
+    sessionStorage.removeItem("ie-key");
+    key = null;
+    $("login").hidden = false;
+    text("login-error", error.message);
+    return;
+  }
+  $("login").hidden = true;
+  $("app").hidden = false;
+  $("logout").hidden = false;
+  const mode = $("mode");
+  mode.textContent = health.mode.toUpperCase();
+  mode.className = health.mode === "live" ? "badge live" : "badge";
+  text("who", `tenant ${health.tenant_id} · ${health.role}`);
+  text("temporal", health.temporal ? "up" : "DOWN");
+  text("database", health.database ? "up" : "DOWN");
+  applyRole();
+  showRisk(await call("/v1/risk"));
+  await loadPairs();
+  if (!streaming) streaming = follow();
+}
+
+$("login-form").onsubmit = (event) => {
+  event.preventDefault();
+  key = $("key").value.trim();
+  sessionStorage.setItem("ie-key", key);
+  start();
+};
+$("logout").onclick = () => { sessionStorage.removeItem("ie-key"); key = null; location.reload(); };
+$("kill-on").onclick = () => ask("Engage the kill switch? No new orders until it is lifted.", true, (reason) =>
+  call("/v1/risk/kill", { method: "POST", body: { reason } }));
+$("kill-off").onclick = () => ask("Lift the kill switch? New orders will be placed again.", false, () =>
+  call("/v1/risk/unkill", { method: "POST" }));
+$("confirm-no").onclick = () => { $("confirm").hidden = true; pending = null; };
+$("confirm-yes").onclick = () => {
+  const chosen = pending;
+  $("confirm").hidden = true;
+  pending = null;
+  if (chosen) act(async () => showRisk(await chosen.action($("confirm-reason").value.trim())));
+};
+
+if (key) start();
