@@ -9,15 +9,21 @@ history; `unfollow` ends it. The history is carried over with continue-as-new wh
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
 with workflow.unsafe.imports_passed_through():
     from copytrade.copies import CopyStatus
     from copytrade.leaders import COPY_LEADER_WORKFLOW, Follow, PauseChange, leader_workflow_id
     from copytrade.rules import CopyRules
+
+log = logging.getLogger(__name__)
+# How a query says nobody answers: no worker seen on its queue, or none before the deadline.
+_NO_ANSWER = (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED)
 
 SEEN_KEPT = 200
 HISTORY_LIMIT = 5_000
@@ -92,11 +98,19 @@ class CopyLeaderWorkflow:
 async def running_follows(
     client: Client, id_prefix: str = "copy-leader-", rpc_timeout: timedelta | None = None
 ) -> list[Follow]:
-    """Every running follow whose workflow id starts with `id_prefix` (one tenant's: `copy-leader-<tenant>-`)."""
+    """Every running follow whose workflow id starts with `id_prefix` (one tenant's: `copy-leader-<tenant>-`).
+
+    A follow whose workflow cannot answer (no worker polls its queue) is left out and logged: one
+    unreachable leader must not hide every other one."""
     follows: list[Follow] = []
     query = f"WorkflowType = '{COPY_LEADER_WORKFLOW}' AND ExecutionStatus = 'Running'"
     async for execution in client.list_workflows(query):
         if execution.id.startswith(id_prefix):
             handle = client.get_workflow_handle_for(CopyLeaderWorkflow.run, execution.id)
-            follows.append(await handle.query(CopyLeaderWorkflow.state, rpc_timeout=rpc_timeout))
+            try:
+                follows.append(await handle.query(CopyLeaderWorkflow.state, rpc_timeout=rpc_timeout))
+            except RPCError as exc:
+                if exc.status not in _NO_ANSWER:
+                    raise
+                log.warning("follow %s left out: its workflow does not answer (%s)", execution.id, exc.message)
     return follows

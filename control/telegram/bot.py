@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
@@ -384,9 +384,9 @@ class TelegramBot:
         return Reply(replies.order(await self.ops.cancel_order(caller, args[0])))
 
 
-def _question(query: object) -> str:
-    message = getattr(query, "message", None)
-    return str(getattr(message, "text", "") or "")
+def _question(query: CallbackQuery) -> str:
+    """The text of the message under the pressed button (an old, inaccessible one has none)."""
+    return (query.message.text or "") if isinstance(query.message, Message) else ""
 
 
 def _alert_text(event: AuditView) -> str:

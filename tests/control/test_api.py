@@ -38,7 +38,7 @@ from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, CopyOutcomeRow, SagaRow
 from tests.control.test_pairs_cli import KALSHI_MARKETS, gamma
-from tests.workflows.saga_fixtures import POLY, venues
+from tests.workflows.saga_fixtures import POLY, end_follows, venues
 from tests.workflows.test_copy_trade import markets
 from venues.accounts import VenueAccounts
 from workers.worker import build_worker
@@ -88,6 +88,7 @@ async def api(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncItera
         yield Api(url, engine, (a, b), keys, client)
         for tenant in (a, b):
             await RiskControl(client, tenant).handle.terminate("test over")
+            await end_follows(client, tenant)
     await engine.dispose()
 
 

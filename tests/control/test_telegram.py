@@ -38,7 +38,7 @@ from storage import migrate
 from storage.database import create_engine
 from tests.control.telegram_rig import Person
 from tests.fakes.venue import FakeVenue
-from tests.workflows.saga_fixtures import PAIR, POLY, opportunity, venues
+from tests.workflows.saga_fixtures import PAIR, POLY, end_follows, opportunity, venues
 from tests.workflows.test_arb_saga import FAST
 from tests.workflows.test_copy_trade import markets
 from venues.accounts import VenueAccounts
@@ -111,6 +111,7 @@ async def _conversation(
         await sandbox.close()
         for tenant in (a, b):
             await RiskControl(client, tenant).handle.terminate("test over")
+            await end_follows(client, tenant)
     await engine.dispose()
 
 

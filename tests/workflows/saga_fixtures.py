@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from temporalio.client import Client
+
 from arbitrage.opportunity import Direction, Opportunity, OpportunityLeg
 from domain.fees import kalshi_order_fee
 from domain.models import Market, MarketPair, Outcome, PairStatus, Venue
@@ -63,3 +65,12 @@ def opportunity(contracts: int = 10, opportunity_id: str = "opp-1") -> Opportuni
         polymarket_book_at=T0,
         kalshi_book_at=T0,
     )
+
+
+async def end_follows(client: Client, tenant: str) -> None:
+    """Terminate a test tenant's leader workflows, so later tests on the shared dev server never query
+    follows whose worker is gone."""
+    query = "WorkflowType = 'CopyLeader' AND ExecutionStatus = 'Running'"
+    async for execution in client.list_workflows(query):
+        if execution.id.startswith(f"copy-leader-{tenant}-"):
+            await client.get_workflow_handle(execution.id).terminate("test over")

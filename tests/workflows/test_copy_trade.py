@@ -24,6 +24,7 @@ from control.app.records import Records
 from control.app.risk import RiskControl, running_risk
 from copytrade.copies import CopyState, CopyStatus
 from copytrade.fills import FillSource, LeaderFill
+from copytrade.leaders import Follow, leader_workflow_id
 from copytrade.rules import CopyRules
 from domain.accounts import AccountRef
 from domain.models import Market, Outcome, Position, Side, Venue, utc_now
@@ -34,9 +35,10 @@ from storage.tables import CopyOutcomeRow
 from streamers.copytrade import CopyTrades, FollowsRefresh
 from streamers.launcher import TradeLauncher
 from tests.fakes.venue import FakeVenue
-from tests.workflows.saga_fixtures import PAIR, POLY, venues
+from tests.workflows.saga_fixtures import PAIR, POLY, end_follows, venues
 from venues.accounts import VenueAccounts
 from workers.worker import build_worker
+from workflows.copy_leader import CopyLeaderWorkflow
 from workflows.copy_trade import CopyTradeWorkflow
 
 LEADER = "0x" + "ab" * 20
@@ -253,3 +255,21 @@ async def test_a_follow_holds_rules_counts_copies_and_drives_the_hot_process(cop
     await copying.unfollow(Venue.POLYMARKET, LEADER, "test")
     with pytest.raises(OperationError):
         await copying.set_rules(Venue.POLYMARKET, LEADER, {"fixed_amount": "5"})
+
+
+async def test_a_follow_no_worker_answers_for_is_left_out_not_fatal(copy_rig: CopyRig) -> None:
+    """One unreachable leader workflow (its queue has no worker) must not hide every other follow."""
+    gone = f"gone-{uuid.uuid4().hex[:6]}"
+    await copy_rig.client.start_workflow(
+        CopyLeaderWorkflow.run,
+        Follow(tenant_id=gone, venue=Venue.POLYMARKET, leader=LEADER, rules=RULES),
+        id=leader_workflow_id(gone, Venue.POLYMARKET, LEADER),
+        task_queue=f"nobody-polls-{uuid.uuid4()}",
+    )
+    await Copying(copy_rig.client, copy_rig.tenant, timeout=10).follow(Venue.POLYMARKET, LEADER, RULES, copy_rig.queue)
+    refresh = FollowsRefresh(copy_rig.client)
+    await refresh.refresh()
+    assert copy_rig.tenant in refresh.follows.get(LEADER, {})
+    assert gone not in refresh.follows.get(LEADER, {})
+    for tenant in (gone, copy_rig.tenant):
+        await end_follows(copy_rig.client, tenant)
