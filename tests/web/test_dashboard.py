@@ -97,9 +97,11 @@ async def _in_page(browser: Browser, tmp_path: Path, run: Callable[[Page], Await
 
 async def _log_in(page: Page, running: Running, who: str) -> None:
     await page.goto(running.url + "/")
+    await expect(page.locator("#app")).to_be_hidden()  # nothing shows before a key is accepted
     await page.fill("#key", running.keys[who])
     await page.click("#login-form button")
     await expect(page.locator("#app")).to_be_visible()
+    await expect(page.locator("#login")).to_be_hidden()
 
 
 async def test_an_owner_watches_sagas_live_and_uses_the_kill_switch(

@@ -20,7 +20,13 @@ async function call(path, options = {}) {
 }
 
 function text(id, value) { $(id).textContent = value; }
-function cell(row, value) { const td = document.createElement("td"); td.textContent = value ?? ""; row.appendChild(td); return td; }
+function cell(row, value) {
+  const td = document.createElement("td");
+  td.textContent = value ?? "";
+  if (td.textContent.length > 24 && !td.textContent.includes(" ")) td.className = "long"; // ids and addresses
+  row.appendChild(td);
+  return td;
+}
 function money(value) { return value === null || value === undefined ? "" : "$" + Number(value).toFixed(2); }
 
 function allowed(role) { return health && RANK[health.role] >= RANK[role]; }
@@ -61,6 +67,7 @@ function showSaga(saga) {
       a.target = "_blank";
       td.appendChild(a);
     } else td.textContent = saga.workflow_id;
+    td.className = "long";
     cell(row, saga.state).className = "state";
     cell(row, saga.net_exposure);
     cell(row, money(saga.realized_pnl));
