@@ -135,6 +135,16 @@ async def test_an_owner_watches_sagas_live_and_uses_the_kill_switch(
         await page.click("#confirm-yes")
         await expect(page.locator("#kill")).to_have_text("off")
 
+        limit = page.locator('#limits tr[data-id="max_daily_loss"]')
+        await limit.locator("input").fill("90")
+        await limit.locator("button").click()
+        await expect(page.locator("#confirm-text")).to_contain_text("to 90?")
+        await expect(limit.locator(".value")).not_to_have_text("90")  # nothing before the confirmation
+        await page.click("#confirm-yes")
+        await expect(page.locator('#limits tr[data-id="max_daily_loss"] .value')).to_have_text("90")
+        await expect(page.locator("#audit tr", has_text="set_limit").first).to_be_visible()
+        await expect(page.locator("#audit tr", has_text="kill").first).to_be_visible()
+
     await _in_page(browser, tmp_path, run)
 
 
@@ -147,6 +157,9 @@ async def test_a_viewer_sees_no_edit_controls_and_a_forged_edit_is_refused(
         await expect(page.locator("#kill-on")).to_be_hidden()
         await expect(page.locator("#kill-off")).to_be_hidden()
         assert await page.locator("#pairs button").count() == 0
+        await expect(page.locator("#limits tr").first).to_be_visible()
+        assert await page.locator("#limits input").count() == 0
+        await expect(page.locator("#audit")).to_be_hidden()
         status = await page.evaluate(
             """async (key) => (await fetch('/v1/risk/kill', {method: 'POST', headers: {'X-API-Key': key,
                 'Content-Type': 'application/json'}, body: JSON.stringify({reason: 'forged'})})).status""",

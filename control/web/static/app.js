@@ -113,6 +113,46 @@ async function loadPairs() {
   }
 }
 
+async function loadLimits() {
+  const tbody = $("limits");
+  tbody.replaceChildren();
+  for (const [name, value] of Object.entries(await call("/v1/risk/limits"))) {
+    const row = document.createElement("tr");
+    row.dataset.id = name;
+    cell(row, name);
+    cell(row, value).className = "value";
+    if (allowed("owner")) {
+      const td = cell(row, "");
+      const input = document.createElement("input");
+      input.setAttribute("aria-label", `new ${name}`);
+      input.size = 8;
+      const button = document.createElement("button");
+      button.textContent = "Set…";
+      button.onclick = () => {
+        const wanted = input.value.trim();
+        ask(`Set ${name} from ${value} to ${wanted}?`, false, async () => {
+          await call(`/v1/risk/limits/${encodeURIComponent(name)}`, { method: "PUT", body: { value: wanted } });
+          await Promise.all([loadLimits(), loadAudit()]);
+          return call("/v1/risk");
+        });
+      };
+      td.append(input, button);
+    }
+    tbody.appendChild(row);
+  }
+}
+
+async function loadAudit() {
+  if (!allowed("owner")) return;
+  const tbody = $("audit");
+  tbody.replaceChildren();
+  for (const event of (await call("/v1/audit?limit=20")).items) {
+    const row = document.createElement("tr");
+    [new Date(event.at).toLocaleTimeString(), event.actor, event.action, event.subject, event.interface].forEach((v) => cell(row, v));
+    tbody.appendChild(row);
+  }
+}
+
 async function act(action) {
   text("action-error", "");
   try { await action(); } catch (error) { text("action-error", error.message); }
@@ -188,7 +228,7 @@ async function start() {
   text("database", health.database ? "up" : "DOWN");
   applyRole();
   showRisk(await call("/v1/risk"));
-  await loadPairs();
+  await Promise.all([loadPairs(), loadLimits(), loadAudit()]);
   if (!streaming) streaming = follow();
 }
 
@@ -208,7 +248,7 @@ $("confirm-yes").onclick = () => {
   const chosen = pending;
   $("confirm").hidden = true;
   pending = null;
-  if (chosen) act(async () => showRisk(await chosen.action($("confirm-reason").value.trim())));
+  if (chosen) act(async () => { showRisk(await chosen.action($("confirm-reason").value.trim())); await loadAudit(); });
 };
 
 if (key) start();
