@@ -120,6 +120,7 @@ async def test_an_owner_watches_sagas_live_and_uses_the_kill_switch(
         link = finished.first.locator("a")
         assert "/namespaces/default/workflows/" in (await link.get_attribute("href") or "")
         await expect(page.locator("#books tr").first).to_be_visible()
+        await expect(page.locator("#positions tr", has_text="polymarket").first).to_be_visible()
 
         await page.click("#kill-on")
         await expect(page.locator("#confirm")).to_be_visible()

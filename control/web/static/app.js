@@ -113,6 +113,23 @@ async function loadPairs() {
   }
 }
 
+async function loadPositions() {
+  const book = await call("/v1/positions");
+  const rows = [
+    ...book.venues.map((v) => ["venue", v.venue, money(v.exposure), v.pnl ? money(Number(v.pnl.realized) + Number(v.pnl.unrealized)) : ""]),
+    ...book.pairs.map((p) => ["pair", p.key, "", money(Number(p.realized) + Number(p.unrealized))]),
+    ...book.leaders.map((l) => ["leader", `${l.venue} ${l.leader}`, money(l.notional), money(l.realized_pnl)]),
+    ...book.days.map((d) => ["day", d.key, "", money(Number(d.realized) + Number(d.unrealized))]),
+  ];
+  const tbody = $("positions");
+  tbody.replaceChildren();
+  for (const values of rows) {
+    const row = document.createElement("tr");
+    values.forEach((v) => cell(row, v));
+    tbody.appendChild(row);
+  }
+}
+
 async function loadLimits() {
   const tbody = $("limits");
   tbody.replaceChildren();
@@ -228,7 +245,8 @@ async function start() {
   text("database", health.database ? "up" : "DOWN");
   applyRole();
   showRisk(await call("/v1/risk"));
-  await Promise.all([loadPairs(), loadLimits(), loadAudit()]);
+  await Promise.all([loadPairs(), loadLimits(), loadAudit(), loadPositions()]);
+  setInterval(() => loadPositions().catch(() => {}), 10000);
   if (!streaming) streaming = follow();
 }
 
