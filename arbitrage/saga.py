@@ -83,6 +83,15 @@ class ArbSagaInput(_Model):
     admitted: bool = False
 
 
+class FillOutcome(StrEnum):
+    """What one placement came to, before each workflow names it in its own states."""
+
+    REFUSED = "refused"
+    NOTHING = "nothing"
+    PARTIAL = "partial"
+    FULL = "full"
+
+
 class LegFill(_Model):
     """What one placement actually did, in contracts and dollars (fees included in `fees`)."""
 
@@ -106,6 +115,16 @@ class LegFill(_Model):
             venue_order_id=order.venue_order_id,
             rejected=order.reject_reason,
         )
+
+    @property
+    def outcome(self) -> FillOutcome:
+        if self.filled <= 0:
+            return FillOutcome.REFUSED if self.rejected else FillOutcome.NOTHING
+        return FillOutcome.PARTIAL if self.filled < self.intent.quantity else FillOutcome.FULL
+
+    @property
+    def partial_reason(self) -> str:
+        return f"{self.filled} of {self.intent.quantity} filled"
 
     @classmethod
     def rejected_intent(cls, intent: OrderIntent, reason: str) -> LegFill:

@@ -19,7 +19,7 @@ from temporalio.exceptions import ActivityError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.copies import NO_ACCOUNT, NO_MARKETS, CopyActivities, TargetRequest, ViewRequest
-    from arbitrage.saga import LegFill
+    from arbitrage.saga import FillOutcome, LegFill
     from copytrade.copies import (
         CopyState,
         CopyStatus,
@@ -37,6 +37,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.placement import place
     from workflows.risk_supervisor import report_saga_finished, request_approval
 
+_STATES = {
+    FillOutcome.REFUSED: CopyState.FAILED,
+    FillOutcome.NOTHING: CopyState.SKIPPED,
+    FillOutcome.PARTIAL: CopyState.PARTIALLY_FILLED,
+    FillOutcome.FULL: CopyState.FILLED,
+}
 READ_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=200),
     maximum_interval=timedelta(seconds=5),
@@ -129,14 +135,14 @@ class CopyTradeWorkflow:
         await report_saga_finished(tenant, copy_finished(self._current()))
 
     def _settle(self, order: LegFill) -> None:
-        if order.filled <= 0:
-            state = CopyState.FAILED if order.rejected else CopyState.SKIPPED
-            reason = order.rejected or "nothing at the limit price: the FAK order filled nothing (not chased)"
-        elif order.filled < order.intent.quantity:
-            state, reason = CopyState.PARTIALLY_FILLED, f"{order.filled} of {order.intent.quantity} filled"
-        else:
-            state, reason = CopyState.FILLED, ""
-        self._set(state, reason=reason, order=order)
+        outcome = order.outcome
+        reason = {
+            FillOutcome.REFUSED: order.rejected or "",
+            FillOutcome.NOTHING: "nothing at the limit price: the FAK order filled nothing (not chased)",
+            FillOutcome.PARTIAL: order.partial_reason,
+            FillOutcome.FULL: "",
+        }[outcome]
+        self._set(_STATES[outcome], reason=reason, order=order)
 
     def _current(self) -> CopyStatus:
         assert self._status is not None

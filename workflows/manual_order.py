@@ -17,7 +17,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 with workflow.unsafe.imports_passed_through():
     from activities.markets import UNKNOWN_MARKET, MarketActivities, MarketRequest
     from activities.orders import OrderActivities
-    from arbitrage.saga import LegFill, client_order_id
+    from arbitrage.saga import FillOutcome, LegFill, client_order_id
     from domain.accounts import AccountRef
     from domain.manual_orders import ManualOrderInput, ManualOrderState, ManualOrderStatus, market_problem
     from domain.models import Order, OrderIntent
@@ -25,6 +25,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.placement import RECONCILE_RETRY, place
     from workflows.risk_supervisor import report_saga_finished, request_approval
 
+_STATES = {
+    FillOutcome.REFUSED: ManualOrderState.FAILED,
+    FillOutcome.NOTHING: ManualOrderState.UNFILLED,
+    FillOutcome.PARTIAL: ManualOrderState.PARTIALLY_FILLED,
+    FillOutcome.FULL: ManualOrderState.FILLED,
+}
 READ_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_attempts=5)
 ORDER_TIMEOUT = timedelta(seconds=10)
 
@@ -119,15 +125,15 @@ class ManualOrderWorkflow:
         return found or placed
 
     def _settle(self, fill: LegFill) -> None:
-        if fill.filled <= 0:
-            state = ManualOrderState.FAILED if fill.rejected else ManualOrderState.UNFILLED
-            reason = fill.rejected or "nothing filled at the limit price"
-        elif fill.filled < fill.intent.quantity:
-            state, reason = ManualOrderState.PARTIALLY_FILLED, f"{fill.filled} of {fill.intent.quantity} filled"
-        else:
-            state, reason = ManualOrderState.FILLED, ""
+        outcome = fill.outcome
+        reason = {
+            FillOutcome.REFUSED: fill.rejected or "",
+            FillOutcome.NOTHING: "nothing filled at the limit price",
+            FillOutcome.PARTIAL: fill.partial_reason,
+            FillOutcome.FULL: "",
+        }[outcome]
         self._set(
-            state=state,
+            state=_STATES[outcome],
             reason=reason,
             filled=fill.filled,
             cost=fill.cost,
