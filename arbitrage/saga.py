@@ -122,9 +122,14 @@ class LegFill(_Model):
             return FillOutcome.REFUSED if self.rejected else FillOutcome.NOTHING
         return FillOutcome.PARTIAL if self.filled < self.intent.quantity else FillOutcome.FULL
 
-    @property
-    def partial_reason(self) -> str:
-        return f"{self.filled} of {self.intent.quantity} filled"
+    def reason(self, nothing: str) -> str:
+        """Why the outcome is what it is, in the workflow's words for a fill of nothing (`nothing`)."""
+        return {
+            FillOutcome.REFUSED: self.rejected or "",
+            FillOutcome.NOTHING: nothing,
+            FillOutcome.PARTIAL: f"{self.filled} of {self.intent.quantity} filled",
+            FillOutcome.FULL: "",
+        }[self.outcome]
 
     @classmethod
     def rejected_intent(cls, intent: OrderIntent, reason: str) -> LegFill:

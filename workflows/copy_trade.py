@@ -135,14 +135,8 @@ class CopyTradeWorkflow:
         await report_saga_finished(tenant, copy_finished(self._current()))
 
     def _settle(self, order: LegFill) -> None:
-        outcome = order.outcome
-        reason = {
-            FillOutcome.REFUSED: order.rejected or "",
-            FillOutcome.NOTHING: "nothing at the limit price: the FAK order filled nothing (not chased)",
-            FillOutcome.PARTIAL: order.partial_reason,
-            FillOutcome.FULL: "",
-        }[outcome]
-        self._set(_STATES[outcome], reason=reason, order=order)
+        reason = order.reason("nothing at the limit price: the FAK order filled nothing (not chased)")
+        self._set(_STATES[order.outcome], reason=reason, order=order)
 
     def _current(self) -> CopyStatus:
         assert self._status is not None

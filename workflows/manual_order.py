@@ -125,16 +125,9 @@ class ManualOrderWorkflow:
         return found or placed
 
     def _settle(self, fill: LegFill) -> None:
-        outcome = fill.outcome
-        reason = {
-            FillOutcome.REFUSED: fill.rejected or "",
-            FillOutcome.NOTHING: "nothing filled at the limit price",
-            FillOutcome.PARTIAL: fill.partial_reason,
-            FillOutcome.FULL: "",
-        }[outcome]
         self._set(
-            state=_STATES[outcome],
-            reason=reason,
+            state=_STATES[fill.outcome],
+            reason=fill.reason("nothing filled at the limit price"),
             filled=fill.filled,
             cost=fill.cost,
             fees=fill.fees,

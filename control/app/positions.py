@@ -13,11 +13,25 @@ from risk.pnl import PnlLine, PnlReport, PnlScope
 from risk.supervision import RiskStatus
 
 
+class PnlTotal(BaseModel):
+    """A P&L line with its total said, so no client adds money up itself."""
+
+    key: str
+    realized: Decimal
+    unrealized: Decimal
+    fees: Decimal
+    total: Decimal
+
+    @classmethod
+    def of(cls, line: PnlLine) -> PnlTotal:
+        return cls(key=line.key, realized=line.realized, unrealized=line.unrealized, fees=line.fees, total=line.total)
+
+
 class VenuePosition(BaseModel):
     venue: Venue
     exposure: Decimal
     balance: Decimal | None
-    pnl: PnlLine | None
+    pnl: PnlTotal | None
 
 
 class LeaderPosition(BaseModel):
@@ -35,18 +49,22 @@ class Positions(BaseModel):
     contracts: Decimal
     exposure: Decimal
     venues: list[VenuePosition]
-    pairs: list[PnlLine]
-    days: list[PnlLine]
+    pairs: list[PnlTotal]
+    days: list[PnlTotal]
     leaders: list[LeaderPosition]
-    total: PnlLine | None
+    total: PnlTotal | None
     unmarked: list[str]
 
 
 def positions(status: RiskStatus, report: PnlReport | None, follows: list[Follow]) -> Positions:
     lines = report.lines if report is not None else ()
 
-    def scoped(scope: PnlScope) -> list[PnlLine]:
-        return [ln for ln in lines if ln.scope is scope]
+    def scoped(scope: PnlScope) -> list[PnlTotal]:
+        return [PnlTotal.of(ln) for ln in lines if ln.scope is scope]
+
+    def venue_line(venue: Venue) -> PnlTotal | None:
+        line = report.line(PnlScope.VENUE, venue.value) if report is not None else None
+        return PnlTotal.of(line) if line is not None else None
 
     venues = sorted(set(status.exposure_by_venue) | set(status.balances), key=lambda v: v.value)
     return Positions(
@@ -58,7 +76,7 @@ def positions(status: RiskStatus, report: PnlReport | None, follows: list[Follow
                 venue=v,
                 exposure=status.exposure_by_venue.get(v, Decimal(0)),
                 balance=status.balances.get(v),
-                pnl=report.line(PnlScope.VENUE, v.value) if report is not None else None,
+                pnl=venue_line(v),
             )
             for v in venues
         ],
@@ -76,6 +94,6 @@ def positions(status: RiskStatus, report: PnlReport | None, follows: list[Follow
             )
             for f in follows
         ],
-        total=report.total if report is not None else None,
+        total=PnlTotal.of(report.total) if report is not None else None,
         unmarked=list(report.unmarked) if report is not None else [],
     )

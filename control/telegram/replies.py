@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from control.app.operations import Health
 from control.app.positions import Positions
@@ -14,6 +14,8 @@ from domain.models import MarketPair, utc_now
 from risk.models import Limits
 from risk.pnl import PnlReport, PnlScope
 from risk.supervision import RiskStatus
+
+CENT = Decimal("0.01")  # shown to the cent, half-up: a display, never a booking
 
 HELP = """Commands:
 /status  health, mode and risk
@@ -33,7 +35,7 @@ HELP = """Commands:
 
 
 def money(value: Decimal) -> str:
-    return f"${value.quantize(Decimal('0.01'))}"
+    return f"${value.quantize(CENT, rounding=ROUND_HALF_UP)}"
 
 
 def status(health: Health, risk: RiskStatus) -> str:

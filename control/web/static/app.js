@@ -27,7 +27,17 @@ function cell(row, value) {
   row.appendChild(td);
   return td;
 }
-function money(value) { return value === null || value === undefined ? "" : "$" + Number(value).toFixed(2); }
+function money(value) {
+  // Dollars as the API sends them (decimal strings), to the cent half-up, in integer arithmetic: no floats.
+  if (value === null || value === undefined) return "";
+  const match = /^(-?)(\d+)(?:\.(\d*))?$/.exec(String(value));
+  if (!match) return String(value);
+  const [, sign, whole, fraction = ""] = match;
+  let cents = BigInt(whole + fraction.padEnd(2, "0").slice(0, 2));
+  if ((fraction[2] || "0") >= "5") cents += 1n;
+  const text = cents.toString().padStart(3, "0");
+  return `${sign && cents ? "-" : ""}$${text.slice(0, -2)}.${text.slice(-2)}`;
+}
 
 function allowed(role) { return health && RANK[health.role] >= RANK[role]; }
 function applyRole() {
@@ -116,10 +126,10 @@ async function loadPairs() {
 async function loadPositions() {
   const book = await call("/v1/positions");
   const rows = [
-    ...book.venues.map((v) => ["venue", v.venue, money(v.exposure), v.pnl ? money(Number(v.pnl.realized) + Number(v.pnl.unrealized)) : ""]),
-    ...book.pairs.map((p) => ["pair", p.key, "", money(Number(p.realized) + Number(p.unrealized))]),
+    ...book.venues.map((v) => ["venue", v.venue, money(v.exposure), v.pnl ? money(v.pnl.total) : ""]),
+    ...book.pairs.map((p) => ["pair", p.key, "", money(p.total)]),
     ...book.leaders.map((l) => ["leader", `${l.venue} ${l.leader}`, money(l.notional), money(l.realized_pnl)]),
-    ...book.days.map((d) => ["day", d.key, "", money(Number(d.realized) + Number(d.unrealized))]),
+    ...book.days.map((d) => ["day", d.key, "", money(d.total)]),
   ];
   const tbody = $("positions");
   tbody.replaceChildren();
