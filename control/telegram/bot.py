@@ -345,9 +345,9 @@ class TelegramBot:
             raise OperationError("usage: /limits [<key> <value>]")
         key, value = args
         caller.require(Role.OWNER)
-        before = getattr(current, key, None)
-        if before is None:
+        if key not in type(current).model_fields:
             raise OperationError(f"unknown limit {key!r}; /limits lists them")
+        before = getattr(current, key)
 
         async def run(who: Caller) -> str:
             changed = await self.ops.set_limit(who, key, value)
