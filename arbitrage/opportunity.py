@@ -11,6 +11,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.accounts import DEFAULT_TENANT, TenantId
 from domain.models import Outcome, UtcDatetime, Venue, utc_now
 from storage.database import session_factory
 from storage.tables import OpportunityRow
@@ -103,8 +104,9 @@ class SqlOpportunityRecorder:
     """The `opportunities` table: one row per opportunity, its latest outcome in `outcome`/`reason`
     and every outcome, in order, under `details["history"]`."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, tenant_id: TenantId = DEFAULT_TENANT) -> None:
         self._sessions = session_factory(engine)
+        self._tenant = tenant_id
 
     async def record_detected(self, opportunity: Opportunity) -> None:
         details = opportunity.model_dump(mode="json")
@@ -117,6 +119,7 @@ class SqlOpportunityRecorder:
             session.add(
                 OpportunityRow(
                     id=opportunity.opportunity_id,
+                    tenant_id=self._tenant,
                     pair_id=opportunity.pair_id,
                     direction=opportunity.direction.value,
                     quantity=Decimal(opportunity.contracts),

@@ -199,6 +199,7 @@ class PositionRow(Base):
 class OpportunityRow(Base):
     __tablename__ = "opportunities"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64), index=True)
     pair_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     direction: Mapped[str] = mapped_column(String(40), nullable=False)
     quantity: Mapped[Decimal] = mapped_column(Micros(), nullable=False)

@@ -22,7 +22,7 @@ from control.app.audit import AuditView
 from control.app.operations import Health, Operations
 from control.app.pages import MAX_LIMIT, Page
 from control.app.positions import Positions
-from control.app.records import CopyView, SagaView
+from control.app.records import CopyView, OpportunityView, SagaView
 from control.web.routes import mount_dashboard
 from copytrade.leaders import Follow
 from domain.manual_orders import ManualOrder, ManualOrderStatus
@@ -210,6 +210,10 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     async def copy(who: As, fill_key: str) -> CopyView:
         return await ops.copy(who, fill_key)
 
+    @v1.get("/opportunities", response_model=Page[OpportunityView], tags=["sagas"])
+    async def opportunities(who: As, cursor: Cursor = None, limit: Limit = 50) -> Page[OpportunityView]:
+        return await ops.opportunities(who, cursor=cursor, limit=limit)
+
     @v1.get("/sagas", response_model=Page[SagaView], tags=["sagas"])
     async def sagas(who: As, state: str | None = None, cursor: Cursor = None, limit: Limit = 50) -> Page[SagaView]:
         return await ops.sagas(who, state=state, cursor=cursor, limit=limit)
@@ -220,23 +224,23 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
 
     @v1.get("/pairs", response_model=list[MarketPair], tags=["pairs"])
     async def pairs(who: As, status: PairStatus | None = None) -> list[MarketPair]:
-        return await ops.pairs(who, status)
+        return await ops.pair_desk.pairs(who, status)
 
     @v1.post("/pairs/suggest", response_model=Suggested, tags=["pairs"])
     async def suggest_pairs(who: As, body: SuggestBody) -> Suggested:
         """Match a Gamma listing against a Kalshi listing (as the venues answer them); candidates wait for review."""
-        stored, rejected = await ops.suggest_pairs(
+        stored, rejected = await ops.pair_desk.suggest(
             who, body.polymarket, body.kalshi, top_k=body.top_k, min_confidence=body.min_confidence
         )
         return Suggested(pairs=stored, rejected=rejected)
 
     @v1.post("/pairs/{pair_id}/confirm", response_model=MarketPair, tags=["pairs"])
     async def confirm(request: Request, who: As, pair_id: str, key: IdempotencyKey = None) -> JSONResponse:
-        return await once(request)(who, key, lambda: ops.decide_pair(who, pair_id, PairStatus.CONFIRMED))
+        return await once(request)(who, key, lambda: ops.pair_desk.decide(who, pair_id, PairStatus.CONFIRMED))
 
     @v1.post("/pairs/{pair_id}/reject", response_model=MarketPair, tags=["pairs"])
     async def reject(request: Request, who: As, pair_id: str, key: IdempotencyKey = None) -> JSONResponse:
-        return await once(request)(who, key, lambda: ops.decide_pair(who, pair_id, PairStatus.REJECTED))
+        return await once(request)(who, key, lambda: ops.pair_desk.decide(who, pair_id, PairStatus.REJECTED))
 
     @v1.post("/orders", response_model=ManualOrderStatus, tags=["orders"])
     async def place_order(request: Request, who: As, body: ManualOrder, key: TradeKey) -> JSONResponse:

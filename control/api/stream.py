@@ -47,6 +47,7 @@ async def event_stream(
     ops: Operations, caller: Caller, book_tops: BookTops | None = None, poll_s: float = POLL_S
 ) -> AsyncIterator[str]:
     sagas: dict[str, tuple[str, str]] = {}
+    opportunities: dict[str, str] = {}
     copies: set[str] = set()
     last_alert = 0
     risk: Any = None
@@ -59,6 +60,11 @@ async def event_stream(
                 yield sse("saga", saga)
         # only the latest page can change or grow, so only it is remembered
         sagas = {s.workflow_id: (s.state, s.updated_at.isoformat()) for s in latest_sagas}
+        latest_opportunities = (await ops.opportunities(caller, limit=50)).items
+        for opportunity in reversed(latest_opportunities):
+            if opportunities.get(opportunity.id) != opportunity.outcome:  # found, then taken or skipped
+                yield sse("opportunity", opportunity)
+        opportunities = {o.id: o.outcome for o in latest_opportunities}
         latest_copies = (await ops.copies(caller, limit=50)).items
         for copy in reversed(latest_copies):
             if copy.fill_key not in copies:

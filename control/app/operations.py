@@ -25,7 +25,7 @@ from control.app.orders import ManualOrders
 from control.app.pages import Page
 from control.app.pairs import Pairs
 from control.app.positions import Positions, positions
-from control.app.records import CopyView, Records, SagaView
+from control.app.records import CopyView, OpportunityView, Records, SagaView
 from control.app.risk import RiskControl
 from copytrade.leaders import Follow
 from domain.manual_orders import ManualOrder, ManualOrderState, ManualOrderStatus
@@ -184,6 +184,12 @@ class Operations:
         caller.require(Role.VIEWER)
         return await Records(self.engine).copy(caller.tenant_id, fill_key)
 
+    async def opportunities(
+        self, caller: Caller, *, cursor: str | None = None, limit: int = 50
+    ) -> Page[OpportunityView]:
+        caller.require(Role.VIEWER)
+        return await Records(self.engine).opportunities(caller.tenant_id, cursor=cursor, limit=limit)
+
     async def sagas(
         self, caller: Caller, *, state: str | None = None, cursor: str | None = None, limit: int = 50
     ) -> Page[SagaView]:
@@ -193,30 +199,6 @@ class Operations:
     async def saga(self, caller: Caller, workflow_id: str) -> SagaView:
         caller.require(Role.VIEWER)
         return await Records(self.engine).saga(caller.tenant_id, workflow_id)
-
-    async def pairs(self, caller: Caller, status: PairStatus | None = None) -> list[MarketPair]:
-        """Pairs are market knowledge shared by every tenant; deciding one is audited in the decider's tenant."""
-        caller.require(Role.VIEWER)
-        return await Pairs(SqlPairRepository(self.engine)).list_pairs(status)
-
-    async def suggest_pairs(
-        self, caller: Caller, polymarket: Any, kalshi: Any, *, top_k: int = 3, min_confidence: float = 0.5
-    ) -> tuple[list[MarketPair], list[str]]:
-        """Candidates from both venues' listings, stored for review; decisions already made are kept."""
-        caller.require(Role.TRADER)
-        found = await Pairs(SqlPairRepository(self.engine)).suggest_listings(
-            polymarket, kalshi, top_k=top_k, min_confidence=min_confidence
-        )
-        await self._audit(caller, "pairs_suggest", None, stored=len(found[0]))
-        return found
-
-    async def decide_pair(self, caller: Caller, pair_id: str, status: PairStatus) -> MarketPair:
-        caller.require(Role.TRADER)
-        if status not in (PairStatus.CONFIRMED, PairStatus.REJECTED):
-            raise OperationError(f"a pair is confirmed or rejected, not {status.value}")
-        pair = await Pairs(SqlPairRepository(self.engine)).decide(pair_id, status, caller.actor)
-        await self._audit(caller, f"pair_{status.value}", pair_id)
-        return pair
 
     def _orders(self, caller: Caller) -> ManualOrders:
         return ManualOrders(self.client, caller.tenant_id, self.timeout)
@@ -255,6 +237,10 @@ class Operations:
     def people(self) -> People:
         return People(self.engine)
 
+    @property
+    def pair_desk(self) -> PairDesk:
+        return PairDesk(self.engine)
+
 
 @dataclass(frozen=True, slots=True)
 class People:
@@ -263,9 +249,6 @@ class People:
 
     engine: AsyncEngine
 
-    async def _audit(self, caller: Caller, action: str, subject: str | None = None, **details: Any) -> None:
-        await Audit(self.engine).record(caller, action, subject, **details)
-
     async def users(self, caller: Caller) -> list[UserView]:
         caller.require(Role.OWNER)
         return await Access(self.engine).users(caller.tenant_id)
@@ -273,7 +256,7 @@ class People:
     async def add_user(self, caller: Caller, name: str, role: Role) -> UserView:
         caller.require(Role.OWNER)
         user = await Access(self.engine).add_user(caller.tenant_id, name, role)
-        await self._audit(caller, "add_user", name, role=role.value)
+        await Audit(self.engine).record(caller, "add_user", name, role=role.value)
         return user
 
     async def keys(self, caller: Caller) -> list[KeyView]:
@@ -283,13 +266,13 @@ class People:
     async def issue_key(self, caller: Caller, user: str, name: str, role: Role | None = None) -> IssuedKey:
         caller.require(Role.OWNER)
         issued = await Access(self.engine).issue_key(caller.tenant_id, user, name, role)
-        await self._audit(caller, "issue_key", issued.key.id, user=user, role=issued.key.role.value)
+        await Audit(self.engine).record(caller, "issue_key", issued.key.id, user=user, role=issued.key.role.value)
         return issued
 
     async def revoke_key(self, caller: Caller, key_id: str) -> KeyView:
         caller.require(Role.OWNER)
         key = await Access(self.engine).revoke_key(caller.tenant_id, key_id)
-        await self._audit(caller, "revoke_key", key_id)
+        await Audit(self.engine).record(caller, "revoke_key", key_id)
         return key
 
     async def link_code(self, caller: Caller, user: str) -> str:
@@ -297,5 +280,36 @@ class People:
         if user != caller.user_id:
             caller.require(Role.OWNER)
         code = await Access(self.engine).issue_link_code(caller.tenant_id, user)
-        await self._audit(caller, "link_code", user)
+        await Audit(self.engine).record(caller, "link_code", user)
         return code
+
+
+@dataclass(frozen=True, slots=True)
+class PairDesk:
+    """Pairs are market knowledge shared by every tenant and live in the database only, so the CLI can
+    review them with no Temporal running; deciding one is audited in the decider's tenant."""
+
+    engine: AsyncEngine
+
+    async def pairs(self, caller: Caller, status: PairStatus | None = None) -> list[MarketPair]:
+        caller.require(Role.VIEWER)
+        return await Pairs(SqlPairRepository(self.engine)).list_pairs(status)
+
+    async def suggest(
+        self, caller: Caller, polymarket: Any, kalshi: Any, *, top_k: int = 3, min_confidence: float = 0.5
+    ) -> tuple[list[MarketPair], list[str]]:
+        """Candidates from both venues' listings, stored for review; decisions already made are kept."""
+        caller.require(Role.TRADER)
+        found = await Pairs(SqlPairRepository(self.engine)).suggest_listings(
+            polymarket, kalshi, top_k=top_k, min_confidence=min_confidence
+        )
+        await Audit(self.engine).record(caller, "pairs_suggest", None, stored=len(found[0]))
+        return found
+
+    async def decide(self, caller: Caller, pair_id: str, status: PairStatus) -> MarketPair:
+        caller.require(Role.TRADER)
+        if status not in (PairStatus.CONFIRMED, PairStatus.REJECTED):
+            raise OperationError(f"a pair is confirmed or rejected, not {status.value}")
+        pair = await Pairs(SqlPairRepository(self.engine)).decide(pair_id, status, caller.actor)
+        await Audit(self.engine).record(caller, f"pair_{status.value}", pair_id)
+        return pair

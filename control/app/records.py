@@ -1,4 +1,4 @@
-"""What sagas and copies did, read from the database one tenant at a time, newest first.
+"""What opportunities, sagas and copies did, read from the database one tenant at a time, newest first.
 
 Another tenant's saga or copy is answered exactly like one that does not exist, so ids cannot
 be probed across tenants.
@@ -19,7 +19,23 @@ from control.app.errors import NotFound
 from control.app.pages import Page, bad_cursor, checked_limit, decode_cursor, page_of
 from domain.accounts import DEFAULT_TENANT, TenantId
 from storage.database import session_factory
-from storage.tables import CopyOutcomeRow, SagaRow
+from storage.tables import CopyOutcomeRow, OpportunityRow, SagaRow
+
+
+class OpportunityView(BaseModel):
+    """One opportunity the detector found and what became of it (`outcome`: detected, taken or skipped,
+    `reason` the saga id or why not); `details` is the opportunity itself: legs, prices, fees."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: str
+    pair_id: str
+    direction: str
+    quantity: Decimal
+    expected_profit: Decimal
+    outcome: str
+    reason: str | None
+    detected_at: datetime
+    details: dict[str, Any]
 
 
 class SagaView(BaseModel):
@@ -74,6 +90,27 @@ def _saga_of(tenant_id: TenantId) -> ColumnElement[bool]:
 class Records:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = session_factory(engine)
+
+    async def opportunities(
+        self, tenant_id: TenantId, *, cursor: str | None = None, limit: int = 50
+    ) -> Page[OpportunityView]:
+        query = (
+            select(OpportunityRow)
+            .where(owned_by(OpportunityRow.tenant_id, tenant_id))
+            .order_by(OpportunityRow.detected_at.desc(), OpportunityRow.id.desc())
+            .limit(checked_limit(limit) + 1)
+        )
+        if cursor is not None:
+            at, key = _position(cursor)
+            query = query.where(
+                or_(
+                    OpportunityRow.detected_at < at,
+                    and_(OpportunityRow.detected_at == at, OpportunityRow.id < key),
+                )
+            )
+        async with self._sessions() as session:
+            rows = [OpportunityView.model_validate(r) for r in (await session.scalars(query)).all()]
+        return page_of(rows, limit, lambda v: f"{v.detected_at.isoformat()}|{v.id}")
 
     async def sagas(
         self, tenant_id: TenantId, *, state: str | None = None, cursor: str | None = None, limit: int = 50

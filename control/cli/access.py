@@ -7,19 +7,14 @@ audited with interface `cli`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import typer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from control.app.access import Access, Role, local_operator, user_name
 from control.app.audit import Audit
 from control.app.operations import People
-from control.cli.console import console, fail, run, settings
-from control.services import open_database
+from control.cli.console import console, fail, with_database
 
-T = TypeVar("T")
 TENANT = typer.Option("default", "--tenant", help="The tenant to act in")
 
 tenants_app = typer.Typer(no_args_is_help=True, help="Tenants: isolated owners of accounts, risk and copies")
@@ -34,23 +29,9 @@ def _role(name: str) -> Role:
         fail(f"unknown role {name!r}: owner, trader or viewer")
 
 
-def _with_engine(action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
-    loaded = settings()
-
-    async def go() -> T:
-        engine = await open_database(loaded)
-        try:
-            await Access(engine).ensure_default()
-            return await action(engine)
-        finally:
-            await engine.dispose()
-
-    return run(go())
-
-
 @tenants_app.command("list")
 def tenants_list() -> None:
-    for t in _with_engine(lambda e: Access(e).tenants()):
+    for t in with_database(lambda e: Access(e).tenants()):
         typer.echo(f"{t.id}  {t.tier:10} {t.name}")
 
 
@@ -69,7 +50,7 @@ def tenants_create(
         await access.add_user(tenant_id, owner, Role.OWNER)
         await Audit(engine).record(local_operator(tenant_id), "create_tenant", tenant_id, tier=tier, owner=owner)
 
-    _with_engine(go)
+    with_database(go)
     typer.echo(
         f"tenant {tenant_id} ({tier}) with owner {owner}; a key: inertial keys create {owner} --tenant {tenant_id}"
     )
@@ -77,7 +58,7 @@ def tenants_create(
 
 @users_app.command("list")
 def users_list(tenant: str = TENANT) -> None:
-    for u in _with_engine(lambda e: People(e).users(local_operator(tenant))):
+    for u in with_database(lambda e: People(e).users(local_operator(tenant))):
         linked = "telegram linked" if u.telegram_linked else ""
         typer.echo(f"{user_name(u.id):20} {u.role:7} {linked}")
 
@@ -85,14 +66,14 @@ def users_list(tenant: str = TENANT) -> None:
 @users_app.command("add")
 def users_add(name: str, role: str = typer.Option("viewer", "--role"), tenant: str = TENANT) -> None:
     chosen = _role(role)
-    user = _with_engine(lambda e: People(e).add_user(local_operator(tenant), name, chosen))
+    user = with_database(lambda e: People(e).add_user(local_operator(tenant), name, chosen))
     typer.echo(f"user {name} ({user.role}) in tenant {tenant}")
 
 
 @users_app.command("link")
 def users_link(name: str, tenant: str = TENANT) -> None:
     """A one-time code that links NAME's Telegram account: send `/start CODE` to the bot."""
-    code = _with_engine(lambda e: People(e).link_code(local_operator(tenant), name))
+    code = with_database(lambda e: People(e).link_code(local_operator(tenant), name))
     typer.echo(f"send  /start {code}  to the bot within 10 minutes")
 
 
@@ -105,14 +86,14 @@ def keys_create(
 ) -> None:
     """Print a new key once; only its hash is kept."""
     chosen = _role(role) if role else None
-    issued = _with_engine(lambda e: People(e).issue_key(local_operator(tenant), user, name, chosen))
+    issued = with_database(lambda e: People(e).issue_key(local_operator(tenant), user, name, chosen))
     console.print(f"key {issued.key.id} ({issued.key.role}) for {user}; shown only now:", highlight=False)
     typer.echo(issued.secret)
 
 
 @keys_app.command("list")
 def keys_list(tenant: str = TENANT) -> None:
-    for k in _with_engine(lambda e: People(e).keys(local_operator(tenant))):
+    for k in with_database(lambda e: People(e).keys(local_operator(tenant))):
         used = f"last used {k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "never used"
         state = f"REVOKED {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else used
         typer.echo(f"{k.id}  {user_name(k.user_id):16} {k.role:7} {k.name:12} {state}")
@@ -120,5 +101,5 @@ def keys_list(tenant: str = TENANT) -> None:
 
 @keys_app.command("revoke")
 def keys_revoke(key_id: str, tenant: str = TENANT) -> None:
-    _with_engine(lambda e: People(e).revoke_key(local_operator(tenant), key_id))
+    with_database(lambda e: People(e).revoke_key(local_operator(tenant), key_id))
     typer.echo(f"key {key_id} revoked")

@@ -15,8 +15,9 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from control.app.access import Caller, Interface, Role
+from control.app.access import Access, Caller, Interface, Role
 from control.app.connect import operator_client
 from control.app.errors import OperationError
 from control.app.operations import Operations
@@ -82,6 +83,21 @@ def operate(
                 client, engine, loaded.temporal.task_queue, paper=loaded.dry_run, timeout=timedelta(seconds=timeout)
             )
             return await action(ops, cli_caller(tenant, actor))
+        finally:
+            await engine.dispose()
+
+    return run(go())
+
+
+def with_database(action: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """Run `action` on the configured database (migrated, with the embedded default tenant), no Temporal."""
+    loaded = settings()
+
+    async def go() -> T:
+        engine = await open_database(loaded)
+        try:
+            await Access(engine).ensure_default()
+            return await action(engine)
         finally:
             await engine.dispose()
 

@@ -7,34 +7,17 @@ confirmed pairs are traded. The operations are `control.app.pairs`; this module 
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from rich.table import Table
 
-from control.app.pairs import Pairs
-from control.cli.console import console, fail, run, settings
-from control.services import open_database
+from control.app.operations import PairDesk
+from control.cli.console import cli_caller, console, fail, with_database
 from domain.models import MarketPair, PairStatus
-from matching.pairs import SqlPairRepository
 
 app = typer.Typer(help="Cross-venue market pairs: suggest, list, confirm, reject.", no_args_is_help=True)
-T = TypeVar("T")
-
-
-def _with_pairs(action: Callable[[Pairs], Awaitable[T]]) -> T:
-    loaded = settings()
-
-    async def go() -> T:
-        engine = await open_database(loaded)
-        try:
-            return await action(Pairs(SqlPairRepository(engine)))
-        finally:
-            await engine.dispose()
-
-    return run(go())
+TENANT = typer.Option("default", "--tenant", help="The tenant whose audit log records the decision")
 
 
 def _table(pairs: list[MarketPair]) -> Table:
@@ -59,14 +42,17 @@ def suggest(
     kalshi: Path = typer.Argument(..., exists=True, help="Kalshi /markets (or /events with markets) JSON"),
     top_k: int = typer.Option(3, min=1, help="Candidates kept per Kalshi market"),
     min_confidence: float = typer.Option(0.5, min=0.0, max=1.0, help="Drop candidates below this"),
+    tenant: str = TENANT,
 ) -> None:
     """Match the listings and store the candidates (existing decisions are kept)."""
     try:
         listings = json.loads(polymarket.read_text()), json.loads(kalshi.read_text())
     except ValueError as exc:
         fail(f"a listing is not JSON: {exc}")
-    stored, rejected = _with_pairs(
-        lambda pairs: pairs.suggest_listings(*listings, top_k=top_k, min_confidence=min_confidence)
+    stored, rejected = with_database(
+        lambda engine: PairDesk(engine).suggest(
+            cli_caller(tenant), *listings, top_k=top_k, min_confidence=min_confidence
+        )
     )
     for reason in rejected:
         console.print(f"[yellow]skipped Polymarket listing:[/] {reason}")
@@ -79,11 +65,11 @@ def list_pairs(
     status: PairStatus | None = typer.Option(None, case_sensitive=False, help="Only pairs in this status"),
 ) -> None:
     """Show stored pairs, most confident first."""
-    console.print(_table(_with_pairs(lambda pairs: pairs.list_pairs(status))))
+    console.print(_table(with_database(lambda engine: PairDesk(engine).pairs(cli_caller("default"), status))))
 
 
-def _decide(pair_id: str, status: PairStatus, by: str) -> None:
-    pair = _with_pairs(lambda pairs: pairs.decide(pair_id, status, by))
+def _decide(pair_id: str, status: PairStatus, by: str, tenant: str) -> None:
+    pair = with_database(lambda engine: PairDesk(engine).decide(cli_caller(tenant, by), pair_id, status))
     console.print(_table([pair]))
 
 
@@ -91,12 +77,13 @@ def _decide(pair_id: str, status: PairStatus, by: str) -> None:
 def confirm(
     pair_id: str,
     by: str = typer.Option(..., "--by", help="Who checked that both markets resolve on the same event"),
+    tenant: str = TENANT,
 ) -> None:
     """Confirm a pair: the detector will trade it."""
-    _decide(pair_id, PairStatus.CONFIRMED, by)
+    _decide(pair_id, PairStatus.CONFIRMED, by, tenant)
 
 
 @app.command()
-def reject(pair_id: str, by: str = typer.Option(..., "--by", help="Who rejected it")) -> None:
+def reject(pair_id: str, by: str = typer.Option(..., "--by", help="Who rejected it"), tenant: str = TENANT) -> None:
     """Reject a pair: it will not be traded or suggested as new again."""
-    _decide(pair_id, PairStatus.REJECTED, by)
+    _decide(pair_id, PairStatus.REJECTED, by, tenant)

@@ -278,14 +278,14 @@ class TelegramBot:
 
     async def _pairs(self, caller: Caller, args: list[str], tid: str) -> Reply:
         """The first candidate with its flags and Confirm/Reject buttons; /pairs again for the next."""
-        candidates = await self.ops.pairs(caller, PairStatus.CANDIDATE)
+        candidates = await self.ops.pair_desk.pairs(caller, PairStatus.CANDIDATE)
         if not candidates:
             return Reply("no pairs waiting for review")
         pair = candidates[0]
 
         def decide(status: PairStatus) -> Action:
             async def run(who: Caller) -> str:
-                decided = await self.ops.decide_pair(who, pair.pair_id, status)
+                decided = await self.ops.pair_desk.decide(who, pair.pair_id, status)
                 return f"pair {decided.pair_id} {decided.status.value}"
 
             return run

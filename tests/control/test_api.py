@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import hypothesis
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from arbitrage.opportunity import OutcomeKind, SqlOpportunityRecorder
 from control.api.app import create_api
 from control.api.limits import Rate, RateLimiter
 from control.app.access import Access, Role
@@ -38,7 +40,7 @@ from storage import migrate
 from storage.database import create_engine, session_factory
 from storage.tables import AuditEvent, CopyOutcomeRow, SagaRow
 from tests.control.test_pairs_cli import KALSHI_MARKETS, gamma
-from tests.workflows.saga_fixtures import POLY, end_follows, venues
+from tests.workflows.saga_fixtures import POLY, end_follows, opportunity, venues
 from tests.workflows.test_copy_trade import markets
 from venues.accounts import VenueAccounts
 from workers.worker import build_worker
@@ -215,8 +217,9 @@ async def test_follow_pause_unfollow_reach_the_leader_workflow(api: Api) -> None
     assert (await api.client.get_workflow_handle(f"copy-leader-{a}-polymarket-{WALLET.lower()}").describe()).status
 
 
-async def test_tenant_b_cannot_read_or_change_tenant_a(api: Api) -> None:
-    a, b = api.tenants
+async def _seed_tenant_a(api: Api, http: httpx.AsyncClient) -> dict[str, str]:
+    """Something of tenant A's behind every kind of id a route takes."""
+    a = api.tenants[0]
     now = utc_now()
     async with session_factory(api.engine)() as session:
         session.add(SagaRow(workflow_id=f"arb-{a}-1", tenant_id=a, kind="arb", state="Completed", started_at=now))
@@ -237,20 +240,144 @@ async def test_tenant_b_cannot_read_or_change_tenant_a(api: Api) -> None:
             )
         )
         await session.commit()
+    followed = await http.post(
+        "/v1/leaders", json={"venue": "polymarket", "leader": WALLET}, headers=api.headers("a-trader")
+    )
+    assert followed.status_code == 200, followed.text
+    order = {"venue": "polymarket", "market_id": POLY.market_id, "outcome": "yes", "side": "buy"}
+    placed = await http.post(
+        "/v1/orders",
+        json={**order, "price": "0.42", "quantity": "5", "rest_seconds": 600},
+        headers=api.headers("a-trader", **{"Idempotency-Key": "shared-key"}),
+    )
+    assert placed.status_code == 200, placed.text
+    made = await http.post("/v1/users", json={"name": "alice-only", "role": "trader"}, headers=api.headers("a-owner"))
+    assert made.status_code == 201, made.text
+    a_keys = (await http.get("/v1/keys", headers=api.headers("a-owner"))).json()
+    return {
+        "venue": "polymarket",
+        "leader": WALLET,
+        "fill_key": "f1",
+        "workflow_id": f"arb-{a}-1",
+        "order_id": placed.json()["order_id"],
+        "name": "alice-only",
+        "key_id": a_keys[0]["id"],
+        "key": "max_open_sagas",
+        "pair_id": "pm-none",
+    }
+
+
+async def _snapshot(api: Api, http: httpx.AsyncClient) -> dict[str, object]:
+    """Everything of A's that B might change, read as A (fields that only reading moves are dropped)."""
+    owner = api.headers("a-owner")
+    risk = (await http.get("/v1/risk", headers=owner)).json()
+    keys = (await http.get("/v1/keys", headers=owner)).json()
+    return {
+        "risk": {k: risk[k] for k in ("kill_switch", "kill_reason", "breaker_open", "open_sagas")},
+        "limits": (await http.get("/v1/risk/limits", headers=owner)).json(),
+        "leaders": (await http.get("/v1/leaders", headers=owner)).json(),
+        "orders": [(o["order_id"], o["state"]) for o in (await http.get("/v1/orders", headers=owner)).json()],
+        "users": (await http.get("/v1/users", headers=owner)).json(),
+        "keys": [{k: v for k, v in key.items() if k != "last_used_at"} for key in keys],
+        "audit": (await http.get("/v1/audit", headers=owner, params={"limit": 200})).json()["items"],
+    }
+
+
+def _none_of_a(a: str) -> Callable[[httpx.Response], None]:
+    def check(response: httpx.Response) -> None:
+        assert response.status_code in (200, 201), response.text
+        assert a not in response.text and WALLET.lower() not in response.text.lower(), response.text
+
+    return check
+
+
+def _is_problem(response: httpx.Response, status: int, says: str) -> None:
+    assert says in _problem(response, status)
+
+
+def _not_found(response: httpx.Response) -> None:
+    _problem(response, 404)
+
+
+async def test_no_route_reaches_another_tenant(api: Api) -> None:
+    """Tenant B's owner calls every route of the API with tenant A's ids; every answer is B's own or a
+    404, and afterwards A's state is what it was. A route added without a case here fails the test."""
+    a, b = api.tenants
     async with await _http(api) as http:
-        assert (await http.get(f"/v1/sagas/arb-{a}-1", headers=api.headers("a-viewer"))).status_code == 200
-        _problem(await http.get(f"/v1/sagas/arb-{a}-1", headers=api.headers("b-owner")), 404)
-        assert (await http.get("/v1/sagas", headers=api.headers("b-owner"))).json()["items"] == []
-        _problem(await http.get("/v1/copies/f1", headers=api.headers("b-owner")), 404)
-        assert (await http.get("/v1/copies", headers=api.headers("b-owner"))).json()["items"] == []
-        a_keys = (await http.get("/v1/keys", headers=api.headers("a-owner"))).json()
-        _problem(await http.delete(f"/v1/keys/{a_keys[0]['id']}", headers=api.headers("b-owner")), 404)
-        assert {u["tenant_id"] for u in (await http.get("/v1/users", headers=api.headers("b-owner"))).json()} == {b}
-        await http.post("/v1/risk/kill", json={"reason": "b only"}, headers=api.headers("b-owner"))
-        assert (await http.get("/v1/risk", headers=api.headers("a-viewer"))).json()["kill_switch"] is False
-        assert (await http.get("/v1/risk", headers=api.headers("b-viewer"))).json()["kill_switch"] is True
-        b_audit = (await http.get("/v1/audit", headers=api.headers("b-owner"))).json()["items"]
-        assert all(e["tenant_id"] == b for e in b_audit)
+        ids = await _seed_tenant_a(api, http)
+        await SqlOpportunityRecorder(api.engine, a).record_detected(opportunity(opportunity_id=f"opp-{a}"))
+        before = await _snapshot(api, http)
+        theirs = _none_of_a(a)
+        order = {"venue": "polymarket", "market_id": POLY.market_id, "outcome": "yes", "side": "buy"}
+        cases: dict[tuple[str, str], tuple[dict[str, Any], Callable[[httpx.Response], None]]] = {
+            ("get", "/v1/health"): ({}, theirs),
+            ("get", "/v1/risk"): ({}, theirs),
+            ("get", "/v1/risk/limits"): ({}, theirs),
+            ("put", "/v1/risk/limits/{key}"): ({"json": {"value": "7"}}, theirs),
+            ("get", "/v1/pnl"): ({}, theirs),
+            ("get", "/v1/positions"): ({}, theirs),
+            ("post", "/v1/risk/kill"): ({"json": {"reason": "b only"}}, theirs),
+            ("post", "/v1/risk/unkill"): ({}, theirs),
+            ("post", "/v1/risk/reset-breaker"): ({}, lambda r: _is_problem(r, 422, "breaker is not open")),
+            ("get", "/v1/leaders"): ({}, theirs),
+            ("get", "/v1/leaders/{venue}/{leader}"): ({}, _not_found),
+            ("patch", "/v1/leaders/{venue}/{leader}/rules"): (
+                {"json": {"changes": {"max_per_trade": "1"}}},
+                _not_found,
+            ),
+            ("post", "/v1/leaders/{venue}/{leader}/pause"): ({"json": {"reason": "mine"}}, _not_found),
+            ("post", "/v1/leaders/{venue}/{leader}/resume"): ({}, _not_found),
+            ("delete", "/v1/leaders/{venue}/{leader}"): ({}, _not_found),
+            ("get", "/v1/copies"): ({}, theirs),
+            ("get", "/v1/copies/{fill_key}"): ({}, _not_found),
+            ("get", "/v1/opportunities"): ({}, theirs),
+            ("get", "/v1/sagas"): ({}, theirs),
+            ("get", "/v1/sagas/{workflow_id}"): ({}, _not_found),
+            # pairs are market knowledge every tenant shares; a decision is audited in the decider's tenant
+            ("get", "/v1/pairs"): ({}, theirs),
+            ("post", "/v1/pairs/suggest"): ({"json": {"polymarket": [], "kalshi": {"markets": []}}}, theirs),
+            ("post", "/v1/pairs/{pair_id}/confirm"): ({}, _not_found),
+            ("post", "/v1/pairs/{pair_id}/reject"): ({}, _not_found),
+            ("get", "/v1/orders"): ({}, theirs),
+            ("get", "/v1/orders/{order_id}"): ({}, _not_found),
+            ("post", "/v1/orders/{order_id}/cancel"): ({}, _not_found),
+            ("get", "/v1/alerts"): ({}, theirs),
+            ("get", "/v1/audit"): ({}, theirs),
+            ("get", "/v1/users"): ({}, theirs),
+            ("post", "/v1/users/{name}/link-code"): ({}, _not_found),
+            ("get", "/v1/keys"): ({}, theirs),
+            ("post", "/v1/keys"): ({"json": {"user": ids["name"], "name": "stolen"}}, _not_found),
+            ("delete", "/v1/keys/{key_id}"): ({}, _not_found),
+            # last: B's own follow, order (under the key A used) and user, none of them A's
+            ("post", "/v1/leaders"): ({"json": {"venue": "polymarket", "leader": WALLET}}, lambda r: _own_follow(r, b)),
+            ("post", "/v1/orders"): (
+                {"json": {**order, "price": "0.42", "quantity": "5"}},
+                lambda r: _own_order(r, b, ids),
+            ),
+            ("post", "/v1/users"): ({"json": {"name": "alice-only", "role": "viewer"}}, theirs),
+        }
+        paths = (await http.get("/openapi.json")).json()["paths"]
+        routes = {(method, path) for path, item in paths.items() for method in item if path != "/v1/stream"}
+        assert routes == set(cases), f"routes without a cross-tenant case: {routes - set(cases)}"
+        for (method, path), (kwargs, check) in cases.items():
+            # the idempotency key A's order used, so B's own order proves keys are per tenant
+            key = "shared-key" if path == "/v1/orders" else f"b-{method}-{path}"
+            headers = api.headers("b-owner", **{"Idempotency-Key": key})
+            response = await http.request(method.upper(), path.format(**ids), headers=headers, **kwargs)
+            check(response)
+        assert await _snapshot(api, http) == before
+        b_audit = (await http.get("/v1/audit", headers=api.headers("b-owner"), params={"limit": 200})).json()
+        assert b_audit["items"] and all(e["tenant_id"] == b for e in b_audit["items"])
+
+
+def _own_follow(response: httpx.Response, tenant: str) -> None:
+    assert response.status_code == 200, response.text
+    assert response.json()["tenant_id"] == tenant
+
+
+def _own_order(response: httpx.Response, tenant: str, ids: dict[str, str]) -> None:
+    assert response.status_code == 200, response.text
+    assert response.json()["tenant_id"] == tenant and response.json()["order_id"] != ids["order_id"]
 
 
 async def test_a_manual_order_is_placed_once_per_key_within_its_tenant(api: Api) -> None:
@@ -369,6 +496,10 @@ async def test_stream_sends_the_tenants_changes_only(api: Api) -> None:
             AuditEvent(tenant_id=a, actor="saga", action="alert", subject=f"arb-{a}-s", details={"message": "m"})
         )
         await session.commit()
+    for tenant in (a, b):
+        recorder = SqlOpportunityRecorder(api.engine, tenant)
+        await recorder.record_detected(opportunity(opportunity_id=f"opp-{tenant}"))
+        await recorder.record_outcome(f"opp-{tenant}", OutcomeKind.TAKEN, f"arb-{tenant}-s")
     events: list[tuple[str, dict[str, object]]] = []
     async with await _http(api) as http, http.stream("GET", "/v1/stream", headers=api.headers("a-viewer")) as stream:
         assert stream.headers["content-type"].startswith("text/event-stream")
@@ -378,10 +509,12 @@ async def test_stream_sends_the_tenants_changes_only(api: Api) -> None:
                 event = line[7:]
             elif line.startswith("data: "):
                 events.append((event, json.loads(line[6:])))
-            if {e for e, _ in events} >= {"saga", "alert", "risk"}:
+            if {e for e, _ in events} >= {"saga", "alert", "risk", "opportunity"}:
                 break
     sagas = [d["workflow_id"] for e, d in events if e == "saga"]
     assert sagas == [f"arb-{a}-s"]
+    found = [(d["id"], d["outcome"], d["reason"]) for e, d in events if e == "opportunity"]
+    assert found == [(f"opp-{a}", "taken", f"arb-{a}-s")]
     assert [d["subject"] for e, d in events if e == "alert"] == [f"arb-{a}-s"]
 
 

@@ -95,3 +95,21 @@ async def test_bad_input_is_one_line_and_changes_nothing(running: Running, args:
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.output
     assert "Traceback" not in result.output
     assert await running.copying.follows() == []
+
+
+async def test_another_tenant_reaches_nothing_of_this_ones(running: Running) -> None:
+    """The CLI acts as an owner of the tenant `--tenant` names and of that one only."""
+    followed = await invoke(running.env, "follow", "polymarket", WALLET, "--tenant", running.tenant)
+    assert followed.exit_code == 0, followed.output
+    other = ("--tenant", f"x{running.tenant}")
+    pause = ("pause", "polymarket", WALLET, "--reason", "mine")
+    for args in (pause, ("resume", "polymarket", WALLET), ("unfollow", "polymarket", WALLET)):
+        result = await invoke(running.env, *args, *other)
+        assert result.exit_code == 1 and "does not follow polymarket leader" in result.output, result.output
+    result = await invoke(running.env, "rules", "polymarket", WALLET, "-r", "fixed_amount=1", *other)
+    assert result.exit_code == 1 and "does not follow" in result.output, result.output
+    listed = await invoke(running.env, "list", *other)
+    assert listed.exit_code == 0 and WALLET.lower() not in listed.output
+    [follow] = await running.copying.follows()
+    assert (follow.paused, str(follow.rules.fixed_amount)) == (False, "10")
+    await running.copying.unfollow(Venue.POLYMARKET, WALLET, "test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,16 @@ def test_suggest_list_confirm_reject(shared_data: Path, tmp_path: Path, monkeypa
     assert good in confirmed.output and bad not in confirmed.output
     missing = runner.invoke(app, ["confirm", "pm-nope", "--by", "alice"])
     assert missing.exit_code == 1 and "no pair" in missing.output
+    assert _audited(tmp_path / "cli.db") == [
+        ("default", "cli:alice", "pair_confirmed", good, "cli"),
+        ("default", "cli:alice", "pair_rejected", bad, "cli"),
+    ]
+    assert "cli:alice" in confirmed.output  # who decided is kept on the pair
+
+
+def _audited(db: Path) -> list[tuple[str, ...]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(
+            "SELECT tenant_id, actor, action, subject, interface FROM audit_events"
+            " WHERE action IN ('pair_confirmed', 'pair_rejected') ORDER BY id"
+        ).fetchall()

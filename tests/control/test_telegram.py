@@ -238,6 +238,8 @@ async def test_confirmations_expire_and_roles_hold(chat: Conversation) -> None:
 
 
 async def test_tenant_b_reaches_nothing_of_tenant_a(chat: Conversation) -> None:
+    """Bob (tenant B) types every command the bot knows, with tenant A's ids where one is taken: no answer
+    shows anything of A's, and A's risk state, follow and order are what they were."""
     a, b = chat.tenants
     alice = await chat.linked(ALICE, a, "alice")
     bob = await chat.linked(BOB, b, "bob")
@@ -245,20 +247,47 @@ async def test_tenant_b_reaches_nothing_of_tenant_a(chat: Conversation) -> None:
     await alice.press(ask, "Place order")
     [order] = await chat.ops.orders(local_operator(a))
     await Copying(chat.client, a).follow(Venue.POLYMARKET, LEADER, CopyRules(), chat.queue)
-    [reply] = await bob.say("/orders")
-    assert reply["text"] == "no manual orders yet"
-    [reply] = await bob.say(f"/cancel {order.order_id}")
-    assert "no order" in reply["text"]
-    [reply] = await bob.say("/leaders")
-    assert "you follow no leaders" in reply["text"]
-    for text in (f"/pause polymarket {LEADER}", f"/resume polymarket {LEADER}", f"/unfollow polymarket {LEADER}"):
-        [reply] = await bob.say(text)
-        assert f"tenant '{b}' does not follow polymarket leader {LEADER}" == reply["text"]
-    [reply] = await bob.say("/kill mine only")
+    said = {
+        "help": "/help",
+        "status": "/status",
+        "pnl": "/pnl all",
+        "positions": "/positions",
+        "sagas": "/sagas",
+        "copies": "/copies",
+        "pairs": "/pairs",
+        "leaders": "/leaders",
+        "limits": "/limits",
+        "orders": "/orders",
+        "cancel": f"/cancel {order.order_id}",
+        "pause": f"/pause polymarket {LEADER}",
+        "resume": f"/resume polymarket {LEADER}",
+        "unfollow": f"/unfollow polymarket {LEADER}",
+        "follow": f"/follow polymarket {LEADER}",
+        "buy": f"/buy polymarket {POLY.market_id} yes 5 0.42",
+        "sell": f"/sell polymarket {POLY.market_id} yes 5 0.42",
+        "unkill": "/unkill",
+    }
+    assert set(said) | {"kill"} == set(chat.bot._commands()), "a command without a cross-tenant case"
+    answers = {name: (await bob.say(text))[0] for name, text in said.items()}
+    killed = [m["text"] for m in await bob.say("/kill mine only", replies=2)]  # the reply and B's own alert
+    assert all(a not in text for text in killed) and (await RiskControl(chat.client, b).status()).kill_switch
+    for name, reply in answers.items():
+        if name in ("pairs", "cancel"):  # pairs are shared market knowledge; /cancel echoes the id typed
+            continue
+        assert a not in reply["text"] and order.order_id not in reply["text"], (name, reply["text"])
+    assert answers["orders"]["text"] == "no manual orders yet"
+    assert "no order" in answers["cancel"]["text"]
+    assert "you follow no leaders" in answers["leaders"]["text"]
+    for name in ("pause", "resume", "unfollow"):
+        assert answers[name]["text"] == f"tenant '{b}' does not follow polymarket leader {LEADER}"
+    [ask] = await bob.say("/unkill")
+    assert "kill switch off" in (await bob.press(ask, "Lift it"))["text"]
     assert not (await RiskControl(chat.client, a).status()).kill_switch
-    assert (await RiskControl(chat.client, b).status()).kill_switch
+    assert not (await RiskControl(chat.client, b).status()).kill_switch
     [follow] = await Copying(chat.client, a).follows()
     assert not follow.paused
+    assert [o.order_id for o in await chat.ops.orders(local_operator(a))] == [order.order_id]
+    assert await chat.ops.orders(local_operator(b)) == []
 
 
 @pytest.fixture
