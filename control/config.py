@@ -30,6 +30,7 @@ from sqlalchemy.exc import ArgumentError
 from control.api.settings import ApiSettings
 from control.telegram.settings import TelegramSettings
 from copytrade.settings import CopySettings
+from security.settings import VaultSettings
 from temporal.settings import TemporalSettings
 from venues.kalshi.settings import KalshiSettings
 from venues.polymarket.settings import PolymarketSettings
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     copytrade: CopySettings = Field(default_factory=CopySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    vault: VaultSettings = Field(default_factory=VaultSettings)
 
     @field_validator("database_url")
     @classmethod

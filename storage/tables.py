@@ -88,18 +88,43 @@ class IdempotentAnswerRow(Base):
     created_at: Mapped[datetime] = _created()
 
 
-class VenueAccount(Base):
-    """Credentials are stored only encrypted (AES-256-GCM under a per-user key, see security)."""
+class VaultMasterRow(Base):
+    """A master key's public half: what rebuilds it (KDF salt and costs, key-file fingerprint, HSM labels)
+    and a check value sealed under it, so a wrong passphrase is told apart from a damaged vault."""
 
-    __tablename__ = "venue_accounts"
-    __table_args__ = (UniqueConstraint("user_id", "venue", "label"),)
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    venue: Mapped[str] = mapped_column(String(20), nullable=False)
-    label: Mapped[str] = mapped_column(String(100), nullable=False)
-    environment: Mapped[str] = mapped_column(String(20), nullable=False)
-    credentials_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    __tablename__ = "vault_masters"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    check_value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = _created()
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class VaultDataKeyRow(Base):
+    """A tenant's data key, only ever stored wrapped by the active master; retired versions are erased."""
+
+    __tablename__ = "vault_data_keys"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    master_id: Mapped[str] = mapped_column(ForeignKey("vault_masters.id"), nullable=False)
+    wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _created()
+    retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class VaultSecretRow(Base):
+    """One credential of a tenant's account, sealed under the tenant's data key `key_version`."""
+
+    __tablename__ = "vault_secrets"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    label: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
 class MarketRow(Base):

@@ -23,6 +23,7 @@ from control.app.errors import OperationError
 from control.app.operations import Operations
 from control.config import ConfigError, Settings, load_settings
 from control.services import ServiceError, open_database
+from security.envelope import VaultError
 
 T = TypeVar("T")
 
@@ -54,7 +55,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run one command's work; a refused operation or a service that cannot be reached is one line, exit 1."""
     try:
         return asyncio.run(coro)
-    except (OperationError, ServiceError) as exc:
+    except (OperationError, ServiceError, VaultError) as exc:
         fail(str(exc))
 
 

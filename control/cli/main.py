@@ -16,6 +16,7 @@ from control.cli.pairs import app as pairs_app
 from control.cli.polymarket import app as polymarket_app
 from control.cli.risk import app as risk_app
 from control.cli.sandbox import app as sandbox_app
+from control.cli.vault import app as vault_app
 from control.config import masked_dump
 from control.doctor import run_checks
 from control.services import describe_database, open_database
@@ -35,6 +36,7 @@ app.add_typer(copy_app, name="copy")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="keys")
+app.add_typer(vault_app, name="vault")
 
 
 @app.command()
