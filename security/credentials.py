@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from enum import StrEnum
 from typing import Any
 
-from security.envelope import VaultError
+from security.envelope import KEY_BYTES, VaultError
 from venues.kalshi.auth import KalshiSigner
 
 _HEX_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -19,6 +20,7 @@ class Purpose(StrEnum):
     POLYMARKET_CLOB_API = "polymarket.clob_api"  # {"key", "secret", "passphrase"}
     KALSHI_API = "kalshi.api"  # {"key_id", "private_key"}: the RSA key in PEM
     KALSHI_LEADER = "kalshi.leader"  # a copy leader's read-only key, the same shape
+    TEMPORAL_CODEC = "temporal.codec"  # a payload codec key (security/codec.py): 32 bytes in base64
 
 
 def purpose_of(name: str) -> Purpose:
@@ -36,6 +38,13 @@ def checked(purpose: Purpose, secret: bytes) -> bytes:
         if not _HEX_KEY.match(text):
             raise VaultError("a Polymarket private key is 64 hex digits (optionally 0x-prefixed)")
         return text.encode()
+    if purpose is Purpose.TEMPORAL_CODEC:
+        try:
+            if len(base64.b64decode(text, validate=True)) == KEY_BYTES:
+                return text.encode()
+        except ValueError:
+            pass
+        raise VaultError(f"a codec key is {KEY_BYTES} bytes in base64")
     fields = _json_object(purpose, text)
     if purpose is Purpose.POLYMARKET_CLOB_API:
         _require(purpose, fields, ("key", "secret", "passphrase"))

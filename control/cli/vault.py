@@ -84,8 +84,8 @@ def init() -> None:
     """Create the vault's master key (setting vault.master: a key file by default, or a passphrase)."""
     loaded = settings()
     source = _source()
-    typed = isinstance(source, PassphraseSource) and loaded.vault.passphrase is None
-    if typed and getpass.getpass("again: ") != getattr(source, "passphrase", None):
+    typed = loaded.vault.passphrase is None
+    if isinstance(source, PassphraseSource) and typed and getpass.getpass("again: ") != source.passphrase:
         fail("the passphrases differ; nothing was created")
 
     async def go(engine: AsyncEngine) -> str:
