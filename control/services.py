@@ -15,9 +15,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.client import Client
+from temporalio.converter import PayloadCodec
 
 from control.app.operations import Operations
 from control.config import Settings
+from security.codec import NAMESPACE_OWNER, codec_keys
+from security.envelope import VaultError
+from security.vault import Vault, VaultNotInitialised, initialise
 from storage import migrate
 from storage.database import create_engine
 from storage.redis_bus import RedisBus
@@ -39,6 +43,7 @@ class Services:
     redis: RedisBus | None
     temporal_address: str
     temporal_ui: str | None
+    codec: PayloadCodec | None = None  # sealing every payload (security/codec.py); None when turned off
 
     def operations(self, settings: Settings) -> Operations:
         """The application layer every front end of this process calls."""
@@ -80,13 +85,35 @@ async def open_redis(settings: Settings) -> RedisBus | None:
     return bus
 
 
+async def payload_codec(settings: Settings, engine: AsyncEngine) -> PayloadCodec | None:
+    """The namespace's codec from the vault. On the embedded default (a key-file master) the first run
+    creates the vault and its codec key; a passphrase or HSM vault must have been made by `vault init`."""
+    cfg = settings.vault
+    if not cfg.encrypt_payloads:
+        return None
+    try:
+        source = cfg.source(settings.data_dir)
+        try:
+            vault = await Vault.unlock(engine, source)
+        except VaultNotInitialised:
+            if cfg.master != "keyfile":
+                raise
+            await initialise(engine, source)
+            vault = await Vault.unlock(engine, source)
+        return await codec_keys(vault, NAMESPACE_OWNER, create=True)
+    except VaultError as exc:
+        raise ServiceError(f"vault: {exc}") from None
+
+
 @contextlib.asynccontextmanager
-async def temporal_client(settings: Settings) -> AsyncIterator[tuple[Client, str, str | None]]:
+async def temporal_client(
+    settings: Settings, codec: PayloadCodec | None = None
+) -> AsyncIterator[tuple[Client, str, str | None]]:
     """A configured address is used as is; otherwise the embedded dev server is started and owned."""
     cfg = settings.temporal
     if cfg.address is not None:
         try:
-            client = await connect(cfg.address, cfg.namespace)
+            client = await connect(cfg.address, cfg.namespace, codec)
             await ensure_registered(client, cfg.namespace)
         except Exception as exc:
             raise ServiceError(
@@ -98,7 +125,7 @@ async def temporal_client(settings: Settings) -> AsyncIterator[tuple[Client, str
         async with run_dev_server(
             settings.data_dir, port=cfg.dev_server_port, ui_port=cfg.ui_port, namespace=cfg.namespace
         ) as server:
-            client = await connect(server.address, cfg.namespace)
+            client = await connect(server.address, cfg.namespace, codec)
             yield client, server.address, server.ui_url
     except DevServerError as exc:
         raise ServiceError(str(exc)) from None
@@ -108,10 +135,11 @@ async def temporal_client(settings: Settings) -> AsyncIterator[tuple[Client, str
 async def services(settings: Settings) -> AsyncIterator[Services]:
     engine = await open_database(settings)
     try:
+        codec = await payload_codec(settings, engine)
         redis = await open_redis(settings)
         try:
-            async with temporal_client(settings) as (client, address, ui):
-                yield Services(client=client, engine=engine, redis=redis, temporal_address=address, temporal_ui=ui)
+            async with temporal_client(settings, codec) as (client, address, ui):
+                yield Services(client, engine, redis, temporal_address=address, temporal_ui=ui, codec=codec)
         finally:
             if redis is not None:
                 await redis.close()

@@ -17,10 +17,12 @@ from collections.abc import Mapping, Sequence
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
+from domain.accounts import DEFAULT_TENANT
 from security.credentials import Purpose
 from security.envelope import VaultError, aad, new_key, open_sealed, seal
 from security.vault import SecretView, Vault
 
+NAMESPACE_OWNER = DEFAULT_TENANT  # the shared namespace's codec key is this tenant's; enterprise: the tenant's own
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
 

@@ -20,6 +20,7 @@ from security.masters import KeyFileSource, MasterSource, PassphraseSource
 
 class VaultSettings(Section):
     master: Literal["keyfile", "passphrase"] = "keyfile"
+    encrypt_payloads: bool = True  # seal every Temporal payload (security/codec.py); off only to debug
     key_file: Path | None = None  # default: <data_dir>/vault.key
     passphrase: SecretStr | None = None
     new_passphrase: SecretStr | None = None  # only for `vault rotate master --to passphrase` without a terminal

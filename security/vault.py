@@ -31,6 +31,10 @@ from storage.tables import VaultDataKeyRow, VaultMasterRow, VaultSecretRow
 _CHECK = b"inertial vault master check"
 
 
+class VaultNotInitialised(VaultError):
+    """No master key yet: `inertial vault init` (the embedded default makes one on its first run)."""
+
+
 class SecretView(BaseModel):
     """What `vault list` shows: never the value."""
 
@@ -64,7 +68,7 @@ def _secret_aad(tenant_id: str, account: str, purpose: str) -> bytes:
 async def _active_master(session: AsyncSession) -> VaultMasterRow:
     row = await session.scalar(select(VaultMasterRow).where(VaultMasterRow.retired_at.is_(None)))
     if row is None:
-        raise VaultError("the vault is not initialised: run `inertial vault init`")
+        raise VaultNotInitialised("the vault is not initialised: run `inertial vault init`")
     return row
 
 

@@ -111,7 +111,14 @@ class LinkCode(BaseModel):
     how: str
 
 
-def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops: BookTops | None = None) -> FastAPI:
+def create_api(
+    ops: Operations,
+    *,
+    limiter: RateLimiter | None = None,
+    book_tops: BookTops | None = None,
+    codec_server: FastAPI | None = None,
+) -> FastAPI:
+    """`codec_server` (control/api/codec_server.py) is mounted at /codec when payloads are sealed."""
     access = Access(ops.engine)
     idempotency = Idempotency(ops.engine)
     limiter = limiter or RateLimiter()
@@ -311,5 +318,7 @@ def create_api(ops: Operations, *, limiter: RateLimiter | None = None, book_tops
     problems.install(app)
     app.include_router(v1)
     mount_dashboard(app)
+    if codec_server is not None:
+        app.mount("/codec", codec_server)
     app.add_middleware(BodyLimit)
     return app

@@ -78,7 +78,11 @@ class Caller:
 
     def require(self, role: Role) -> None:
         if self.role.rank < role.rank:
-            raise Forbidden(f"{self.user_id} is a {self.role}; this needs a {role} of tenant {self.tenant_id}")
+            raise Forbidden(f"{self.user_id} is {_a(self.role)}; this needs {_a(role)} of tenant {self.tenant_id}")
+
+
+def _a(role: Role) -> str:
+    return f"an {role}" if role is Role.OWNER else f"a {role}"
 
 
 def local_operator(tenant_id: TenantId = DEFAULT_TENANT) -> Caller:
@@ -212,7 +216,7 @@ class Access:
         owner = await self.user(tenant_id, user)
         granted = role or owner.role
         if granted.rank > owner.role.rank:
-            raise Forbidden(f"{user} is a {owner.role} and cannot hold a {granted} key")
+            raise Forbidden(f"{user} is {_a(owner.role)} and cannot hold {_a(granted)} key")
         key_id = secrets.token_hex(8)
         secret = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
         async with self._sessions() as session:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from control.app.access import Caller, Role
 from control.app.audit import Audit
+from security.codec import add_codec_key
 from security.credentials import Purpose
 from security.masters import MasterSource
 from security.vault import MasterView, SecretView, Vault
@@ -43,6 +44,13 @@ class Credentials:
         version = await self.vault.rotate_data_key(caller.tenant_id)
         await Audit(self.engine).record(caller, "vault_rotate_data_key", caller.tenant_id, version=version)
         return version
+
+    async def new_codec_key(self, caller: Caller) -> SecretView:
+        """A new Temporal payload key for the caller's tenant's namespace; old payloads stay readable."""
+        caller.require(Role.OWNER)
+        view = await add_codec_key(self.vault, caller.tenant_id)
+        await Audit(self.engine).record(caller, "vault_new_codec_key", view.account)
+        return view
 
     async def rotate_master(self, caller: Caller, source: MasterSource) -> MasterView:
         """The whole vault's master: an operator's act, recorded in the operator's tenant."""

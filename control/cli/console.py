@@ -22,7 +22,7 @@ from control.app.connect import operator_client
 from control.app.errors import OperationError
 from control.app.operations import Operations
 from control.config import ConfigError, Settings, load_settings
-from control.services import ServiceError, open_database
+from control.services import ServiceError, open_database, payload_codec
 from security.envelope import VaultError
 
 T = TypeVar("T")
@@ -77,9 +77,9 @@ def operate(
     loaded = settings()
 
     async def go() -> T:
-        client = await operator_client(loaded)
         engine = await open_database(loaded)
         try:
+            client = await operator_client(loaded, await payload_codec(loaded, engine))
             ops = Operations(
                 client, engine, loaded.temporal.task_queue, paper=loaded.dry_run, timeout=timedelta(seconds=timeout)
             )

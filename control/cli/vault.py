@@ -137,6 +137,13 @@ def rotate_data_key(tenant: str = TENANT) -> None:
     typer.echo(f"tenant {tenant}: data key v{version}; the old one is erased")
 
 
+@rotate_app.command("codec")
+def rotate_codec(tenant: str = TENANT) -> None:
+    """A new Temporal payload key: processes seal with it from their next start; old histories stay readable."""
+    view = _with_credentials(tenant, lambda c: c.new_codec_key(cli_caller(tenant)))
+    typer.echo(f"new codec key {view.account}; restart the processes to seal with it")
+
+
 @rotate_app.command("master")
 def rotate_master(
     to: str = typer.Option(..., "--to", help="keyfile or passphrase"),

@@ -133,7 +133,7 @@ async def test_keys_are_required_checked_and_revocable(api: Api) -> None:
         too_strong = await http.post(
             "/v1/keys", json={"user": "viewer", "role": "owner"}, headers=api.headers("a-owner")
         )
-        assert "cannot hold a owner key" in _problem(too_strong, 403)
+        assert "cannot hold an owner key" in _problem(too_strong, 403)
 
 
 async def test_kill_needs_a_trader_unkill_an_owner_each_audited(api: Api) -> None:
@@ -145,7 +145,7 @@ async def test_kill_needs_a_trader_unkill_an_owner_each_audited(api: Api) -> Non
         killed = await http.post("/v1/risk/kill", json={"reason": "news"}, headers=api.headers("a-trader"))
         assert killed.status_code == 200, killed.text
         assert killed.json()["kill_switch"] is True
-        assert "needs a owner" in _problem(await http.post("/v1/risk/unkill", headers=api.headers("a-trader")), 403)
+        assert "needs an owner" in _problem(await http.post("/v1/risk/unkill", headers=api.headers("a-trader")), 403)
         assert (await RiskControl(api.client, a).status()).kill_switch
         unkilled = await http.post("/v1/risk/unkill", headers=api.headers("a-owner"))
         assert unkilled.json()["kill_switch"] is False

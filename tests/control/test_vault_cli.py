@@ -39,8 +39,11 @@ def test_init_add_list_rotate_remove_and_audit(tmp_path: Path) -> None:
     added = _run(tmp_path, "add", "kalshi.api", "--account", "demo", "--from-file", str(key_file))
     assert added.exit_code == 0, added.output
     listed = _run(tmp_path, "list")
-    assert listed.exit_code == 0 and listed.output.count("\n") == 2 and "hot" in listed.output
+    assert listed.exit_code == 0 and listed.output.count("\n") == 2 and "hot" in listed.output, listed.output
     assert "4c4c" not in listed.output and "PRIVATE KEY" not in listed.output
+    codec = _run(tmp_path, "rotate", "codec")
+    assert codec.exit_code == 0 and "new codec key codec-" in codec.output, codec.output
+    assert "temporal.codec" in _run(tmp_path, "list").output
     rotated = _run(tmp_path, "rotate", "data-key")
     assert rotated.exit_code == 0 and "data key v2" in rotated.output
     moved = _run(tmp_path, "rotate", "master", "--to", "passphrase", INERTIAL_VAULT__NEW_PASSPHRASE=PASSPHRASE)
@@ -50,10 +53,17 @@ def test_init_add_list_rotate_remove_and_audit(tmp_path: Path) -> None:
     listed = _run(tmp_path, "list", **as_now)
     assert listed.exit_code == 0 and "key v2" in listed.output, listed.output
     removed = _run(tmp_path, "remove", "kalshi.api", "--account", "demo", **as_now)
-    assert removed.exit_code == 0 and _run(tmp_path, "list", **as_now).output.count("\n") == 1
+    assert removed.exit_code == 0 and _run(tmp_path, "list", **as_now).output.count("\n") == 2
     with sqlite3.connect(tmp_path / "inertial.db") as db:
         actions = [a for (a,) in db.execute("SELECT action FROM audit_events WHERE action LIKE 'vault%' ORDER BY id")]
-    assert actions == ["vault_add", "vault_add", "vault_rotate_data_key", "vault_rotate_master", "vault_remove"]
+    assert actions == [
+        "vault_add",
+        "vault_add",
+        "vault_new_codec_key",
+        "vault_rotate_data_key",
+        "vault_rotate_master",
+        "vault_remove",
+    ]
 
 
 def test_every_mistake_is_one_line_and_nothing_is_lost(tmp_path: Path) -> None:
