@@ -331,7 +331,10 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
         Decimal("0.10"),
     )
     assert report.unmarked == ("kalshi:KZ:yes",)
-    env = {"INERTIAL_TEMPORAL__ADDRESS": harness.client.service_client.config.target_host}
+    env = {
+        "INERTIAL_TEMPORAL__ADDRESS": harness.client.service_client.config.target_host,
+        "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
+    }
     shown = await asyncio.to_thread(lambda: CliRunner().invoke(cli_app, ["pnl", "--tenant", tenant], env=env))
     assert shown.exit_code == 0, shown.output
     assert "total  all" in shown.output and "0.40          -0.75         0.10\n" in shown.output
