@@ -7,10 +7,12 @@ where, and how to fix it, so the CLI never shows a traceback for a user error.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -19,7 +21,9 @@ from temporalio.converter import PayloadCodec
 
 from control.app.operations import Operations
 from control.config import Settings
+from domain.accounts import DEFAULT_ACCOUNT, DEFAULT_TENANT
 from security.codec import NAMESPACE_OWNER, codec_keys
+from security.credentials import Purpose
 from security.envelope import VaultError
 from security.vault import Vault, VaultNotInitialised, initialise
 from storage import migrate
@@ -43,6 +47,7 @@ class Services:
     redis: RedisBus | None
     temporal_address: str
     temporal_ui: str | None
+    vault: Vault
     codec: PayloadCodec | None = None  # sealing every payload (security/codec.py); None when turned off
 
     def operations(self, settings: Settings) -> Operations:
@@ -85,24 +90,61 @@ async def open_redis(settings: Settings) -> RedisBus | None:
     return bus
 
 
-async def payload_codec(settings: Settings, engine: AsyncEngine) -> PayloadCodec | None:
-    """The namespace's codec from the vault. On the embedded default (a key-file master) the first run
-    creates the vault and its codec key; a passphrase or HSM vault must have been made by `vault init`."""
-    cfg = settings.vault
-    if not cfg.encrypt_payloads:
+async def open_vault(settings: Settings, engine: AsyncEngine) -> Vault:
+    """The unlocked vault. On the embedded default (a key-file master) the first run creates it; a
+    passphrase vault must have been made by `inertial vault init`."""
+    source = settings.vault.source(settings.data_dir)
+    try:
+        return await Vault.unlock(engine, source)
+    except VaultNotInitialised:
+        if settings.vault.master != "keyfile":
+            raise
+        await initialise(engine, source)
+        return await Vault.unlock(engine, source)
+
+
+async def payload_codec(settings: Settings, engine: AsyncEngine, vault: Vault | None = None) -> PayloadCodec | None:
+    """The namespace's codec from the vault, or None when payload encryption is turned off."""
+    if not settings.vault.encrypt_payloads:
         return None
     try:
-        source = cfg.source(settings.data_dir)
-        try:
-            vault = await Vault.unlock(engine, source)
-        except VaultNotInitialised:
-            if cfg.master != "keyfile":
-                raise
-            await initialise(engine, source)
-            vault = await Vault.unlock(engine, source)
-        return await codec_keys(vault, NAMESPACE_OWNER, create=True)
+        return await codec_keys(vault or await open_vault(settings, engine), NAMESPACE_OWNER, create=True)
     except VaultError as exc:
         raise ServiceError(f"vault: {exc}") from None
+
+
+async def with_vault_credentials(settings: Settings, vault: Vault) -> Settings:
+    """Live trading signs with the default account's credentials from the vault. A credential both in
+    the vault and in the configuration is refused (which one would sign?); paper mode never reads them."""
+    if settings.dry_run:
+        return settings
+    tenant, account = DEFAULT_TENANT, DEFAULT_ACCOUNT
+    held = {v.purpose for v in await vault.listing(tenant) if v.account == account}
+    poly, kalshi = settings.polymarket, settings.kalshi
+
+    def clash(name: str, configured: object) -> None:
+        if configured is not None:
+            raise ServiceError(f"{name} is both in the vault and in the configuration: remove one")
+
+    if Purpose.POLYMARKET_PRIVATE_KEY in held:
+        clash("the Polymarket private key", poly.private_key)
+        key = await vault.open(tenant, account, Purpose.POLYMARKET_PRIVATE_KEY)
+        poly = poly.model_copy(update={"private_key": SecretStr(key.get_secret_value().decode())})
+    if Purpose.POLYMARKET_CLOB_API in held:
+        clash("the Polymarket CLOB API key", poly.api_secret)
+        api = json.loads((await vault.open(tenant, account, Purpose.POLYMARKET_CLOB_API)).get_secret_value())
+        poly = poly.model_copy(
+            update={
+                "api_key": api["key"],
+                "api_secret": SecretStr(api["secret"]),
+                "api_passphrase": SecretStr(api["passphrase"]),
+            }
+        )
+    if Purpose.KALSHI_API in held:
+        clash("the Kalshi API key", kalshi.private_key or kalshi.private_key_path)
+        api = json.loads((await vault.open(tenant, account, Purpose.KALSHI_API)).get_secret_value())
+        kalshi = kalshi.model_copy(update={"key_id": api["key_id"], "private_key": SecretStr(api["private_key"])})
+    return settings.model_copy(update={"polymarket": poly, "kalshi": kalshi})
 
 
 @contextlib.asynccontextmanager
@@ -135,11 +177,15 @@ async def temporal_client(
 async def services(settings: Settings) -> AsyncIterator[Services]:
     engine = await open_database(settings)
     try:
-        codec = await payload_codec(settings, engine)
+        try:
+            vault = await open_vault(settings, engine)
+        except VaultError as exc:
+            raise ServiceError(f"vault: {exc}") from None
+        codec = await payload_codec(settings, engine, vault)
         redis = await open_redis(settings)
         try:
             async with temporal_client(settings, codec) as (client, address, ui):
-                yield Services(client, engine, redis, temporal_address=address, temporal_ui=ui, codec=codec)
+                yield Services(client, engine, redis, address, ui, vault, codec)
         finally:
             if redis is not None:
                 await redis.close()

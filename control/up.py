@@ -32,7 +32,7 @@ from control.dashboard import render, saga_summary, status_line
 from control.heap import settle_heap
 from control.paper import point_at_sandboxes, provision
 from control.sandbox_leader import SandboxLeader, follow_sandbox_leader
-from control.services import ServiceError, Services, describe_database, services
+from control.services import ServiceError, Services, describe_database, services, with_vault_credentials
 from control.telegram.serve import TelegramPortTaken, serving_bot
 from control.trading import (
     TradingStack,
@@ -199,6 +199,7 @@ async def run_up(
         elif not once:
             venues = f"Polymarket {settings.polymarket.clob_url}, Kalshi {settings.kalshi.hosts()[0]}"
         svc = await stack.enter_async_context(services(settings))
+        settings = await with_vault_credentials(settings, svc.vault)
         await Access(svc.engine).ensure_default()  # the embedded default: one tenant and its owner
         queue = settings.temporal.task_queue
         trading = None
@@ -249,6 +250,7 @@ async def run_worker(settings: Settings, console: Console) -> None:
     queue = settings.temporal.task_queue
     async with contextlib.AsyncExitStack() as stack:
         svc = await stack.enter_async_context(services(settings))
+        settings = await with_vault_credentials(settings, svc.vault)
         polymarket, kalshi = await stack.enter_async_context(venue_clients(settings))
         gate = await stack.enter_async_context(running_risk(svc.client, svc.engine, TENANT, queue))
         gates = RiskGates([gate])

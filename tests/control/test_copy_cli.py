@@ -41,7 +41,6 @@ async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncI
     async with Worker(client, task_queue=queue, workflows=[CopyLeaderWorkflow]):
         env = {
             "INERTIAL_TEMPORAL__ADDRESS": client.service_client.config.target_host,
-        "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
             "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
             "INERTIAL_TEMPORAL__NAMESPACE": client.namespace,
             "INERTIAL_TEMPORAL__TASK_QUEUE": queue,

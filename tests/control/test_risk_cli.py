@@ -51,7 +51,6 @@ async def running(dev_server_env: WorkflowEnvironment, tmp_path: Path) -> AsyncI
         await RiskControl(client, tenant).ensure_started(queue, Limits(max_open_sagas=4))
         env = {
             "INERTIAL_TEMPORAL__ADDRESS": client.service_client.config.target_host,
-        "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
             "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
             "INERTIAL_TEMPORAL__NAMESPACE": client.namespace,
             "INERTIAL_DATA_DIR": str(tmp_path),
