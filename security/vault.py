@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from domain.models import utc_now
 from security.credentials import Purpose, checked
-from security.envelope import VaultError, aad, new_key, open_sealed, seal
+from security.envelope import NotAuthentic, VaultError, aad, new_key, open_sealed, seal
 from security.masters import MasterKey, MasterSource
 from storage.database import session_factory
 from storage.tables import VaultDataKeyRow, VaultMasterRow, VaultSecretRow
@@ -78,8 +78,9 @@ def _opened(row: VaultMasterRow, source: MasterSource) -> MasterKey:
     master = source.open(row.params)
     try:
         master.unwrap(row.check_value, _master_aad(row.id), "the vault master check")
-    except VaultError:
-        raise VaultError(f"wrong {row.kind} for the vault master {row.id}: nothing was decrypted") from None
+    except NotAuthentic:
+        what = {"passphrase": "passphrase", "keyfile": "key file", "pkcs11": "HSM key"}.get(row.kind, row.kind)
+        raise VaultError(f"wrong {what} for the vault master {row.id}: nothing was decrypted") from None
     return master
 
 

@@ -21,6 +21,7 @@ from control.cli.console import cli_caller, fail, settings, with_database
 from security.credentials import purpose_of
 from security.envelope import VaultError
 from security.masters import KeyFileSource, MasterSource, PassphraseSource
+from security.pkcs11 import Pkcs11Source
 from security.vault import SecretView, Vault, initialise
 
 app = typer.Typer(no_args_is_help=True, help="Credential vault: add, list, remove, rotate (never shows a secret)")
@@ -146,7 +147,7 @@ def rotate_codec(tenant: str = TENANT) -> None:
 
 @rotate_app.command("master")
 def rotate_master(
-    to: str = typer.Option(..., "--to", help="keyfile or passphrase"),
+    to: str = typer.Option(..., "--to", help="keyfile, passphrase or pkcs11 (the vault.pkcs11_* settings' token)"),
     key_file: Path | None = typer.Option(None, "--key-file", help="The new key file (created if missing)"),
 ) -> None:
     """Re-wrap every data key under a new master; then point the vault.master setting at it."""
@@ -156,7 +157,12 @@ def rotate_master(
         new: MasterSource = KeyFileSource(key_file.expanduser())
     elif to == "passphrase":
         new = PassphraseSource(_new_passphrase())
+    elif to == "pkcs11":
+        cfg = settings().vault
+        if cfg.pkcs11_pin is None:
+            fail("--to pkcs11 needs INERTIAL_VAULT__PKCS11_PIN (and vault.pkcs11_module, vault.pkcs11_token)")
+        new = Pkcs11Source(cfg.pkcs11_module, cfg.pkcs11_token, cfg.pkcs11_pin.get_secret_value())
     else:
-        fail(f"unknown master {to!r}: keyfile or passphrase")
+        fail(f"unknown master {to!r}: keyfile, passphrase or pkcs11")
     view = _with_credentials("default", lambda c: c.rotate_master(cli_caller("default"), new))
     typer.echo(f"vault master is now {view.id} ({view.kind}); set vault.master = {view.kind} before restarting")
