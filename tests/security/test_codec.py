@@ -118,7 +118,7 @@ async def _raw_history(raw: Client, workflow_id: str) -> tuple[bytes, list[Paylo
 
 CLEAR = [
     POLY.market_id.encode(),
-    POLY.yes_token.encode(),
+    b'"token_id"',  # the field, not the value: the sandbox's token ids are three digits, found by chance in ids
     PAIR.kalshi.market_id.encode(),
     b'"0.45"',
     b'"0.42"',
