@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench fuzz clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	python3 -m venv $(VENV)
@@ -29,6 +29,12 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Long fuzzing of the native frame parser (fuzz/native_parser.py): RUNS executions per mode, ASan + UBSan.
+RUNS ?= 10000000
+fuzz: install
+	fuzz/run.sh native $(RUNS)
+	fuzz/run.sh differential $$(( $(RUNS) / 100 ))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

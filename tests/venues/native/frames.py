@@ -1,12 +1,54 @@
-"""Hypothesis strategies for raw venue frames: valid, odd, malformed, truncated, hostile."""
+"""Raw venue frames: the recorded ones under ../shared/data, and Hypothesis strategies for valid, odd,
+malformed, truncated and hostile ones (the native-parser tests and fuzz/native_parser.py use both)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
 from hypothesis import strategies as st
+
+
+def recorded_frames(path: Path) -> list[bytes]:
+    """One frame per message of a recording (a JSON array, one message, or JSON lines)."""
+    raw = path.read_bytes()
+    if path.suffix == ".jsonl":
+        return [orjson.dumps(orjson.loads(line)) for line in raw.splitlines() if line.strip()]
+    decoded = orjson.loads(raw)
+    return [orjson.dumps(m) for m in decoded] if isinstance(decoded, list) else [orjson.dumps(decoded)]
+
+
+def poly_markets(frames: list[bytes]) -> dict[str, tuple[str, str]]:
+    """The markets the frames speak of: condition id -> (YES token, NO token)."""
+    markets: dict[str, list[str]] = {}
+    for frame in frames:
+        message = orjson.loads(frame)
+        ids = [c["asset_id"] for c in message.get("price_changes", [])] + [message.get("asset_id")]
+        for asset in ids:
+            if asset and asset not in markets.setdefault(message["market"], []):
+                markets[message["market"]].append(asset)
+    return {m: (ids[0], ids[1] if len(ids) > 1 else f"{ids[0]}-no") for m, ids in markets.items()}
+
+
+def kalshi_envelopes(path: Path, ticker: str) -> list[bytes]:
+    """The mdowis recording in Kalshi's wire envelope, seq renumbered contiguously (its sid was shared)."""
+    frames = []
+    for line in path.read_text().splitlines():
+        row = orjson.loads(line)
+        if row["type"] == "snapshot":
+            body: dict[str, Any] = {"market_ticker": ticker, "yes_dollars_fp": row["yes"], "no_dollars_fp": row["no"]}
+            kind = "orderbook_snapshot"
+        elif row["type"] == "delta":
+            body = {k: row[k] for k in ("price_dollars", "delta_fp", "side", "market_id", "ts")}
+            body["market_ticker"] = ticker
+            kind = "orderbook_delta"
+        else:
+            continue
+        frames.append(orjson.dumps({"type": kind, "sid": 7, "seq": len(frames) + 1, "msg": body}))
+    return frames
+
 
 POLY_ASSETS = ["0xa-yes", "0xa-no", "0xb-yes", "0xb-no", "0xunknown"]
 TICKERS = ["KX-A", "KX-B", "KX-UNKNOWN"]

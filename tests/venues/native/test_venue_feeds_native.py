@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from domain.book import BookSnapshot, OrderBook
 from domain.models import Outcome, Venue
-from tests.venues.native.frames import kalshi_frames, poly_frame
+from tests.venues.native.frames import kalshi_envelopes, kalshi_frames, poly_frame, poly_markets, recorded_frames
 from venues.kalshi.books import KalshiBooks, Resync
 from venues.kalshi.parse import KalshiParseError, OrderbookDelta, OrderbookSnapshot, parse_ws_message
 from venues.native import NativeOrderBook
@@ -138,28 +138,13 @@ class PolyTwin:
             assert pure.counters.parse_errors == native.counters.parse_errors, raw
 
 
-def _frames(path: Path) -> list[bytes]:
-    raw = path.read_bytes()
-    if path.suffix == ".jsonl":
-        return [orjson.dumps(orjson.loads(line)) for line in raw.splitlines() if line.strip()]
-    decoded = orjson.loads(raw)
-    return [orjson.dumps(m) for m in decoded] if isinstance(decoded, list) else [orjson.dumps(decoded)]
-
-
 def test_every_recorded_polymarket_frame_gives_the_same_books(shared_data: Path) -> None:
-    frames = [f for rel in POLY_SOURCES for f in _frames(shared_data / rel)]
-    markets: dict[str, list[str]] = {}
-    for frame in frames:
-        message = orjson.loads(frame)
-        ids = [c["asset_id"] for c in message.get("price_changes", [])] + [message.get("asset_id")]
-        for asset in ids:
-            if asset and asset not in markets.setdefault(message["market"], []):
-                markets[message["market"]].append(asset)
-    twin = PolyTwin({m: (ids[0], ids[1] if len(ids) > 1 else f"{ids[0]}-no") for m, ids in markets.items()})
+    frames = [f for rel in POLY_SOURCES for f in recorded_frames(shared_data / rel)]
+    twin = PolyTwin(poly_markets(frames))
     for frame in frames:
         twin.send(frame)
     # and as one frame each, arrays included (how the venue batches its first books)
-    twin.send(b"[" + b",".join(_frames(shared_data / "ssmd/polymarket_book.jsonl")) + b"]")
+    twin.send(b"[" + b",".join(recorded_frames(shared_data / "ssmd/polymarket_book.jsonl")) + b"]")
     assert twin.feeds[1].counters.messages == twin.feeds[0].counters.messages > len(frames)
 
 
@@ -257,20 +242,10 @@ def test_recorded_kalshi_stream_native_equals_python(shared_data: Path) -> None:
     """The mdowis stream in the wire envelope, seq renumbered contiguously (the recorder's sid was shared)."""
     twin = KalshiTwin()
     ticker = "KXBTC15M-26APR191215-15"
-    seq = 0
-    for line in (shared_data / KALSHI_STREAM).read_text().splitlines():
-        row = json.loads(line)
-        if row["type"] == "snapshot":
-            body: dict[str, Any] = {"market_ticker": ticker, "yes_dollars_fp": row["yes"], "no_dollars_fp": row["no"]}
-            kind = "orderbook_snapshot"
-        elif row["type"] == "delta":
-            body = {k: row[k] for k in ("price_dollars", "delta_fp", "side", "market_id", "ts")}
-            body["market_ticker"] = ticker
-            kind = "orderbook_delta"
-        else:
-            continue
-        seq += 1
-        twin.send(orjson.dumps({"type": kind, "sid": 7, "seq": seq, "msg": body}))
+    envelopes = kalshi_envelopes(shared_data / KALSHI_STREAM, ticker)
+    for frame in envelopes:
+        twin.send(frame)
+    seq = len(envelopes)
     book = twin.books[1].book(ticker)
     assert twin.handled == 116 and book.in_sync
     assert (book.best_yes_bid(), book.best_yes_ask()) == (Decimal("0.37"), Decimal("0.38"))
