@@ -57,15 +57,19 @@ from venues.polymarket.book_feed import FeedCounters  # noqa: E402
 
 POLY = [f for rel in POLY_SOURCES for f in recorded_frames(SHARED_DATA / rel)]
 MARKETS = poly_markets(POLY)
-KALSHI = kalshi_envelopes(SHARED_DATA / KALSHI_STREAM, "KXBTC15M-26APR191215-15")
-# a small book to start each input from (a recorded snapshot's hundred levels would cost more than the input)
-_START = {
-    "market_ticker": "KXBTC15M-26APR191215-15",
-    "yes_dollars_fp": [["0.37", "10.00"]],
-    "no_dollars_fp": [["0.62", "5.00"]],
-}
-KALSHI_SNAPSHOT = parse_ws_message(orjson.dumps({"type": "orderbook_snapshot", "sid": 7, "seq": 1, "msg": _START}))
-assert isinstance(KALSHI_SNAPSHOT, OrderbookSnapshot)
+KALSHI_TICKER = "KXBTC15M-26APR191215-15"
+KALSHI = kalshi_envelopes(SHARED_DATA / KALSHI_STREAM, KALSHI_TICKER)
+
+
+def _small_snapshot() -> OrderbookSnapshot:
+    """A small book to start each input from (a recorded snapshot's hundred levels would cost more than the input)."""
+    body = {"market_ticker": KALSHI_TICKER, "yes_dollars_fp": [["0.37", "10.00"]], "no_dollars_fp": [["0.62", "5.00"]]}
+    parsed = parse_ws_message(orjson.dumps({"type": "orderbook_snapshot", "sid": 7, "seq": 1, "msg": body}))
+    assert isinstance(parsed, OrderbookSnapshot)
+    return parsed
+
+
+KALSHI_SNAPSHOT = _small_snapshot()
 
 
 def seed(corpus: Path) -> None:

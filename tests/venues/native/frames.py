@@ -34,7 +34,7 @@ def poly_markets(frames: list[bytes]) -> dict[str, tuple[str, str]]:
 
 def kalshi_envelopes(path: Path, ticker: str) -> list[bytes]:
     """The mdowis recording in Kalshi's wire envelope, seq renumbered contiguously (its sid was shared)."""
-    frames = []
+    frames: list[bytes] = []
     for line in path.read_text().splitlines():
         row = orjson.loads(line)
         if row["type"] == "snapshot":
@@ -217,7 +217,7 @@ def _size_s(clean: bool) -> st.SearchStrategy[Any]:
 def kalshi_frames(draw: st.DrawFn) -> list[bytes]:
     """A stream: seq mostly contiguous per sid, with gaps, repeats and odd sids."""
     seqs = {1: 0, 2: 0}
-    frames = []
+    frames: list[bytes] = []
     if draw(st.booleans()):  # usually a stream opens with the subscription's snapshots
         for ticker in TICKERS[:2]:
             seqs[1] += 1
