@@ -35,6 +35,7 @@ RUNS ?= 10000000
 fuzz: install
 	fuzz/run.sh native $(RUNS)
 	fuzz/run.sh differential $$(( $(RUNS) / 100 ))
+	$(BIN)/python -m fuzz.decoders -runs=$$(( $(RUNS) / 10 )) -max_len=4096 -artifact_prefix=build/fuzz/ build/fuzz/corpus-decoders
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -20,7 +20,6 @@ from pydantic import Field, field_validator
 
 from domain.models import Frozen, Price, Side, UtcDatetime, Venue
 
-WALLET = re.compile(r"^0x[0-9a-f]{40}$")
 TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 
 
@@ -75,11 +74,3 @@ class Ignored:
     leader: str
     kind: str
     reason: str
-
-
-def valid_wallet(address: str) -> str:
-    """A Polymarket proxy wallet as we key it (lowercase hex); a clear error otherwise."""
-    wallet = address.strip().lower()
-    if not WALLET.match(wallet):
-        raise ValueError(f"{address!r} is not a wallet address (0x followed by 40 hex digits)")
-    return wallet

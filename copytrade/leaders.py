@@ -14,9 +14,9 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from copytrade.copies import CopyState, CopyStatus
-from copytrade.fills import valid_wallet
 from copytrade.rules import CopyRules
 from domain.accounts import DEFAULT_TENANT, TENANT_ID, TenantId
+from domain.addresses import valid_wallet
 from domain.models import Venue
 from risk.pnl import Lot, OutcomeLedger
 

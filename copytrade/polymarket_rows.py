@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from pydantic import ValidationError
+
 from copytrade.fills import FillSource, Ignored, LeaderFill
 from domain.models import Side, Venue
-from venues.polymarket.messages import WalletActivity
+from venues.polymarket.messages import PolymarketParseError, WalletActivity
 
 NOT_TRADES = {
     "REDEEM": "redeems resolved shares (the position ends, nothing was traded)",
@@ -21,12 +23,27 @@ NOT_TRADES = {
 
 
 def leader_fill(row: WalletActivity, source: FillSource) -> LeaderFill | Ignored:
-    """A TRADE row becomes a fill; every other kind, or a trade without a size, is ignored with a reason."""
+    """A TRADE row becomes a fill; every other kind, or a trade without a size, is ignored with a reason.
+    A row no fill can be made of (an overlong id, say) is a `PolymarketParseError`, as a row that does
+    not parse is: the caller counts it as malformed and goes on."""
     if row.kind != "TRADE":
         reason = NOT_TRADES.get(row.kind, "is not a trade")
         return Ignored(row.wallet, row.kind, f"{row.kind} {reason}")
     if row.size <= 0 or not row.transaction_hash or not row.asset_id or row.is_buy is None:
         return Ignored(row.wallet, row.kind, "TRADE without size, transaction, token or side")
+    try:
+        return _fill(row, source)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise PolymarketParseError(f"data api row of {row.wallet} makes no fill: {where}: {problem['msg']}") from None
+    except (ValueError, OverflowError, OSError):  # a timestamp no clock reaches
+        raise PolymarketParseError(
+            f"data api row of {row.wallet}: timestamp {row.timestamp_s} is out of range"
+        ) from None
+
+
+def _fill(row: WalletActivity, source: FillSource) -> LeaderFill:
     return LeaderFill(
         venue=Venue.POLYMARKET,
         leader=row.wallet,

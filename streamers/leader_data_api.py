@@ -20,6 +20,7 @@ from copytrade.polymarket_rows import leader_fill
 from copytrade.sources import FillSink, Leaders, SourceCounts
 from domain.accounts import DEFAULT_TENANT, TenantId
 from venues.polymarket.client import PolymarketClient
+from venues.polymarket.messages import PolymarketParseError
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +78,18 @@ class DataApiLeaderSource:
                 )
                 self.counts.malformed += returned - len(rows)
                 for row in rows:
-                    fill = leader_fill(row, FillSource.DATA_API)
+                    newest = max(newest, row.timestamp_s)
+                    try:
+                        fill = leader_fill(row, FillSource.DATA_API)
+                    except PolymarketParseError as exc:  # a poison row must not hold the cursor back forever
+                        self.counts.malformed += 1
+                        log.warning("Data API row of %s rejected: %s", wallet, exc)
+                        continue
                     if isinstance(fill, Ignored):
                         self.counts.ignore(fill)
                     else:
                         await self._sink(fill)
                         self.counts.fills += 1
-                    newest = max(newest, row.timestamp_s)
                 if returned < self._page:
                     return
                 offset += self._page

@@ -47,12 +47,11 @@ class RtdsLeaderSource:
         if not isinstance(wallet, str) or wallet.lower() not in self._leaders():
             return
         try:
-            row = parse.wallet_activity(message.payload)
+            fill = leader_fill(parse.wallet_activity(message.payload), FillSource.RTDS)
         except PolymarketParseError as exc:
             self.counts.malformed += 1
             log.warning("RTDS trade of a followed wallet rejected: %s", exc)
             return
-        fill = leader_fill(row, FillSource.RTDS)
         if isinstance(fill, Ignored):
             self.counts.ignore(fill)
             return

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from copytrade.fills import FillSource, Ignored, LeaderFill, valid_wallet
+from copytrade.fills import FillSource, Ignored, LeaderFill
 from copytrade.polymarket_rows import leader_fill
+from domain.addresses import valid_wallet
 from domain.models import Side, Venue
 from tests.venues.polymarket.test_parse import DATA_API_ROWS
 from venues.polymarket import parse
+from venues.polymarket.messages import PolymarketParseError
 
 
 @pytest.mark.parametrize("name", DATA_API_ROWS)
@@ -61,3 +63,30 @@ def test_wallet_addresses_are_checked() -> None:
     for bad in ("0x12", "ab" * 20, "0x" + "zz" * 20, ""):
         with pytest.raises(ValueError, match="not a wallet"):
             valid_wallet(bad)
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"transactionHash": "0x" + "ab" * 100}, "venue_fill_id"),
+        ({"timestamp": 10**15}, "out of range"),
+        ({"proxyWallet": "0x1234"}, "is not a wallet address"),
+    ],
+)
+def test_a_row_no_fill_can_be_made_of_is_a_parse_error_found_by_the_fuzzer(
+    change: dict[str, object], says: str
+) -> None:
+    row = {
+        "proxyWallet": "0x" + "ab" * 20,
+        "type": "TRADE",
+        "conditionId": "0xc",
+        "asset": "123",
+        "side": "BUY",
+        "price": 0.5,
+        "size": 10,
+        "timestamp": 1_700_000_000,
+        "transactionHash": "0x" + "cd" * 32,
+        **change,
+    }
+    with pytest.raises(PolymarketParseError, match=says):
+        leader_fill(parse.wallet_activity(row), FillSource.DATA_API)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from domain.addresses import valid_wallet
 from domain.models import Market, Venue
 from venues.polymarket.messages import (
     BestBidAskEvent,
@@ -456,8 +457,12 @@ def wallet_activity(m: object) -> WalletActivity:
         else:
             is_buy = None
         usdc = _field(m, "usdcSize", "usdc_size", None)
+        try:
+            wallet = valid_wallet(str(_field(m, "proxyWallet", "proxy_wallet")))
+        except ValueError as exc:
+            raise PolymarketParseError(f"data api row: {exc}") from None
         return WalletActivity(
-            str(_field(m, "proxyWallet", "proxy_wallet")).lower(),
+            wallet,
             kind,
             str(_field(m, "conditionId", "condition_id") or ""),
             str(_field(m, "asset", "token_id") or ""),
