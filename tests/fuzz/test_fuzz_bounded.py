@@ -4,8 +4,8 @@ frames, alone and against the pure-Python parser; the leader-event and Telegram-
 from __future__ import annotations
 
 import shutil
-import sys
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def test_a_bounded_fuzz_run_of_the_leader_and_telegram_decoders_finds_nothing(
             "-max_len=4096",
             f"-artifact_prefix={tmp_path}/",
             str(tmp_path / "corpus"),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
