@@ -1,4 +1,4 @@
-"""The live terminal view of the main job: books, opportunities, sagas, copies and P&L.
+"""The live terminal view of the main job: books, opportunities, sagas, copies, P&L, alerts and links.
 
 Saga outcomes come from the `sagas` table (what the workflows recorded), so the
 view shows the durable truth, not the hot process's hopes; sagas still running are
@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from control.app.audit import Audit, AuditView, alert_text
 from control.copying import CopyStack
 from control.trading import TradingStack
+from domain.accounts import DEFAULT_TENANT
 from storage.database import session_factory
 from storage.tables import CopyOutcomeRow, SagaRow
 
@@ -28,6 +30,7 @@ class SagaSummary:
     recent: list[SagaRow]
     copies_by_state: dict[str, int]
     recent_copies: list[CopyOutcomeRow]
+    alerts: list[AuditView]
 
     @property
     def finished(self) -> int:
@@ -43,12 +46,14 @@ async def saga_summary(engine: AsyncEngine, recent: int = 8) -> SagaSummary:
         pnl_rows = await session.execute(select(SagaRow.realized_pnl))
         copy_counts = await session.execute(select(CopyOutcomeRow.state, func.count()).group_by(CopyOutcomeRow.state))
         copies = await session.execute(select(CopyOutcomeRow).order_by(CopyOutcomeRow.recorded_at.desc()).limit(recent))
+    alerts = await Audit(engine).events(DEFAULT_TENANT, alerts_only=True, limit=5)
     return SagaSummary(
         by_state={state: int(n) for state, n in counts.all()},
         realized_pnl=sum((p for (p,) in pnl_rows.all()), Decimal(0)),
         recent=rows,
         copies_by_state={state: int(n) for state, n in copy_counts.all()},
         recent_copies=list(copies.scalars()),
+        alerts=alerts.items,
     )
 
 
@@ -60,7 +65,9 @@ def _copies(summary: SagaSummary) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(summary.copies_by_state.items())) or "none recorded"
 
 
-def render(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None = None) -> Group:
+def render(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None = None, links: str = "") -> Group:
+    """One screen, redrawn in place: counters, the links to look further, books, opportunities, sagas,
+    copies and the latest alerts."""
     stats = stack.loop.stats
     running = max(0, stats.sagas_started - summary.finished)
     header = (
@@ -86,15 +93,23 @@ def render(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None 
         opportunities.add_column(column)
     for opp in stats.recent[:6]:
         opportunities.add_row(
-            opp.opportunity_id[:16], opp.direction.value, str(opp.contracts), f"${opp.expected_profit}"
+            opp.opportunity_id[:16], opp.direction.value, str(opp.contracts), f"${opp.expected_profit:.4f}"
         )
     sagas = Table(title="latest sagas", expand=True)
     for column in ("workflow", "state", "unmatched", "P&L"):
         sagas.add_column(column)
     for row in summary.recent:
         sagas.add_row(row.workflow_id[:24], row.state, str(row.net_exposure), f"${row.realized_pnl}")
+    alerts = Table(title="latest alerts", expand=True, show_header=False)  # near the top: a short terminal crops
+    alerts.add_column("at", width=8, no_wrap=True)
+    alerts.add_column("alert", ratio=1)
+    for event in summary.alerts[:3]:
+        alerts.add_row(f"{event.at:%H:%M:%S}", alert_text(event))
+    if not summary.alerts:
+        alerts.add_row("", "none")
+    parts: list[RenderableType] = [header, links] if links else [header]
     if copying is None:
-        return Group(header, books, opportunities, sagas)
+        return Group(*parts, alerts, books, opportunities, sagas)
     copies = Table(title=f"latest copies ({copying.status()}; {_copies(summary)})", expand=True)
     for column in ("leader", "venue", "market", "state", "filled", "reason"):
         copies.add_column(column)
@@ -107,7 +122,7 @@ def render(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None 
             str(copy_row.filled),
             copy_row.reason[:60],
         )
-    return Group(header, books, opportunities, sagas, copies)
+    return Group(*parts, alerts, books, opportunities, sagas, copies)
 
 
 def status_line(stack: TradingStack, summary: SagaSummary, copying: CopyStack | None = None) -> str:

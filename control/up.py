@@ -88,11 +88,11 @@ def _health_table(
 
 async def _serve_api(
     settings: Settings, svc: Services, stack: contextlib.AsyncExitStack, trading: TradingStack | None
-) -> str:
-    """A port in use leaves trading running and says which setting to change; the stream carries the
-    books the streamers keep."""
+) -> tuple[str, str | None]:
+    """The health table's line and the API's URL. A port in use leaves trading running and says which
+    setting to change; the stream carries the books the streamers keep."""
     if not settings.api.enabled:
-        return "off"
+        return "off", None
     book_tops = None
     if trading is not None:
         books = trading
@@ -104,8 +104,8 @@ async def _serve_api(
     try:
         url = await stack.enter_async_context(serving_api(settings, svc, book_tops))
     except ApiPortTaken as exc:
-        return f"not served: {exc}"
-    return f"{url}/v1 (docs {url}/docs); a key: `inertial keys create {DEFAULT_OWNER}`"
+        return f"not served: {exc}", None
+    return f"{url}/v1 (docs {url}/docs, dashboard {url}/ui); a key: `inertial keys create {DEFAULT_OWNER}`", url
 
 
 async def _serve_telegram(settings: Settings, svc: Services, stack: contextlib.AsyncExitStack) -> str:
@@ -152,6 +152,7 @@ async def _watch(
     stop: asyncio.Event,
     duration: float | None,
     until_sagas: int | None,
+    links: str,
 ) -> None:
     loop = asyncio.get_running_loop()
     deadline = None if duration is None else loop.time() + duration
@@ -163,11 +164,11 @@ async def _watch(
 
     summary = await saga_summary(svc.engine)
     if console.is_terminal:
-        with Live(render(trading, summary, copying), console=console, refresh_per_second=2) as live:
+        with Live(render(trading, summary, copying, links), console=console, refresh_per_second=2) as live:
             while not done(summary.finished):
                 await asyncio.sleep(0.5)
                 summary = await saga_summary(svc.engine)
-                live.update(render(trading, summary, copying))
+                live.update(render(trading, summary, copying, links))
         return
     ticks = 0
     while not done(summary.finished):
@@ -231,14 +232,18 @@ async def run_up(
             if settings.copytrade.enabled:
                 copy_line = await _start_copying(settings, svc, trading, stack)
                 copying = await stack.enter_async_context(copy_stack(settings, svc.client, svc.engine, polymarket))
-        api_line = await _serve_api(settings, svc, stack, trading) if not once else "not started (--once)"
+        api_line, api_url = (
+            await _serve_api(settings, svc, stack, trading) if not once else ("not started (--once)", None)
+        )
         telegram_line = await _serve_telegram(settings, svc, stack) if not once else "not started (--once)"
         health = await probe_health(svc, settings.temporal.task_queue)
         settle_heap()
         console.print(_health_table(settings, svc, health, venues, copy_line, api_line, telegram_line))
         if trading is not None:
             console.print(f"trading {len(trading.pairs)} confirmed pairs; Ctrl-C to stop")
-            await _watch(trading, copying, svc, console, stop, duration, until_sagas)
+            links = f"[bold]dashboard[/] {api_url}/ui" if api_url else "[bold]dashboard[/] off"
+            links += f"   [bold]Temporal UI[/] {svc.temporal_ui or settings.temporal.address}"
+            await _watch(trading, copying, svc, console, stop, duration, until_sagas, links)
         console.print("stopping…")
     console.print("stopped cleanly")
 

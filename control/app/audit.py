@@ -88,3 +88,17 @@ def _event_id(cursor: str) -> int:
     if not value.isdigit():
         raise bad_cursor(cursor)
     return int(value)
+
+
+def alert_text(event: AuditView) -> str:
+    """Alerts as they were said; a kill switch or breaker change as what it means, by whom, why."""
+    if event.action == ALERT:
+        return f"ALERT {event.subject}: {event.details.get('message', '')}"
+    details = event.details
+    return {
+        "kill_switch_on": f"kill switch ON by {event.actor}: {details.get('kill_reason', '')}",
+        "kill_switch_off": f"kill switch off by {event.actor}: trading may resume",
+        "breaker_tripped": f"ALERT circuit breaker tripped: {details.get('breaker_reason', '')}",
+        "breaker_reset": f"circuit breaker reset by {event.actor}",
+        "breaker_cooled_down": "circuit breaker closed again after its cool-down",
+    }.get(event.action, f"{event.action} by {event.actor}")

@@ -27,7 +27,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
 from control.app.access import Access, Caller, Role, Unauthorized
-from control.app.audit import ALERT, Audit, AuditView
+from control.app.audit import ALERT, Audit, alert_text
 from control.app.errors import OperationError
 from control.app.operations import Operations
 from control.telegram import arguments, replies
@@ -152,7 +152,7 @@ class TelegramBot:
                 for event in await Audit(self.ops.engine).since(after, PUSHED):
                     after = event.id
                     if event.tenant_id is not None:
-                        await self._tell(event.tenant_id, _alert_text(event))
+                        await self._tell(event.tenant_id, alert_text(event))
             except Exception:
                 log.exception("telegram: pushing alerts failed; trying again")
             await asyncio.sleep(self.settings.alert_poll_seconds)
@@ -387,17 +387,3 @@ class TelegramBot:
 def _question(query: CallbackQuery) -> str:
     """The text of the message under the pressed button (an old, inaccessible one has none)."""
     return (query.message.text or "") if isinstance(query.message, Message) else ""
-
-
-def _alert_text(event: AuditView) -> str:
-    """Alerts as they were said; a kill switch or breaker change as what it means, by whom, why."""
-    if event.action == ALERT:
-        return f"ALERT {event.subject}: {event.details.get('message', '')}"
-    details = event.details
-    return {
-        "kill_switch_on": f"kill switch ON by {event.actor}: {details.get('kill_reason', '')}",
-        "kill_switch_off": f"kill switch off by {event.actor}: trading may resume",
-        "breaker_tripped": f"ALERT circuit breaker tripped: {details.get('breaker_reason', '')}",
-        "breaker_reset": f"circuit breaker reset by {event.actor}",
-        "breaker_cooled_down": "circuit breaker closed again after its cool-down",
-    }.get(event.action, f"{event.action} by {event.actor}")
