@@ -117,6 +117,8 @@ async def test_an_owner_watches_sagas_live_and_uses_the_kill_switch(
         await expect(page.locator("#who")).to_contain_text("owner")
         finished = page.locator("#sagas tr", has_text=re.compile("Completed|Compensated"))
         await expect(finished.first).to_be_visible(timeout=90_000)  # arrived over the stream, no reload
+        taken = page.locator("#opportunities tr", has_text=re.compile(r"taken: arb-"))
+        await expect(taken.first).to_be_visible()  # the opportunity behind it, with its saga
         link = finished.first.locator("a")
         assert "/namespaces/default/workflows/" in (await link.get_attribute("href") or "")
         await expect(page.locator("#books tr").first).to_be_visible()
@@ -129,6 +131,8 @@ async def test_an_owner_watches_sagas_live_and_uses_the_kill_switch(
         await page.click("#confirm-yes")
         await expect(page.locator("#kill")).to_have_text("ON — browser test")
         await expect(page.locator("#kill-on")).to_be_hidden()
+        refused = page.locator("#opportunities tr", has_text="skipped: kill_switch: kill switch is on")
+        await expect(refused.first).to_be_visible(timeout=90_000)  # found while killed: refused, no saga
         await page.click("#kill-off")
         await page.click("#confirm-no")
         await expect(page.locator("#kill")).to_have_text("ON — browser test")

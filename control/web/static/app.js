@@ -85,6 +85,18 @@ function showSaga(saga) {
   });
 }
 
+function showOpportunity(opportunity) {
+  upsertRow($("opportunities"), opportunity.id, (row) => {
+    cell(row, new Date(opportunity.detected_at).toLocaleTimeString());
+    cell(row, opportunity.pair_id);
+    cell(row, opportunity.direction);
+    cell(row, opportunity.quantity);
+    cell(row, money(opportunity.expected_profit));
+    const outcome = opportunity.reason ? `${opportunity.outcome}: ${opportunity.reason}` : opportunity.outcome;
+    cell(row, outcome).className = "state";
+  });
+}
+
 function showCopy(copy) {
   upsertRow($("copies"), copy.fill_key, (row) => {
     [copy.leader, copy.venue, copy.market_id, copy.state, copy.filled, copy.reason].forEach((v) => cell(row, v));
@@ -231,7 +243,9 @@ function dispatch(block) {
   }
   if (!data) return;
   const payload = JSON.parse(data);
-  ({ saga: showSaga, copy: showCopy, alert: showAlert, risk: showRisk, book: showBook }[event] || (() => {}))(payload);
+  const show = { saga: showSaga, opportunity: showOpportunity, copy: showCopy, alert: showAlert, risk: showRisk,
+    book: showBook }[event];
+  if (show) show(payload);
 }
 
 async function start() {
