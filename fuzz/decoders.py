@@ -109,7 +109,8 @@ def seed(corpus: Path) -> None:
 
 def main() -> None:
     for corpus in (Path(a) for a in sys.argv[1:] if not a.startswith("-")):
-        seed(corpus)
+        if not corpus.is_file():  # a file is one input to reproduce, not a corpus
+            seed(corpus)
     atheris.Setup(sys.argv, one_input)
     atheris.Fuzz()
 

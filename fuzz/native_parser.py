@@ -110,7 +110,8 @@ def main() -> None:
     logging.getLogger("venues").setLevel(logging.CRITICAL)  # bad frames are logged by design
     corpora = [Path(a) for a in sys.argv[1:] if not a.startswith("-")]
     for corpus in corpora:
-        seed(corpus)
+        if not corpus.is_file():  # a file is one input to reproduce, not a corpus
+            seed(corpus)
     mode = os.environ.get("FUZZ_MODE", "differential")
     atheris.Setup(sys.argv, native_only if mode == "native" else differential)
     atheris.Fuzz()

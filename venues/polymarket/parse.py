@@ -128,6 +128,17 @@ def _int(raw: object, what: str) -> int:
         raise PolymarketParseError(f"{what} {raw!r} is not an integer") from None
 
 
+MAX_TIMESTAMP_MS = 9_000_000_000_000  # the year 2255; the native parser declines beyond it too
+
+
+def _timestamp_ms(raw: object) -> int:
+    """A market message's time in ms since the epoch; one no clock reaches is refused, not an overflow later."""
+    ms = _int(raw, "timestamp")
+    if not 0 <= ms <= MAX_TIMESTAMP_MS:
+        raise PolymarketParseError(f"timestamp {ms} ms is out of range")
+    return ms
+
+
 def _is_buy(raw: object) -> bool:
     if raw == "BUY":
         return True
@@ -163,7 +174,7 @@ def _book(m: JsonObject) -> BookEvent:
         m["asset_id"],
         _levels(m["bids"]),
         _levels(m["asks"]),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
         m.get("hash"),
         number(tick, "tick_size") if tick else None,
         _optional_price(last),
@@ -175,7 +186,7 @@ _new = tuple.__new__  # builds a NamedTuple without its Python-level __new__ (ha
 
 
 def _price_change(m: JsonObject) -> PriceChangeEvent:
-    timestamp = int(m["timestamp"])  # a bad value raises ValueError/TypeError, wrapped by `market_event`
+    timestamp = _timestamp_ms(m["timestamp"])
     entries = m.get("price_changes")
     if entries is not None:
         # The hottest path of the market channel: cache lookups inlined, misses fall back
@@ -223,7 +234,7 @@ def _tick_size_change(m: JsonObject) -> TickSizeChangeEvent:
         m["asset_id"],
         number(m["old_tick_size"], "old_tick_size"),
         number(m["new_tick_size"], "new_tick_size"),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
     )
 
 
@@ -235,7 +246,7 @@ def _last_trade_price(m: JsonObject) -> LastTradePriceEvent:
         size(m["size"]),
         _is_buy(m["side"]),
         _int(m.get("fee_rate_bps") or 0, "fee_rate_bps"),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
         m.get("transaction_hash"),
     )
 
@@ -246,7 +257,7 @@ def _best_bid_ask(m: JsonObject) -> BestBidAskEvent:
         m["asset_id"],
         _optional_price(m.get("best_bid")),
         _optional_price(m.get("best_ask")),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
     )
 
 
@@ -260,7 +271,7 @@ def _new_market(m: JsonObject) -> NewMarketEvent:
         number(tick, "order_price_min_tick_size") if tick else None,
         m.get("description", ""),
         bool(m.get("active", True)),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
     )
 
 
@@ -270,7 +281,7 @@ def _market_resolved(m: JsonObject) -> MarketResolvedEvent:
         tuple(m["assets_ids"]),
         m["winning_asset_id"],
         m.get("winning_outcome", ""),
-        _int(m["timestamp"], "timestamp"),
+        _timestamp_ms(m["timestamp"]),
     )
 
 

@@ -387,3 +387,11 @@ def test_unmappable_markets_raise() -> None:
         parse.clob_market(
             {"condition_id": "0x1", "tokens": [{"token_id": "1"}, {"token_id": "2"}], "minimum_tick_size": 0.05}
         )
+
+
+@pytest.mark.parametrize("timestamp", ["99999999999999999", "-5", 10**16])
+def test_a_market_message_from_a_time_no_clock_reaches_is_refused(timestamp: object) -> None:
+    """Found by fuzz/native_parser.py: the pure path overflowed in datetime (the native one declines)."""
+    frame = {"event_type": "price_change", "market": "0xa", "timestamp": timestamp, "price_changes": []}
+    with pytest.raises(PolymarketParseError, match="timestamp"):
+        parse.market_frame(orjson.dumps(frame))
