@@ -265,7 +265,7 @@ async def test_saga_asks_through_the_activity_and_reports_back_by_signal(harness
     assert (await handle.query(RiskSupervisorWorkflow.status)).open_sagas == []
 
 
-async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harness) -> None:
+async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harness, tmp_path: Path) -> None:
     handle = await harness.start(pnl_interval_seconds=60)
     tenant = (await handle.query(RiskSupervisorWorkflow.status)).tenant_id
     async with session_factory(harness.engine)() as session:
@@ -333,6 +333,7 @@ async def test_pnl_snapshots_are_taken_periodically_and_persisted(harness: Harne
     assert report.unmarked == ("kalshi:KZ:yes",)
     env = {
         "INERTIAL_TEMPORAL__ADDRESS": harness.client.service_client.config.target_host,
+        "INERTIAL_DATA_DIR": str(tmp_path),  # never the user's own data directory
         "INERTIAL_VAULT__ENCRYPT_PAYLOADS": "false",  # this test's worker runs without the codec
     }
     shown = await asyncio.to_thread(lambda: CliRunner().invoke(cli_app, ["pnl", "--tenant", tenant], env=env))
