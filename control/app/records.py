@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import InstrumentedAttribute, Mapped
 
 from control.app.errors import NotFound
 from control.app.pages import Page, bad_cursor, checked_limit, decode_cursor, page_of
 from domain.accounts import DEFAULT_TENANT, TenantId
 from storage.database import session_factory
-from storage.tables import CopyOutcomeRow, OpportunityRow, SagaRow
+from storage.tables import Base, CopyOutcomeRow, OpportunityRow, SagaRow
 
 
 class OpportunityView(BaseModel):
@@ -36,6 +36,9 @@ class OpportunityView(BaseModel):
     reason: str | None
     detected_at: datetime
     details: dict[str, Any]
+
+
+V = TypeVar("V", bound=BaseModel)
 
 
 class SagaView(BaseModel):
@@ -91,44 +94,40 @@ class Records:
     def __init__(self, engine: AsyncEngine) -> None:
         self._sessions = session_factory(engine)
 
+    async def _newest_first(
+        self,
+        view: type[V],
+        row: type[Base],
+        at: InstrumentedAttribute[datetime],
+        key: InstrumentedAttribute[str],
+        where: list[ColumnElement[bool]],
+        cursor: str | None,
+        limit: int,
+    ) -> Page[V]:
+        """One page of `row`s, newest `at` first; the cursor is the last row's time and key."""
+        query = select(row).where(*where).order_by(at.desc(), key.desc()).limit(checked_limit(limit) + 1)
+        if cursor is not None:
+            after, last = _position(cursor)
+            query = query.where(or_(at < after, and_(at == after, key < last)))
+        async with self._sessions() as session:
+            rows = [view.model_validate(r) for r in (await session.scalars(query)).all()]
+        return page_of(rows, limit, lambda v: f"{getattr(v, at.key).isoformat()}|{getattr(v, key.key)}")
+
     async def opportunities(
         self, tenant_id: TenantId, *, cursor: str | None = None, limit: int = 50
     ) -> Page[OpportunityView]:
-        query = (
-            select(OpportunityRow)
-            .where(owned_by(OpportunityRow.tenant_id, tenant_id))
-            .order_by(OpportunityRow.detected_at.desc(), OpportunityRow.id.desc())
-            .limit(checked_limit(limit) + 1)
+        where = [owned_by(OpportunityRow.tenant_id, tenant_id)]
+        return await self._newest_first(
+            OpportunityView, OpportunityRow, OpportunityRow.detected_at, OpportunityRow.id, where, cursor, limit
         )
-        if cursor is not None:
-            at, key = _position(cursor)
-            query = query.where(
-                or_(
-                    OpportunityRow.detected_at < at,
-                    and_(OpportunityRow.detected_at == at, OpportunityRow.id < key),
-                )
-            )
-        async with self._sessions() as session:
-            rows = [OpportunityView.model_validate(r) for r in (await session.scalars(query)).all()]
-        return page_of(rows, limit, lambda v: f"{v.detected_at.isoformat()}|{v.id}")
 
     async def sagas(
         self, tenant_id: TenantId, *, state: str | None = None, cursor: str | None = None, limit: int = 50
     ) -> Page[SagaView]:
-        query = (
-            select(SagaRow)
-            .where(_saga_of(tenant_id))
-            .order_by(SagaRow.started_at.desc(), SagaRow.workflow_id.desc())
-            .limit(checked_limit(limit) + 1)
+        where = [_saga_of(tenant_id)] + ([SagaRow.state == state] if state is not None else [])
+        return await self._newest_first(
+            SagaView, SagaRow, SagaRow.started_at, SagaRow.workflow_id, where, cursor, limit
         )
-        if state is not None:
-            query = query.where(SagaRow.state == state)
-        if cursor is not None:
-            at, key = _position(cursor)
-            query = query.where(or_(SagaRow.started_at < at, and_(SagaRow.started_at == at, SagaRow.workflow_id < key)))
-        async with self._sessions() as session:
-            rows = [SagaView.model_validate(r) for r in (await session.scalars(query)).all()]
-        return page_of(rows, limit, lambda v: f"{v.started_at.isoformat()}|{v.workflow_id}")
 
     async def saga(self, tenant_id: TenantId, workflow_id: str) -> SagaView:
         async with self._sessions() as session:
@@ -141,25 +140,12 @@ class Records:
         self, tenant_id: TenantId, *, leader: str | None = None, cursor: str | None = None, limit: int = 50
     ) -> Page[CopyView]:
         """The latest copies of this tenant (of one leader), each with its reason when not placed."""
-        query = (
-            select(CopyOutcomeRow)
-            .where(CopyOutcomeRow.tenant_id == tenant_id)
-            .order_by(CopyOutcomeRow.recorded_at.desc(), CopyOutcomeRow.fill_key.desc())
-            .limit(checked_limit(limit) + 1)
-        )
+        where = [CopyOutcomeRow.tenant_id == tenant_id]
         if leader is not None:
-            query = query.where(CopyOutcomeRow.leader == (leader.lower() if leader.startswith("0x") else leader))
-        if cursor is not None:
-            at, key = _position(cursor)
-            query = query.where(
-                or_(
-                    CopyOutcomeRow.recorded_at < at,
-                    and_(CopyOutcomeRow.recorded_at == at, CopyOutcomeRow.fill_key < key),
-                )
-            )
-        async with self._sessions() as session:
-            rows = [CopyView.model_validate(r) for r in (await session.scalars(query)).all()]
-        return page_of(rows, limit, lambda v: f"{v.recorded_at.isoformat()}|{v.fill_key}")
+            where.append(CopyOutcomeRow.leader == (leader.lower() if leader.startswith("0x") else leader))
+        return await self._newest_first(
+            CopyView, CopyOutcomeRow, CopyOutcomeRow.recorded_at, CopyOutcomeRow.fill_key, where, cursor, limit
+        )
 
     async def copy(self, tenant_id: TenantId, fill_key: str) -> CopyView:
         async with self._sessions() as session:

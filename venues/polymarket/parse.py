@@ -303,7 +303,7 @@ def market_event(m: object) -> MarketEvent:
     kind = m.get("event_type")
     if kind is None and "bids" in m and "asks" in m:
         kind = "book"
-    parser = _MARKET_PARSERS.get(kind)  # type: ignore[arg-type]
+    parser = _MARKET_PARSERS.get(kind) if isinstance(kind, str) else None  # a list or object would not hash
     if parser is None:
         raise UnknownMessageError(f"unknown market event_type {kind!r}")
     try:

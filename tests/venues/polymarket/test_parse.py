@@ -395,3 +395,10 @@ def test_a_market_message_from_a_time_no_clock_reaches_is_refused(timestamp: obj
     frame = {"event_type": "price_change", "market": "0xa", "timestamp": timestamp, "price_changes": []}
     with pytest.raises(PolymarketParseError, match="timestamp"):
         parse.market_frame(orjson.dumps(frame))
+
+
+@pytest.mark.parametrize("kind", [{"a": 1}, [1], 7])
+def test_an_event_type_that_is_not_a_name_is_an_unknown_message(kind: object) -> None:
+    """Found by fuzz/native_parser.py: a JSON object as event_type raised TypeError (unhashable)."""
+    with pytest.raises(UnknownMessageError, match="unknown market event_type"):
+        parse.market_frame(orjson.dumps({"event_type": kind, "market": "0xa"}))
