@@ -7,11 +7,13 @@ configuration (`INERTIAL_VAULT__PKCS11_PIN`), never stored.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pkcs11
 from pkcs11 import Attribute, KeyType, Mechanism
@@ -20,6 +22,7 @@ from pkcs11.mechanisms import GCMParams
 
 from security.envelope import NONCE_BYTES, NotAuthentic, VaultError
 
+T = TypeVar("T")
 _LIBS: dict[str, Any] = {}  # a PKCS#11 module is initialised once per process
 
 
@@ -30,6 +33,20 @@ def _lib(module: str) -> Any:
         except (OSError, RuntimeError) as exc:
             raise VaultError(f"cannot load the PKCS#11 module {module}: {exc}") from None
     return _LIBS[module]
+
+
+@contextlib.contextmanager
+def _session(module: str, token_label: str, pin: str, rw: bool = False) -> Iterator[Any]:
+    """A logged-in session on the token; a missing token or a wrong PIN is one clear line."""
+    try:
+        token = _lib(module).get_token(token_label=token_label)
+    except NoSuchToken:
+        raise VaultError(f"no HSM token labelled {token_label!r} (is it initialised and plugged in?)") from None
+    try:
+        with token.open(user_pin=pin, rw=rw) as session:
+            yield session
+    except PinIncorrect:
+        raise VaultError(f"wrong PIN for HSM token {token_label!r}") from None
 
 
 @dataclass(frozen=True)
@@ -44,20 +61,13 @@ class HsmMaster:
     def params(self) -> dict[str, Any]:
         return {"module": self.module, "token": self.token, "key_label": self.key_label}
 
-    def _with_key(self, action: Any) -> Any:
-        try:
-            token = _lib(self.module).get_token(token_label=self.token)
-        except NoSuchToken:
-            raise VaultError(f"no HSM token labelled {self.token!r} (is it initialised and plugged in?)") from None
-        try:
-            with token.open(user_pin=self.pin) as session:
-                try:
-                    key = session.get_key(label=self.key_label, key_type=KeyType.AES)
-                except NoSuchKey:
-                    raise VaultError(f"HSM token {self.token!r} holds no key {self.key_label!r}") from None
-                return action(key)
-        except PinIncorrect:
-            raise VaultError(f"wrong PIN for HSM token {self.token!r}") from None
+    def _with_key(self, action: Callable[[Any], T]) -> T:
+        with _session(self.module, self.token, self.pin) as session:
+            try:
+                key = session.get_key(label=self.key_label, key_type=KeyType.AES)
+            except NoSuchKey:
+                raise VaultError(f"HSM token {self.token!r} holds no key {self.key_label!r}") from None
+            return action(key)
 
     def wrap(self, key: bytes, aad: bytes) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
@@ -77,8 +87,7 @@ class HsmMaster:
                     f"{what} does not authenticate under the HSM key: it was altered or moved; nothing was decrypted"
                 ) from None
 
-        result: bytes = self._with_key(unseal)
-        return result
+        return self._with_key(unseal)
 
 
 @dataclass(frozen=True)
@@ -92,21 +101,14 @@ class Pkcs11Source:
         """A new AES-256 key generated inside the token, under a fresh label (so rotation never reuses one)."""
         label = f"inertial-vault-{secrets.token_hex(4)}"
         master = HsmMaster(str(self.module), self.token, label, self.pin)
-        try:
-            token = _lib(master.module).get_token(token_label=self.token)
-        except NoSuchToken:
-            raise VaultError(f"no HSM token labelled {self.token!r} (is it initialised and plugged in?)") from None
-        try:
-            with token.open(user_pin=self.pin, rw=True) as session:
-                session.generate_key(
-                    KeyType.AES,
-                    256,
-                    label=label,
-                    store=True,
-                    template={Attribute.EXTRACTABLE: False, Attribute.SENSITIVE: True},
-                )
-        except PinIncorrect:
-            raise VaultError(f"wrong PIN for HSM token {self.token!r}") from None
+        with _session(master.module, self.token, self.pin, rw=True) as session:
+            session.generate_key(
+                KeyType.AES,
+                256,
+                label=label,
+                store=True,
+                template={Attribute.EXTRACTABLE: False, Attribute.SENSITIVE: True},
+            )
         return master
 
     def open(self, params: dict[str, Any]) -> HsmMaster:

@@ -13,8 +13,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from storage import migrate
+from storage.database import create_engine
 
 SHARED_DATA = Path(os.environ.get("INERTIAL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -24,6 +28,15 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"recorded venue data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated SQLite database (the embedded default) in `tmp_path / "inertial.db"`."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'inertial.db'}")
+    await migrate.upgrade(engine)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")

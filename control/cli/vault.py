@@ -33,10 +33,11 @@ ACCOUNT = typer.Option("default", "--account", help="Which of the tenant's venue
 T = TypeVar("T")
 
 
-def _source(ask: bool = True) -> MasterSource:
+def _source() -> MasterSource:
+    """The configured master; on a terminal a passphrase that is not configured is asked for."""
     loaded = settings()
     try:
-        return loaded.vault.source(loaded.data_dir, ask=ask and sys.stdin.isatty())
+        return loaded.vault.source(loaded.data_dir, ask=sys.stdin.isatty())
     except VaultError as exc:
         fail(str(exc))
 

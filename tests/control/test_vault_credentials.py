@@ -13,17 +13,8 @@ from control.config import Settings
 from control.services import ServiceError, open_vault, with_vault_credentials
 from security.credentials import Purpose
 from security.envelope import VaultError
-from storage import migrate
-from storage.database import create_engine
 from tests.security.test_vault import WALLET_KEY, kalshi_key
 from venues.kalshi.factory import signer_from_settings
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncEngine:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'live.db'}")
-    await migrate.upgrade(engine)
-    return engine
 
 
 async def test_live_settings_take_the_default_accounts_credentials_from_the_vault(
@@ -47,7 +38,6 @@ async def test_live_settings_take_the_default_accounts_credentials_from_the_vaul
     both = Settings(data_dir=tmp_path, dry_run=False, polymarket={"private_key": SecretStr("0x" + "11" * 32)})
     with pytest.raises(ServiceError, match="the Polymarket private key is both in the vault and in the configuration"):
         await with_vault_credentials(both, vault)
-    await engine.dispose()
 
 
 async def test_a_passphrase_vault_is_never_made_behind_the_users_back(engine: AsyncEngine, tmp_path: Path) -> None:
@@ -56,4 +46,3 @@ async def test_a_passphrase_vault_is_never_made_behind_the_users_back(engine: As
     )
     with pytest.raises(VaultError, match="not initialised: run `inertial vault init`"):
         await open_vault(settings, engine)
-    await engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,7 @@ from security.credentials import Purpose
 from security.envelope import NotAuthentic, VaultError, aad, new_key, open_sealed, seal
 from security.masters import KeyFileSource, PassphraseSource
 from security.vault import Vault, initialise
-from storage import migrate
-from storage.database import create_engine, session_factory
+from storage.database import session_factory
 from storage.tables import VaultDataKeyRow, VaultSecretRow
 
 PASSPHRASE = "correct horse battery staple"
@@ -31,14 +29,6 @@ def kalshi_key() -> str:
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return json.dumps({"key_id": "kid-1", "private_key": pem.decode()})
-
-
-@pytest.fixture
-async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'vault.db'}")
-    await migrate.upgrade(engine)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture
@@ -61,7 +51,7 @@ async def test_a_credential_comes_back_only_through_the_vault_and_never_in_clear
     assert [(s.purpose, s.label) for s in listed] == [("kalshi.api", ""), ("polymarket.private_key", "hot wallet")]
     assert "4c4c" not in json.dumps([s.model_dump(mode="json") for s in listed])
     await engine.dispose()
-    stored = (tmp_path / "vault.db").read_bytes()
+    stored = (tmp_path / "inertial.db").read_bytes()
     assert b"4c4c4c4c" not in stored and b"BEGIN PRIVATE KEY" not in stored and b"kid-1" not in stored
 
 
